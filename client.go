@@ -1,0 +1,418 @@
+package rpcbench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"rpcbench/codecs"
+	"rpcbench/wire"
+)
+
+// ClientOptions configures a Client. Zero values select the documented
+// defaults.
+type ClientOptions struct {
+	// Codec names the serialization for Call's values. Default "json".
+	Codec string
+	// Compression names a compressor ("none", "zstd", ...). Default none.
+	Compression string
+	// CompressThreshold: requests shorter than this go uncompressed.
+	// Default 256 bytes.
+	CompressThreshold int
+	// Conns is the number of connections calls are spread over. Default 1.
+	Conns int
+	// HeartbeatInterval: a connection with no incoming frame for this long
+	// sends a ping. Default 5s; negative disables heartbeats.
+	HeartbeatInterval time.Duration
+	// HeartbeatMisses: after this many intervals without any incoming frame
+	// the peer is declared dead and pending calls fail. Default 3.
+	HeartbeatMisses int
+	// MaxPayload caps a reply's decoded payload. Default 16 MiB.
+	MaxPayload int
+}
+
+func (o *ClientOptions) fill() {
+	if o.Codec == "" {
+		o.Codec = "json"
+	}
+	if o.CompressThreshold <= 0 {
+		o.CompressThreshold = 256
+	}
+	if o.Conns <= 0 {
+		o.Conns = 1
+	}
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = 5 * time.Second
+	}
+	if o.HeartbeatMisses <= 0 {
+		o.HeartbeatMisses = 3
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = wire.DefaultMaxPayload
+	}
+}
+
+// Client calls methods on one server address over a transport. It is safe
+// for concurrent use; concurrent calls share its connections.
+type Client struct {
+	t     Transport
+	addr  string
+	opts  ClientOptions
+	codec Codec
+	comp  codecs.Compressor
+
+	slots  []connSlot
+	next   atomic.Uint32
+	closed atomic.Bool
+}
+
+type connSlot struct {
+	mu sync.Mutex
+	cc atomic.Pointer[clientConn]
+}
+
+// Dial returns a client for addr and opens its first connection, so that an
+// unreachable server is reported here.
+func Dial(ctx context.Context, t Transport, addr string, opts ClientOptions) (*Client, error) {
+	c, err := NewClient(t, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.conn(ctx, 0); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewClient returns a client that connects lazily, on its first call.
+func NewClient(t Transport, addr string, opts ClientOptions) (*Client, error) {
+	opts.fill()
+	codec, err := codecs.ByName(opts.Codec)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := codecs.CompressorByName(opts.Compression)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{t: t, addr: addr, opts: opts, codec: codec, comp: comp, slots: make([]connSlot, opts.Conns)}, nil
+}
+
+// Codec returns the client's codec.
+func (c *Client) Codec() Codec { return c.codec }
+
+// Close closes every connection; pending calls fail with unavailable.
+func (c *Client) Close() error {
+	c.closed.Store(true)
+	for i := range c.slots {
+		s := &c.slots[i]
+		s.mu.Lock()
+		if cc := s.cc.Load(); cc != nil {
+			cc.fail(errClientClosed)
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+var errClientClosed = &Error{Code: CodeUnavailable, Message: "client is closed"}
+
+// conn returns the live connection of slot i, dialling if there is none.
+func (c *Client) conn(ctx context.Context, i int) (*clientConn, error) {
+	s := &c.slots[i]
+	if cc := s.cc.Load(); cc != nil && !cc.broken.Load() {
+		return cc, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.closed.Load() {
+		return nil, errClientClosed
+	}
+	if cc := s.cc.Load(); cc != nil && !cc.broken.Load() {
+		return cc, nil
+	}
+	raw, err := c.t.Dial(ctx, c.addr)
+	if err != nil {
+		return nil, &Error{Code: CodeUnavailable, Message: fmt.Sprintf("dial %s %s: %v", c.t.Name(), c.addr, err)}
+	}
+	cc := newClientConn(raw, &c.opts)
+	s.cc.Store(cc)
+	return cc, nil
+}
+
+// Call invokes method with req and decodes the reply into resp. A deadline
+// on ctx travels to the server; cancelling ctx sends a cancel frame.
+func (c *Client) Call(ctx context.Context, method string, req, resp any) error {
+	call := getCall()
+	err := c.invoke(ctx, call, method, req, resp)
+	putCall(call)
+	return err
+}
+
+// Go starts a call and returns at once; the returned Future completes when
+// the reply has been decoded into resp.
+func (c *Client) Go(ctx context.Context, method string, req, resp any) *Future {
+	f := &Future{done: make(chan struct{})}
+	go func() {
+		f.err = c.Call(ctx, method, req, resp)
+		close(f.done)
+	}()
+	return f
+}
+
+// Future is an asynchronous call started by Go.
+type Future struct {
+	done chan struct{}
+	err  error
+}
+
+// Done is closed when the call has completed.
+func (f *Future) Done() <-chan struct{} { return f.done }
+
+// Wait blocks until the call completes and returns its error.
+func (f *Future) Wait() error { <-f.done; return f.err }
+
+func (c *Client) invoke(ctx context.Context, call *pendingCall, method string, req, resp any) error {
+	if c.closed.Load() {
+		return errClientClosed
+	}
+	var err error
+	if call.out, err = c.codec.Marshal(call.out[:0], req); err != nil {
+		return Errorf(CodeBadRequest, "%s: encoding %s request: %v", method, c.codec.Name(), err)
+	}
+	call.req = wire.Frame{Kind: wire.KindRequest, Codec: c.codec.ID(), CallID: CallID(method), Method: method, Payload: call.out}
+	if c.comp != nil && len(call.out) >= c.opts.CompressThreshold {
+		if call.tmp, err = c.comp.Compress(call.tmp[:0], call.out); err != nil {
+			return Errorf(CodeInternal, "%s: compressing request: %v", method, err)
+		}
+		call.req.Payload, call.req.Compression = call.tmp, c.comp.ID()
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= 0 {
+			return &Error{Code: CodeDeadlineExceeded, Message: method + ": deadline passed before the call was sent"}
+		}
+		call.req.BudgetMicros = wire.Budget(left)
+	}
+	i := 0
+	if len(c.slots) > 1 {
+		i = int(c.next.Add(1) % uint32(len(c.slots)))
+	}
+	cc, err := c.conn(ctx, i)
+	if err != nil {
+		return err
+	}
+	if err := cc.start(call); err != nil {
+		return err
+	}
+	if err := cc.conn.Send(&call.req); err != nil {
+		if !cc.abandon(call) {
+			<-call.done // fail got there first; a pooled call must not keep its token
+		}
+		cc.fail(&Error{Code: CodeUnavailable, Message: "send: " + err.Error()})
+		return &Error{Code: CodeUnavailable, Message: fmt.Sprintf("%s: send: %v", method, err)}
+	}
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		if cc.abandon(call) {
+			cancel := wire.Frame{Kind: wire.KindCancel, CallID: call.req.CallID, RequestID: call.req.RequestID}
+			cc.conn.Send(&cancel)
+			return toError(fmt.Errorf("%s: %w", method, ctx.Err()), CodeCanceled)
+		}
+		<-call.done // the reply is being delivered; take it
+	}
+	return c.finish(call, method, resp)
+}
+
+// finish turns a delivered reply into resp or an error.
+func (c *Client) finish(call *pendingCall, method string, resp any) error {
+	if call.err != nil {
+		return call.err
+	}
+	body := call.in
+	switch call.kind {
+	case wire.KindError:
+		code, msg, err := wire.ParseError(body)
+		if err != nil {
+			return &Error{Code: CodeInternal, Message: method + ": " + err.Error()}
+		}
+		if Code(code) == CodeUnknownMethod {
+			msg = fmt.Sprintf("%q (call ID %#08x): %s", method, call.req.CallID, msg)
+		}
+		return &Error{Code: Code(code), Message: msg}
+	case wire.KindResponse:
+	default:
+		return &Error{Code: CodeInternal, Message: fmt.Sprintf("%s: unexpected %v frame in reply", method, call.kind)}
+	}
+	if call.compression != 0 {
+		out, tmp, err := decompress(call.compression, body, c.opts.MaxPayload)
+		if err != nil {
+			return err
+		}
+		defer putBuf(tmp)
+		body = out
+	}
+	if resp == nil {
+		return nil
+	}
+	if err := c.codec.Unmarshal(body, resp); err != nil {
+		return Errorf(CodeBadRequest, "%s: decoding %s reply: %v", method, c.codec.Name(), err)
+	}
+	return nil
+}
+
+// pendingCall is a call waiting for its reply. Calls are pooled: their
+// buffers keep their capacity, so steady-state calls do not allocate.
+type pendingCall struct {
+	req         wire.Frame
+	out, tmp    []byte // request encoding, compressed request
+	done        chan struct{}
+	kind        wire.Kind
+	compression uint8
+	in          []byte // reply payload, copied out of the transport's buffer
+	err         error
+}
+
+var callPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan struct{}, 1)} }}
+
+func getCall() *pendingCall { return callPool.Get().(*pendingCall) }
+
+func putCall(c *pendingCall) {
+	if cap(c.out) > maxPooled || cap(c.in) > maxPooled || cap(c.tmp) > maxPooled {
+		return
+	}
+	c.err, c.req.Payload, c.req.Method = nil, nil, ""
+	callPool.Put(c)
+}
+
+// clientConn multiplexes calls over one transport connection: a table of
+// pending calls keyed by request ID, one reader routing replies, and a
+// heartbeat watching an idle peer.
+type clientConn struct {
+	conn ClientConn
+	opts *ClientOptions
+
+	mu      sync.Mutex
+	pending map[uint64]*pendingCall
+	nextID  uint64
+	err     *Error // why the connection ended
+
+	broken   atomic.Bool
+	received atomic.Uint64 // frames, for the heartbeat
+	stop     chan struct{}
+}
+
+func newClientConn(conn ClientConn, opts *ClientOptions) *clientConn {
+	cc := &clientConn{conn: conn, opts: opts, pending: map[uint64]*pendingCall{}, stop: make(chan struct{})}
+	go cc.readLoop()
+	if opts.HeartbeatInterval > 0 {
+		go cc.heartbeat()
+	}
+	return cc
+}
+
+// start assigns the call a request ID and records it as pending.
+func (cc *clientConn) start(call *pendingCall) error {
+	cc.mu.Lock()
+	if cc.err != nil {
+		err := cc.err
+		cc.mu.Unlock()
+		return err
+	}
+	cc.nextID++
+	call.req.RequestID = cc.nextID
+	cc.pending[cc.nextID] = call
+	cc.mu.Unlock()
+	return nil
+}
+
+// abandon removes a call that has not been answered; it reports false if the
+// reply is already being delivered.
+func (cc *clientConn) abandon(call *pendingCall) bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.pending[call.req.RequestID] != call {
+		return false
+	}
+	delete(cc.pending, call.req.RequestID)
+	return true
+}
+
+// fail ends the connection: every pending call fails at once with err.
+func (cc *clientConn) fail(err *Error) {
+	cc.mu.Lock()
+	if cc.err != nil {
+		cc.mu.Unlock()
+		return
+	}
+	cc.err = err
+	cc.broken.Store(true)
+	pending := cc.pending
+	cc.pending = map[uint64]*pendingCall{}
+	cc.mu.Unlock()
+	close(cc.stop)
+	cc.conn.Close()
+	for _, call := range pending {
+		call.err = err
+		call.done <- struct{}{}
+	}
+}
+
+func (cc *clientConn) readLoop() {
+	for {
+		f, err := cc.conn.Recv()
+		if err != nil {
+			cc.fail(&Error{Code: CodeUnavailable, Message: "connection lost: " + err.Error()})
+			return
+		}
+		cc.received.Add(1)
+		switch f.Kind {
+		case wire.KindResponse, wire.KindError:
+			cc.mu.Lock()
+			call := cc.pending[f.RequestID]
+			delete(cc.pending, f.RequestID)
+			cc.mu.Unlock()
+			if call == nil {
+				continue // late reply to a call that gave up
+			}
+			call.kind, call.compression = f.Kind, f.Compression
+			call.in = append(call.in[:0], f.Payload...)
+			call.done <- struct{}{}
+		case wire.KindPing:
+			pong := wire.Frame{Kind: wire.KindPong, RequestID: f.RequestID}
+			cc.conn.Send(&pong)
+		}
+	}
+}
+
+// heartbeat pings an idle peer and declares it dead after HeartbeatMisses
+// intervals in which nothing at all arrived.
+func (cc *clientConn) heartbeat() {
+	t := time.NewTicker(cc.opts.HeartbeatInterval)
+	defer t.Stop()
+	last, misses := cc.received.Load(), 0
+	for {
+		select {
+		case <-cc.stop:
+			return
+		case <-t.C:
+		}
+		n := cc.received.Load()
+		if n != last {
+			last, misses = n, 0
+			continue
+		}
+		if misses++; misses >= cc.opts.HeartbeatMisses {
+			cc.fail(&Error{Code: CodeUnavailable, Message: fmt.Sprintf("peer did not answer heartbeats for %v", time.Duration(misses)*cc.opts.HeartbeatInterval)})
+			return
+		}
+		ping := wire.Frame{Kind: wire.KindPing}
+		if err := cc.conn.Send(&ping); err != nil {
+			cc.fail(&Error{Code: CodeUnavailable, Message: "heartbeat: " + err.Error()})
+			return
+		}
+	}
+}

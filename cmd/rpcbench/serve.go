@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"rpcbench"
+	"rpcbench/services"
+)
+
+func serveCmd(args []string) error {
+	fs := newFlagSet("serve", "[flags]")
+	var tf transportFlags
+	tf.register(fs, true)
+	addrs := fs.String("addr", "127.0.0.1:7000", "address to listen on (comma-separated, one per transport; port 0 picks a free port)")
+	grace := fs.Duration("grace", 10*time.Second, "how long shutdown waits for in-flight calls")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	names, as := strings.Split(tf.name, ","), strings.Split(*addrs, ",")
+	if len(names) != len(as) {
+		return usageError("serve: %d transports but %d addresses: give one --addr per transport", len(names), len(as))
+	}
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	if err := services.Register(srv); err != nil {
+		return err
+	}
+	errc := make(chan error, len(names))
+	for i, name := range names {
+		t, err := tf.build(name)
+		if err != nil {
+			return err
+		}
+		l, err := t.Listen(as[i])
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("serve: listen %s on %s: %w", name, as[i], err)
+		}
+		// The harness reads this line to learn the address.
+		fmt.Printf("rpcbench: serving %s on %s\n", name, l.Addr())
+		go func() { errc <- srv.Serve(l) }()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		fmt.Fprintf(os.Stderr, "rpcbench: %v: shutting down\n", s)
+	case err := <-errc:
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	return srv.Shutdown(ctx)
+}

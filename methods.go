@@ -1,0 +1,130 @@
+package rpcbench
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+)
+
+// handlerFunc decodes a request payload with codec, runs the method and
+// appends the encoded reply to dst.
+type handlerFunc func(ctx context.Context, codec Codec, req, dst []byte) ([]byte, error)
+
+type method struct {
+	name string
+	id   uint32
+	fn   handlerFunc
+}
+
+// methodTable maps call IDs to methods. It is copied on write so that the
+// per-call lookup needs no lock.
+type methodTable map[uint32]*method
+
+// Handle registers a typed handler: the request is decoded into a new Req,
+// and the returned *Resp is encoded with the caller's codec.
+func Handle[Req, Resp any](s *Server, name string, fn func(context.Context, *Req) (*Resp, error)) error {
+	return s.register(name, func(ctx context.Context, codec Codec, req, dst []byte) ([]byte, error) {
+		in := new(Req)
+		if err := codec.Unmarshal(req, in); err != nil {
+			return dst, Errorf(CodeBadRequest, "%s: decoding %s request: %v", name, codec.Name(), err)
+		}
+		out, err := fn(ctx, in)
+		if err != nil {
+			return dst, err
+		}
+		return marshalReply(codec, dst, out, name)
+	})
+}
+
+// HandleRaw registers a handler that receives the request payload as is and
+// whose returned bytes are the reply payload, whatever the codec. req is
+// valid only until the handler returns.
+func (s *Server) HandleRaw(name string, fn func(ctx context.Context, req []byte) ([]byte, error)) error {
+	return s.register(name, func(ctx context.Context, _ Codec, req, dst []byte) ([]byte, error) {
+		out, err := fn(ctx, req)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, out...), nil
+	})
+}
+
+func marshalReply(codec Codec, dst []byte, v any, name string) ([]byte, error) {
+	out, err := codec.Marshal(dst, v)
+	if err != nil {
+		return dst, Errorf(CodeInternal, "%s: encoding %s reply: %v", name, codec.Name(), err)
+	}
+	return out, nil
+}
+
+var (
+	typeOfError   = reflect.TypeFor[error]()
+	typeOfContext = reflect.TypeFor[context.Context]()
+)
+
+// Register publishes the exported methods of rcvr, in the manner of net/rpc,
+// under the name of its concrete type: "Type.Method". A method qualifies if
+// it has the form
+//
+//	func (t *T) Method(args *A, reply *R) error
+//	func (t *T) Method(ctx context.Context, args *A, reply *R) error
+//
+// Other methods are skipped; a receiver with none is an error.
+func (s *Server) Register(rcvr any) error {
+	t := reflect.TypeOf(rcvr)
+	name := reflect.Indirect(reflect.ValueOf(rcvr)).Type().Name()
+	if name == "" {
+		return fmt.Errorf("rpcbench: Register: cannot name the type of %v; use RegisterName", t)
+	}
+	return s.RegisterName(name, rcvr)
+}
+
+// RegisterName is Register with an explicit service name.
+func (s *Server) RegisterName(service string, rcvr any) error {
+	v := reflect.ValueOf(rcvr)
+	t := v.Type()
+	n := 0
+	for i := 0; i < t.NumMethod(); i++ {
+		m := t.Method(i)
+		fn, ok := reflectHandler(service+"."+m.Name, v.Method(i))
+		if !ok {
+			continue
+		}
+		if err := s.register(service+"."+m.Name, fn); err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("rpcbench: Register: type %v has no exported methods of the form Method(*Args, *Reply) error", t)
+	}
+	return nil
+}
+
+func reflectHandler(name string, fv reflect.Value) (handlerFunc, bool) {
+	ft := fv.Type()
+	withCtx := ft.NumIn() == 3 && ft.In(0) == typeOfContext
+	if !withCtx && ft.NumIn() != 2 {
+		return nil, false
+	}
+	argsT, replyT := ft.In(ft.NumIn()-2), ft.In(ft.NumIn()-1)
+	if argsT.Kind() != reflect.Pointer || replyT.Kind() != reflect.Pointer ||
+		ft.NumOut() != 1 || ft.Out(0) != typeOfError {
+		return nil, false
+	}
+	return func(ctx context.Context, codec Codec, req, dst []byte) ([]byte, error) {
+		args := reflect.New(argsT.Elem())
+		if err := codec.Unmarshal(req, args.Interface()); err != nil {
+			return dst, Errorf(CodeBadRequest, "%s: decoding %s request: %v", name, codec.Name(), err)
+		}
+		reply := reflect.New(replyT.Elem())
+		in := []reflect.Value{args, reply}
+		if withCtx {
+			in = []reflect.Value{reflect.ValueOf(ctx), args, reply}
+		}
+		if errv := fv.Call(in)[0]; !errv.IsNil() {
+			return dst, errv.Interface().(error)
+		}
+		return marshalReply(codec, dst, reply.Interface(), name)
+	}, true
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building and testing rpcbench needs on a fresh Debian
+# machine: Go modules, and the Debian packages the tests use.
+set -euo pipefail
+need=()
+command -v curl >/dev/null || need+=(curl)
+command -v chromium >/dev/null || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "setup: please install: ${need[*]}" >&2
+  fi
+fi
+go mod download

@@ -1,0 +1,34 @@
+// Package services holds the built-in methods that `rpcbench serve` offers
+// and the harness calls: byte echo, arithmetic, and echo of the benchmark
+// messages through any codec.
+package services
+
+import (
+	"context"
+
+	"rpcbench"
+)
+
+// AddArgs and AddReply are Arith.Add's messages.
+type AddArgs struct {
+	A int64 `json:"a"`
+	B int64 `json:"b"`
+}
+
+// AddReply is the sum.
+type AddReply struct {
+	Sum int64 `json:"sum"`
+}
+
+// Register adds the built-in services to srv:
+//
+//	Echo.Echo   raw bytes back as they came
+//	Arith.Add   {"a":1,"b":2} -> {"sum":3}
+func Register(srv *rpcbench.Server) error {
+	if err := srv.HandleRaw("Echo.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }); err != nil {
+		return err
+	}
+	return rpcbench.Handle(srv, "Arith.Add", func(_ context.Context, a *AddArgs) (*AddReply, error) {
+		return &AddReply{Sum: a.A + a.B}, nil
+	})
+}

@@ -1,0 +1,147 @@
+package framing
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"rpcbench"
+	"rpcbench/wire"
+	"rpcbench/wirestats"
+)
+
+// Options tune a Conn.
+type Options struct {
+	// MaxPayload is the largest frame payload accepted (wire's default if 0).
+	MaxPayload int
+	// ReadIdleTimeout drops a connection on which nothing arrives for this
+	// long; 0 means never. Clients' heartbeats keep healthy connections busy.
+	ReadIdleTimeout time.Duration
+	// QueueLimit bounds bytes queued behind a slow writer.
+	QueueLimit int
+	// Stats receives byte counts (nil: none).
+	Stats *wirestats.Counter
+}
+
+// Conn carries frames over a net.Conn. It implements rpcbench.ClientConn
+// and rpcbench.ServerConn: Send is safe for concurrent use and coalesces
+// concurrent frames into single writes; Recv belongs to one goroutine.
+type Conn struct {
+	nc    net.Conn
+	q     *Queue
+	r     *Reader
+	opts  Options
+	close sync.Once
+}
+
+var (
+	_ rpcbench.ClientConn = (*Conn)(nil)
+	_ rpcbench.ServerConn = (*Conn)(nil)
+)
+
+// NewConn wraps nc.
+func NewConn(nc net.Conn, opts Options) *Conn {
+	c := &Conn{nc: nc, q: NewQueue(opts.QueueLimit), opts: opts}
+	c.r = NewReader(idleReader{c}, opts.MaxPayload)
+	if opts.Stats != nil {
+		c.r.Count = func(n int) { opts.Stats.In.Add(uint64(n)) }
+	}
+	return c
+}
+
+// idleReader re-arms the read deadline before each read.
+type idleReader struct{ c *Conn }
+
+func (r idleReader) Read(p []byte) (int, error) {
+	if d := r.c.opts.ReadIdleTimeout; d > 0 {
+		r.c.nc.SetReadDeadline(time.Now().Add(d))
+	}
+	return r.c.nc.Read(p)
+}
+
+// Send queues f and, if no other sender is writing, writes everything queued.
+func (c *Conn) Send(f *wire.Frame) error {
+	batch, err := c.q.Push(f)
+	for batch != nil {
+		n, werr := c.nc.Write(batch)
+		if c.opts.Stats != nil {
+			c.opts.Stats.Out.Add(uint64(n))
+		}
+		if werr != nil {
+			err = werr
+			c.nc.Close()
+		}
+		batch = c.q.Next(werr)
+	}
+	return err
+}
+
+// Recv returns the next frame; its payload is valid until the next Recv.
+func (c *Conn) Recv() (wire.Frame, error) { return c.r.Next() }
+
+// closeLinger bounds how long Close waits for queued frames to be written
+// to a peer that has stopped reading.
+const closeLinger = time.Second
+
+// Close refuses further Sends, lets frames already queued be written, then
+// closes the socket (after closeLinger at the latest).
+func (c *Conn) Close() error {
+	c.close.Do(func() {
+		force := time.AfterFunc(closeLinger, func() { c.nc.Close() })
+		c.q.Close(func() { force.Stop(); c.nc.Close() })
+	})
+	return nil
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Serve runs the server side of one accepted connection until it ends:
+// every frame goes to the session that h returns, and a malformed frame,
+// an oversize length or an idle timeout drops this connection only.
+func Serve(nc net.Conn, h rpcbench.ConnHandler, opts Options) {
+	c := NewConn(nc, opts)
+	sess := h.Connect(c)
+	for {
+		f, err := c.Recv()
+		if err != nil {
+			c.Close()
+			sess.Disconnect(err)
+			return
+		}
+		sess.Frame(&f)
+	}
+}
+
+// AcceptLoop accepts connections from l and serves each on its own
+// goroutine until l is closed, which returns net.ErrClosed. Temporary accept
+// errors (out of file descriptors) back off instead of ending the loop.
+func AcceptLoop(l net.Listener, h rpcbench.ConnHandler, opts Options, wrap func(net.Conn) net.Conn) error {
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return net.ErrClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		if wrap != nil {
+			nc = wrap(nc)
+		}
+		go Serve(nc, h, opts)
+	}
+}
+
+func isTemporary(err error) bool {
+	t, ok := err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
+}

@@ -1,0 +1,71 @@
+// Package transports is the registry of rpcbench's transports by name, so
+// that the CLI and the harness can choose one from a flag or a spec.
+package transports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"rpcbench"
+)
+
+// Options are the transport settings a user can choose by name; each
+// transport reads the ones that concern it and documents its defaults.
+type Options struct {
+	// Engine selects a server engine where a transport has several
+	// (tcp: net|gnet; udp: net|gnet).
+	Engine string
+	// Mode selects a variant (quic: stream|mux).
+	Mode string
+	// TLS turns on TLS where it is optional (tcp, http1); QUIC always has it.
+	TLS bool
+	// CertFile and KeyFile hold the server certificate; empty means a
+	// self-signed certificate generated at start-up for loopback use. On
+	// the client side an empty CertFile means the server is not verified.
+	CertFile, KeyFile string
+	// MaxPayload caps frame payloads (0: the transport's default).
+	MaxPayload int
+}
+
+// Factory builds a transport from options.
+type Factory func(Options) (rpcbench.Transport, error)
+
+var registry = struct {
+	sync.RWMutex
+	m map[string]Factory
+}{m: map[string]Factory{}}
+
+// Register adds a transport factory under name; duplicates panic.
+func Register(name string, f Factory) {
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.m[name]; dup {
+		panic("transports: duplicate transport " + name)
+	}
+	registry.m[name] = f
+}
+
+// New builds the named transport, or returns an error listing valid names.
+func New(name string, o Options) (rpcbench.Transport, error) {
+	registry.RLock()
+	f, ok := registry.m[name]
+	registry.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown transport %q (valid: %s)", name, strings.Join(Names(), ", "))
+	}
+	return f(o)
+}
+
+// Names lists the registered transports.
+func Names() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	names := make([]string, 0, len(registry.m))
+	for n := range registry.m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
