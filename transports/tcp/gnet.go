@@ -1,10 +1,9 @@
 package tcp
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,107 +17,100 @@ import (
 	"rpcbench/wirestats"
 )
 
-// gnetListener is the "gnet" engine. gnet owns the socket from Listen on;
-// connections accepted before Serve wait for it. Frames are parsed on the
-// event loop and handed to the server core, which runs handlers on their own
+// gnetListener is the "gnet" engine: gnet's event loops own every accepted
+// connection's reads and writes. Accepting happens on a plain net.Listener
+// whose sockets are enrolled into the loops, so that Close stops accepting
+// at once while open connections drain (gnet's own listener cannot be
+// closed without stopping the whole engine). Frames are parsed on the event
+// loop and handed to the server core, which runs handlers on their own
 // goroutines; replies leave through AsyncWrite, coalesced per connection.
 type gnetListener struct {
 	gnet.BuiltinEventEngine
-	t    *Transport
-	addr net.Addr
-	eng  gnet.Engine
+	t   *Transport
+	nl  net.Listener
+	cli *gnet.Client
 
-	ready   chan struct{} // closed by Serve or Close
 	handler rpcbench.ConnHandler
-	booted  chan error
-	stopped chan error
 
 	mu        sync.Mutex
 	conns     map[*gnetConn]struct{}
 	closing   bool
 	stopStart sync.Once
-	stopDone  chan struct{} // closed when Engine.Stop has returned
+	stopped   chan struct{} // closed once the event loops have exited
 }
 
 func listenGnet(t *Transport, network, address string) (*gnetListener, error) {
-	l := &gnetListener{
-		t: t, ready: make(chan struct{}), booted: make(chan error, 1), stopped: make(chan error, 1),
-		conns: map[*gnetConn]struct{}{}, stopDone: make(chan struct{}),
-	}
+	l := &gnetListener{t: t, conns: map[*gnetConn]struct{}{}, stopped: make(chan struct{})}
 	opts := []gnet.Option{
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithTicker(true),
 		gnet.WithLogLevel(logging.ErrorLevel),
-		gnet.WithReuseAddr(true),
 	}
 	if t.opts.GnetLoops > 0 {
 		opts = append(opts, gnet.WithNumEventLoop(t.opts.GnetLoops))
 	} else {
 		opts = append(opts, gnet.WithMulticore(true))
 	}
-	go func() {
-		err := gnet.Run(l, network+"://"+address, opts...)
-		l.booted <- err // unblocks Listen if boot failed
-		l.stopped <- err
-	}()
-	if err := <-l.booted; err != nil {
+	cli, err := gnet.NewClient(l, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("tcp: gnet engine: %w", err)
 	}
+	nl, err := net.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	if err := cli.Start(); err != nil {
+		nl.Close()
+		return nil, fmt.Errorf("tcp: gnet engine: %w", err)
+	}
+	l.nl, l.cli = nl, cli
 	return l, nil
 }
 
-// OnBoot learns the bound address (the port may have been 0).
-func (l *gnetListener) OnBoot(eng gnet.Engine) gnet.Action {
-	l.eng = eng
-	fd, err := eng.Dup()
-	if err == nil {
-		f := os.NewFile(uintptr(fd), "gnet-listener")
-		var nl net.Listener
-		if nl, err = net.FileListener(f); err == nil {
-			l.addr = nl.Addr()
-			nl.Close()
-		}
-		f.Close()
-	}
-	l.booted <- err
-	if err != nil {
-		return gnet.Shutdown
-	}
-	return gnet.None
-}
+func (l *gnetListener) Addr() net.Addr { return l.nl.Addr() }
 
-func (l *gnetListener) Addr() net.Addr { return l.addr }
-
+// Serve accepts until Close, then waits for the open connections to be
+// closed by the server and the event loops to stop.
 func (l *gnetListener) Serve(h rpcbench.ConnHandler) error {
 	l.mu.Lock()
-	if l.handler != nil || l.closing {
+	if l.handler != nil {
 		l.mu.Unlock()
-		return net.ErrClosed
+		return errors.New("tcp: Serve called twice")
 	}
 	l.handler = h
-	close(l.ready)
 	l.mu.Unlock()
-	err := <-l.stopped
-	l.stop() // a no-op unless the engine ended by itself
-	<-l.stopDone
-	if err == nil {
-		err = net.ErrClosed
-	}
-	return err
-}
-
-// Close stops accepting: new connections are closed on arrival, open ones
-// stay until the server closes them, and the engine stops with the last.
-func (l *gnetListener) Close() error {
-	l.mu.Lock()
-	if !l.closing {
-		l.closing = true
-		if l.handler == nil {
-			close(l.ready)
+	var delay time.Duration
+	for {
+		nc, err := l.nl.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				break
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if _, err := l.cli.Enroll(nc); err != nil { // Enroll dups the socket and closes nc
+			nc.Close()
 		}
 	}
+	l.Close()
+	<-l.stopped
+	return net.ErrClosed
+}
+
+// Close stops accepting; open connections stay until the server closes
+// them, and the event loops stop with the last.
+func (l *gnetListener) Close() error {
+	l.mu.Lock()
+	first := !l.closing
+	l.closing = true
 	n := len(l.conns)
 	l.mu.Unlock()
+	if first {
+		l.nl.Close()
+	}
 	if n == 0 {
 		l.stop()
 	}
@@ -128,14 +120,13 @@ func (l *gnetListener) Close() error {
 func (l *gnetListener) stop() {
 	l.stopStart.Do(func() {
 		go func() {
-			l.eng.Stop(context.Background())
-			close(l.stopDone)
+			l.cli.Stop()
+			close(l.stopped)
 		}()
 	})
 }
 
 func (l *gnetListener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	<-l.ready
 	l.mu.Lock()
 	if l.closing {
 		l.mu.Unlock()
