@@ -62,6 +62,10 @@ type Server struct {
 	inflight atomic.Int64
 	idle     chan struct{} // signalled when inflight drops to zero while draining
 
+	work     chan *serverCall // hands calls to parked workers
+	quit     chan struct{}    // closed when the server is done: parked workers exit
+	quitOnce sync.Once
+
 	calls, failed atomic.Uint64
 }
 
@@ -73,6 +77,8 @@ func NewServer(opts ServerOptions) *Server {
 		listeners: map[Listener]struct{}{},
 		sessions:  map[*serverSession]struct{}{},
 		idle:      make(chan struct{}, 1),
+		work:      make(chan *serverCall),
+		quit:      make(chan struct{}),
 	}
 	s.methods.Store(&methodTable{})
 	return s
@@ -164,6 +170,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.closeSessions()
+	s.stopWorkers()
 	return err
 }
 
@@ -173,7 +180,43 @@ func (s *Server) Close() error {
 	s.draining.Store(true)
 	s.closeListeners()
 	s.closeSessions()
+	s.stopWorkers()
 	return nil
+}
+
+func (s *Server) stopWorkers() { s.quitOnce.Do(func() { close(s.quit) }) }
+
+// workerIdle is how long a worker stays parked before it exits.
+const workerIdle = 20 * time.Second
+
+// dispatch runs c on a parked worker if one is waiting, else on a new one.
+// Reusing goroutines saves an allocation per call and keeps grown stacks.
+func (s *Server) dispatch(c *serverCall) {
+	select {
+	case s.work <- c:
+	default:
+		go s.worker(c)
+	}
+}
+
+func (s *Server) worker(c *serverCall) {
+	var t *time.Timer
+	for {
+		c.run()
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+		} else {
+			t.Reset(workerIdle)
+		}
+		select {
+		case c = <-s.work:
+		case <-t.C:
+			return
+		case <-s.quit:
+			t.Stop()
+			return
+		}
+	}
 }
 
 func (s *Server) closeListeners() {
@@ -312,7 +355,7 @@ func (x *serverSession) request(f *wire.Frame) {
 	x.calls[f.RequestID] = c
 	x.mu.Unlock()
 	s.calls.Add(1)
-	go c.run()
+	s.dispatch(c)
 }
 
 func (x *serverSession) replyError(req *wire.Frame, code Code, msg string) {

@@ -18,8 +18,8 @@ var errQueueClosed = fmt.Errorf("framing: connection closing: %w", net.ErrClosed
 const DefaultQueueLimit = 4 << 20
 
 // Queue coalesces frames from many goroutines into batches for one writer.
-// The first sender to find the queue idle becomes the writer: it writes the
-// batch Push returns, then calls Next until Next returns nil, so frames that
+// The first sender to find the queue idle becomes the writer: it takes the
+// batch, writes it, then calls Next until Next returns nil, so frames that
 // others queue meanwhile leave in the same write. Nothing waits on a
 // dedicated writer goroutine, and an idle connection writes at once.
 type Queue struct {
@@ -44,9 +44,10 @@ func NewQueue(limit int) *Queue {
 	return q
 }
 
-// Push queues f. If the caller must write, it returns the batch to write;
-// otherwise nil. The error is the queue's terminal error, if any.
-func (q *Queue) Push(f *wire.Frame) ([]byte, error) {
+// Push queues f. It reports whether the caller has become the writer, in
+// which case it must call Take, write the batch, and go on with Next. The
+// error is the queue's terminal error, if any.
+func (q *Queue) Push(f *wire.Frame) (writer bool, err error) {
 	q.mu.Lock()
 	for q.busy && len(q.buf) > q.limit && q.err == nil {
 		q.drained.Wait()
@@ -54,17 +55,20 @@ func (q *Queue) Push(f *wire.Frame) ([]byte, error) {
 	if q.err != nil {
 		err := q.err
 		q.mu.Unlock()
-		return nil, err
+		return false, err
 	}
 	q.buf = wire.Append(q.buf, f)
-	if q.busy {
-		q.mu.Unlock()
-		return nil, nil
-	}
+	writer = !q.busy
 	q.busy = true
-	batch := q.swapLocked()
 	q.mu.Unlock()
-	return batch, nil
+	return writer, nil
+}
+
+// Take hands the writer everything queued so far as one batch.
+func (q *Queue) Take() []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.swapLocked()
 }
 
 // Next reports the outcome of writing the last batch and returns the next

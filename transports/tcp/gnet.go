@@ -3,13 +3,13 @@ package tcp
 import (
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/panjf2000/gnet/v2/pkg/logging"
 
 	"rpcbench"
 	"rpcbench/transports/framing"
@@ -44,7 +44,7 @@ func listenGnet(t *Transport, network, address string) (*gnetListener, error) {
 	opts := []gnet.Option{
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithTicker(true),
-		gnet.WithLogLevel(logging.ErrorLevel),
+		gnet.WithLogger(quietLogger{}),
 	}
 	if t.opts.GnetLoops > 0 {
 		opts = append(opts, gnet.WithNumEventLoop(t.opts.GnetLoops))
@@ -189,7 +189,8 @@ func (l *gnetListener) OnTraffic(c gnet.Conn) gnet.Action {
 			return gnet.Close
 		}
 		f.Payload = buf[wire.HeaderLen:]
-		g.sess.Frame(&f) // copies what it keeps: buf dies at Discard
+		g.frame = f
+		g.sess.Frame(&g.frame) // copies what it keeps: buf dies at Discard
 		c.Discard(wire.HeaderLen + plen)
 		wirestats.Server.In.Add(uint64(wire.HeaderLen + plen))
 	}
@@ -219,6 +220,7 @@ type gnetConn struct {
 	q        *framing.Queue // unbounded: a sender on the event loop must never block
 	written  gnet.AsyncCallback
 	lastRead atomic.Int64
+	frame    wire.Frame // the frame being delivered, kept here so it need not escape
 }
 
 func (g *gnetConn) touch() { g.lastRead.Store(time.Now().UnixNano()) }
@@ -226,8 +228,10 @@ func (g *gnetConn) touch() { g.lastRead.Store(time.Now().UnixNano()) }
 // Send queues f; the sender that finds the queue idle starts an
 // asynchronous write, whose completion writes whatever queued meanwhile.
 func (g *gnetConn) Send(f *wire.Frame) error {
-	batch, err := g.q.Push(f)
-	g.flush(batch)
+	writer, err := g.q.Push(f)
+	if writer {
+		g.flush(g.q.Take())
+	}
 	return err
 }
 
@@ -248,3 +252,13 @@ func (g *gnetConn) Close() error {
 	return nil
 }
 func (g *gnetConn) RemoteAddr() net.Addr { return g.c.RemoteAddr() }
+
+// quietLogger passes on gnet's errors and drops its chatter, which would
+// otherwise interleave with benchmark output.
+type quietLogger struct{}
+
+func (quietLogger) Debugf(string, ...any)             {}
+func (quietLogger) Infof(string, ...any)              {}
+func (quietLogger) Warnf(string, ...any)              {}
+func (quietLogger) Errorf(format string, args ...any) { log.Printf("gnet: "+format, args...) }
+func (quietLogger) Fatalf(format string, args ...any) { log.Fatalf("gnet: "+format, args...) }

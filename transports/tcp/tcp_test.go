@@ -19,7 +19,10 @@ func suite(engine string, unix bool) transporttest.Config {
 			}
 			return tr
 		},
-		RawDial:   func(addr string) (net.Conn, error) { return net.Dial(tcp.SplitAddr(addr)) },
+		RawDial: func(addr string) (net.Conn, error) {
+			network, address := tcp.SplitAddr(addr)
+			return net.Dial(network, address)
+		},
 		DropsConn: true,
 	}
 	if unix {

@@ -1,0 +1,151 @@
+package rpcbench_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"rpcbench"
+	"rpcbench/transports/tcp"
+)
+
+func TestCallIDIsFNV1a(t *testing.T) {
+	// Reference values of 32-bit FNV-1a.
+	for name, want := range map[string]uint32{"": 0x811c9dc5, "a": 0xe40c292c, "foobar": 0xbf9cf968} {
+		if got := rpcbench.CallID(name); got != want {
+			t.Errorf("CallID(%q) = %#x, want %#x", name, got, want)
+		}
+	}
+}
+
+// collision finds two method names with the same call ID.
+func collision(t *testing.T) (string, string) {
+	seen := map[uint32]string{}
+	for i := 0; i < 1<<22; i++ {
+		name := fmt.Sprintf("S.M%d", i)
+		id := rpcbench.CallID(name)
+		if other, ok := seen[id]; ok {
+			return other, name
+		}
+		seen[id] = name
+	}
+	t.Fatal("no collision found")
+	return "", ""
+}
+
+func noop(context.Context, []byte) ([]byte, error) { return nil, nil }
+
+func TestRegistrationErrors(t *testing.T) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	if err := srv.HandleRaw("Echo.Echo", noop); err != nil {
+		t.Fatal(err)
+	}
+	err := srv.HandleRaw("Echo.Echo", noop)
+	if err == nil || !strings.Contains(err.Error(), `"Echo.Echo" registered twice`) {
+		t.Fatalf("duplicate: got %v", err)
+	}
+	a, b := collision(t)
+	if err := srv.HandleRaw(a, noop); err != nil {
+		t.Fatal(err)
+	}
+	err = srv.HandleRaw(b, noop)
+	if err == nil || !strings.Contains(err.Error(), a) || !strings.Contains(err.Error(), b) {
+		t.Fatalf("collision of %q and %q: got %v, want an error naming both", a, b, err)
+	}
+	for _, bad := range []string{"", "Echo", ".Echo", "Echo.", "Echo Echo.X", "a/b.c"} {
+		if err := srv.HandleRaw(bad, noop); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+	if err := srv.Register(&struct{}{}); err == nil {
+		t.Error("a receiver without methods was accepted")
+	}
+}
+
+func TestErrorsIs(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", &rpcbench.Error{Code: rpcbench.CodeDeadlineExceeded, Message: "late"})
+	if !errors.Is(err, rpcbench.ErrDeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal("deadline error does not match its sentinels")
+	}
+	if errors.Is(err, rpcbench.ErrUnavailable) {
+		t.Fatal("deadline error matches unavailable")
+	}
+	if rpcbench.CodeOf(err) != rpcbench.CodeDeadlineExceeded || rpcbench.CodeOf(context.Canceled) != rpcbench.CodeCanceled {
+		t.Fatal("CodeOf")
+	}
+	if got := rpcbench.CodeResourceExhausted.Slug(); got != "resource_exhausted" {
+		t.Fatalf("slug %q", got)
+	}
+}
+
+// TestHandlerSeesDeadline: the caller's remaining time arrives as the
+// handler context's deadline.
+func TestHandlerSeesDeadline(t *testing.T) {
+	tr, _ := tcp.New(tcp.Options{})
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	got := make(chan time.Duration, 1)
+	srv.HandleRaw("T.Deadline", func(ctx context.Context, _ []byte) ([]byte, error) {
+		dl, ok := ctx.Deadline()
+		if !ok {
+			got <- -1
+		} else {
+			got <- time.Until(dl)
+		}
+		return nil, nil
+	})
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "raw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var out []byte
+	if err := c.Call(ctx, "T.Deadline", []byte{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if d := <-got; d <= time.Second || d > 2*time.Second {
+		t.Fatalf("handler saw %v left, want about 2s", d)
+	}
+	if err := c.Call(context.Background(), "T.Deadline", []byte{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if d := <-got; d != -1 {
+		t.Fatalf("call without deadline: handler saw a deadline %v away", d)
+	}
+}
+
+// TestHeartbeatDetectsDeadPeer: a server that accepts but never answers is
+// declared dead after the heartbeat misses, failing the pending call.
+func TestHeartbeatDetectsDeadPeer(t *testing.T) {
+	silent, err := newSilentServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	tr, _ := tcp.New(tcp.Options{})
+	c, err := rpcbench.Dial(context.Background(), tr, silent.Addr().String(),
+		rpcbench.ClientOptions{Codec: "raw", HeartbeatInterval: 50 * time.Millisecond, HeartbeatMisses: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	var out []byte
+	err = c.Call(context.Background(), "Echo.Echo", []byte("x"), &out)
+	if !errors.Is(err, rpcbench.ErrUnavailable) || !strings.Contains(err.Error(), "heartbeat") {
+		t.Fatalf("got %v, want unavailable after missed heartbeats", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v", d)
+	}
+}

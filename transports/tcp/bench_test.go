@@ -1,0 +1,145 @@
+package tcp_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/rpc"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"rpcbench"
+	"rpcbench/transports/tcp"
+)
+
+// The 64-byte echo through the whole core, beside net/rpc in the same run.
+// Run: go test ./transports/tcp -run '^$' -bench . -benchmem -count 5
+
+var payload64 = make([]byte, 64)
+
+func startEcho(b testing.TB, engine string) (*rpcbench.Client, func()) {
+	tr, err := tcp.New(tcp.Options{Engine: engine})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	srv.HandleRaw("Echo.Echo", func(_ context.Context, p []byte) ([]byte, error) { return p, nil })
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(l)
+	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "raw"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, func() { c.Close(); srv.Close() }
+}
+
+// runConcurrent runs b.N calls from conc goroutines and reports calls/s.
+func runConcurrent(b *testing.B, conc int, call func(out *[]byte) error) {
+	b.ReportAllocs()
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	errs := make(chan error, conc)
+	b.ResetTimer()
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out []byte
+			for left.Add(-1) >= 0 {
+				if err := call(&out); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
+func BenchmarkEcho64(b *testing.B) {
+	for _, engine := range tcp.Engines {
+		for _, conc := range []int{1, 64} {
+			b.Run(fmt.Sprintf("stack=rpcbench-%s/conc=%d", engine, conc), func(b *testing.B) {
+				c, stop := startEcho(b, engine)
+				defer stop()
+				ctx := context.Background()
+				runConcurrent(b, conc, func(out *[]byte) error { return c.Call(ctx, "Echo.Echo", &payload64, out) })
+			})
+		}
+	}
+	for _, conc := range []int{1, 64} {
+		b.Run(fmt.Sprintf("stack=netrpc/conc=%d", conc), func(b *testing.B) {
+			c, stop := startNetRPC(b)
+			defer stop()
+			runConcurrent(b, conc, func(out *[]byte) error { return c.Call("Echo.Echo", payload64, out) })
+		})
+	}
+}
+
+// Echo is the net/rpc reference service.
+type Echo struct{}
+
+func (Echo) Echo(in []byte, out *[]byte) error { *out = in; return nil }
+
+func startNetRPC(b testing.TB) (*rpc.Client, func()) {
+	srv := rpc.NewServer()
+	if err := srv.Register(Echo{}); err != nil {
+		b.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { // srv.Accept would log the listener's closing
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go srv.ServeConn(conn)
+		}
+	}()
+	c, err := rpc.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, func() { c.Close(); l.Close() }
+}
+
+// TestAllocsPerCall guards the steady-state allocations of one call, client
+// and server together (both run in this process), with the raw codec.
+func TestAllocsPerCall(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	c, stop := startEcho(t, "net")
+	defer stop()
+	ctx := context.Background()
+	var out []byte
+	for i := 0; i < 1000; i++ { // warm pools and maps
+		c.Call(ctx, "Echo.Echo", payload64, &out)
+	}
+	runtime.GC()
+	n := testing.AllocsPerRun(2000, func() {
+		if err := c.Call(ctx, "Echo.Echo", &payload64, &out); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.2f allocations per call (client + server)", n)
+	if n > 2 {
+		t.Fatalf("%.2f allocations per call, want <= 2", n)
+	}
+}
