@@ -189,6 +189,9 @@ func (c *Client) invoke(ctx context.Context, call *pendingCall, method string, r
 		}
 		call.req.Payload, call.req.Compression = call.tmp, c.comp.ID()
 	}
+	if len(call.req.Payload) > c.opts.MaxPayload {
+		return Errorf(CodeResourceExhausted, "%s: request of %d bytes exceeds the %d-byte limit", method, len(call.req.Payload), c.opts.MaxPayload)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {

@@ -149,3 +149,61 @@ func TestHeartbeatDetectsDeadPeer(t *testing.T) {
 		t.Fatalf("took %v", d)
 	}
 }
+
+// serveTCP starts srv on loopback and returns a client for it.
+func serveTCP(t *testing.T, srv *rpcbench.Server, o rpcbench.ClientOptions) *rpcbench.Client {
+	t.Helper()
+	tr, _ := tcp.New(tcp.Options{})
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestInflightLimitPerConn(t *testing.T) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{MaxInflightPerConn: 2, Logf: func(string, ...any) {}})
+	release, entered := make(chan struct{}), make(chan struct{}, 2)
+	srv.HandleRaw("T.Block", func(context.Context, []byte) ([]byte, error) {
+		entered <- struct{}{}
+		<-release
+		return nil, nil
+	})
+	c := serveTCP(t, srv, rpcbench.ClientOptions{Codec: "raw"})
+	done := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() { var out []byte; done <- c.Call(context.Background(), "T.Block", []byte{}, &out) }()
+		<-entered
+	}
+	var out []byte
+	err := c.Call(context.Background(), "T.Block", []byte{}, &out)
+	if !errors.Is(err, rpcbench.ErrResourceExhausted) {
+		t.Fatalf("third call over a limit of 2: got %v", err)
+	}
+	close(release)
+	for i := 0; i < 2; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestPayloadLimits(t *testing.T) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{MaxPayload: 1000, Logf: func(string, ...any) {}})
+	srv.HandleRaw("T.Grow", func(_ context.Context, b []byte) ([]byte, error) { return make([]byte, 2000), nil })
+	c := serveTCP(t, srv, rpcbench.ClientOptions{Codec: "raw", MaxPayload: 1000})
+	var out []byte
+	if err := c.Call(context.Background(), "T.Grow", make([]byte, 1001), &out); !errors.Is(err, rpcbench.ErrResourceExhausted) {
+		t.Fatalf("oversize request: got %v", err)
+	}
+	if err := c.Call(context.Background(), "T.Grow", []byte{1}, &out); !errors.Is(err, rpcbench.ErrResourceExhausted) {
+		t.Fatalf("oversize reply: got %v", err)
+	}
+}

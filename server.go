@@ -438,6 +438,9 @@ func (c *serverCall) invoke(out *[]byte) (payload []byte, err error) {
 		return nil, err
 	}
 	*out = body
+	if len(body) > c.sess.srv.opts.MaxPayload {
+		return nil, Errorf(CodeResourceExhausted, "%s: reply of %d bytes exceeds the %d-byte limit", c.m.name, len(body), c.sess.srv.opts.MaxPayload)
+	}
 	c.resp.Compression = 0
 	if c.req.Compression != 0 && len(body) >= c.sess.srv.opts.CompressThreshold {
 		tmp := getBuf()

@@ -7,6 +7,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports/tcp"
+	"rpcbench/transports/tlsconf"
 	"rpcbench/transports/transporttest"
 )
 
@@ -42,4 +43,20 @@ func TestUnknownEngine(t *testing.T) {
 	if err == nil || err.Error() != `tcp: unknown engine "epoll" (valid: net, gnet)` {
 		t.Fatalf("got %v", err)
 	}
+}
+
+func TestConformanceTLS(t *testing.T) {
+	cfg := suite("net", false)
+	cfg.New = func(t *testing.T) rpcbench.Transport {
+		tc, err := tlsconf.Load("", "", "rpcbench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := tcp.New(tcp.Options{TLS: tc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	transporttest.Run(t, cfg)
 }
