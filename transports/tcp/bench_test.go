@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
+	"strconv"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -20,7 +22,7 @@ import (
 var payload64 = make([]byte, 64)
 
 func startEcho(b testing.TB, engine string) (*rpcbench.Client, func()) {
-	tr, err := tcp.New(tcp.Options{Engine: engine})
+	tr, err := tcp.New(tcp.Options{Engine: engine, GnetLoops: gnetLoops})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -143,3 +145,7 @@ func TestAllocsPerCall(t *testing.T) {
 		t.Fatalf("%.2f allocations per call, want <= 2", n)
 	}
 }
+
+var gnetLoops = envInt("GNET_LOOPS")
+
+func envInt(k string) int { n, _ := strconv.Atoi(os.Getenv(k)); return n }

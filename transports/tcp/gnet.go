@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,11 +47,14 @@ func listenGnet(t *Transport, network, address string) (*gnetListener, error) {
 		gnet.WithTicker(true),
 		gnet.WithLogger(quietLogger{}),
 	}
-	if t.opts.GnetLoops > 0 {
-		opts = append(opts, gnet.WithNumEventLoop(t.opts.GnetLoops))
-	} else {
-		opts = append(opts, gnet.WithMulticore(true))
+	// Each loop blocks in epoll_wait holding a P until sysmon takes it
+	// back, so one loop per CPU starves the handler goroutines on small
+	// machines: the default is half the CPUs.
+	loops := t.opts.GnetLoops
+	if loops <= 0 {
+		loops = max(1, runtime.GOMAXPROCS(0)/2)
 	}
+	opts = append(opts, gnet.WithNumEventLoop(loops))
 	cli, err := gnet.NewClient(l, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: gnet engine: %w", err)

@@ -33,8 +33,8 @@ type Options struct {
 	// TLS, if set, wraps connections in TLS: the server config for Listen,
 	// the client config for Dial. The gnet engine does not support TLS.
 	TLS *tls.Config
-	// GnetLoops is the gnet engine's number of event loops (default: one
-	// per CPU).
+	// GnetLoops is the gnet engine's number of event loops (default: half
+	// of GOMAXPROCS, at least one).
 	GnetLoops int
 }
 
