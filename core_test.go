@@ -207,3 +207,12 @@ func TestPayloadLimits(t *testing.T) {
 		t.Fatalf("oversize reply: got %v", err)
 	}
 }
+
+func TestInjectParsing(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("unknown key accepted")
+		}
+	}()
+	rpcbench.ParseInjectForTest("bogus=1")
+}

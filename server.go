@@ -437,6 +437,9 @@ func (c *serverCall) invoke(out *[]byte) (payload []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if injected != (injection{}) {
+		body = injected.apply(body)
+	}
 	*out = body
 	if len(body) > c.sess.srv.opts.MaxPayload {
 		return nil, Errorf(CodeResourceExhausted, "%s: reply of %d bytes exceeds the %d-byte limit", c.m.name, len(body), c.sess.srv.opts.MaxPayload)
