@@ -56,7 +56,8 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[Listener]struct{}
 	sessions  map[*serverSession]struct{}
-	closed    bool
+	closed    bool // listeners closed: no more accepting
+	done      bool // connections closed too
 
 	draining atomic.Bool
 	inflight atomic.Int64
@@ -234,6 +235,7 @@ func (s *Server) closeListeners() {
 
 func (s *Server) closeSessions() {
 	s.mu.Lock()
+	s.done = true
 	ss := make([]*serverSession, 0, len(s.sessions))
 	for x := range s.sessions {
 		ss = append(ss, x)
@@ -248,10 +250,10 @@ func (s *Server) closeSessions() {
 func (s *Server) Connect(c ServerConn) Session {
 	x := &serverSession{srv: s, conn: c, calls: map[uint64]*serverCall{}}
 	s.mu.Lock()
-	closed := s.closed && !s.draining.Load()
+	done := s.done
 	s.sessions[x] = struct{}{}
 	s.mu.Unlock()
-	if closed {
+	if done { // a connection that raced with the end of Shutdown or Close
 		c.Close()
 	}
 	return x
