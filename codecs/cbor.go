@@ -23,7 +23,6 @@ var (
 		MaxArrayElements: 1 << 20,
 		MaxMapPairs:      1 << 20,
 		IndefLength:      cbor.IndefLengthForbidden, // every length up front
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
 	}.DecMode())
 	// MarshalToBuffer wants a *bytes.Buffer; pooling it keeps Marshal from
 	// allocating one per call.

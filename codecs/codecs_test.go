@@ -223,8 +223,34 @@ func TestCompressRoundTrip(t *testing.T) {
 					if _, err := comp.Decompress(nil, z, len(in)-1); err == nil {
 						t.Fatal("Decompress ignored a limit one byte short")
 					}
+					if _, err := comp.Decompress(nil, z, -1); err == nil {
+						t.Fatal("Decompress ignored a negative limit")
+					}
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkGobSession measures gob's per-connection form in steady state
+// (type definitions already exchanged), to set beside the per-message
+// figures of BenchmarkCodec/codec=gob.
+func BenchmarkGobSession(b *testing.B) {
+	for _, p := range []string{"Small", "Medium", "Large"} {
+		b.Run("msg="+p, func(b *testing.B) {
+			v := mustNew(b, p, 1)
+			zero, _ := benchmsg.ZeroFunc(p)
+			enc, dec := codecs.Gob{}.NewSession(), codecs.Gob{}.NewSession()
+			buf, _ := enc.Marshal(nil, v)
+			dec.Unmarshal(buf, zero()) // type definitions go out once
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = enc.Marshal(buf[:0], v)
+				if err := dec.Unmarshal(buf, zero()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(buf)), "encoded-B")
+		})
 	}
 }

@@ -65,6 +65,7 @@ func (Gzip) Compress(dst, src []byte) ([]byte, error) {
 
 // Decompress implements Compressor.
 func (Gzip) Decompress(dst, src []byte, limit int) ([]byte, error) {
+	limit = max(limit, 0)
 	r := gzipReaders.Get().(*gzipReader)
 	defer gzipReaders.Put(r)
 	r.src.Reset(src)

@@ -9,7 +9,8 @@ import (
 // Decompress's limit counts the bytes it appends to dst. Every compressor
 // checks a size it learns from the input against the limit before it
 // allocates, or stops reading once the limit is passed, so a small
-// "decompression bomb" costs at most limit bytes of memory.
+// "decompression bomb" costs at most limit bytes of memory. A negative
+// limit counts as 0.
 
 func errTooBig(name string, size uint64, limit int) error {
 	return fmt.Errorf("codecs: %s: decompressed size %d exceeds the limit of %d bytes", name, size, limit)

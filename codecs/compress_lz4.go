@@ -54,6 +54,7 @@ func (LZ4) Compress(dst, src []byte) ([]byte, error) {
 
 // Decompress implements Compressor.
 func (LZ4) Decompress(dst, src []byte, limit int) ([]byte, error) {
+	limit = max(limit, 0)
 	h, hdr := binary.Uvarint(src)
 	if hdr <= 0 {
 		return dst, fmt.Errorf("codecs: lz4: bad header")

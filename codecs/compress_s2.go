@@ -40,6 +40,7 @@ func (S2) Compress(dst, src []byte) ([]byte, error) {
 
 // Decompress implements Compressor.
 func (S2) Decompress(dst, src []byte, limit int) ([]byte, error) {
+	limit = max(limit, 0)
 	n, err := s2.DecodedLen(src)
 	if err != nil {
 		return dst, fmt.Errorf("codecs: s2: %w", err)

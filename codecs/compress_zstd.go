@@ -53,6 +53,7 @@ func (Zstd) Compress(dst, src []byte) ([]byte, error) {
 
 // Decompress implements Compressor.
 func (Zstd) Decompress(dst, src []byte, limit int) ([]byte, error) {
+	limit = max(limit, 0)
 	var h zstd.Header
 	if err := h.Decode(src); err != nil {
 		return dst, fmt.Errorf("codecs: zstd: %w", err)
