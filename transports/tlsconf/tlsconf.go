@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -21,15 +22,18 @@ import (
 // certificate from certFile/keyFile (or a self-signed one when both are
 // empty); the client, which cannot know a self-signed certificate in
 // advance, skips verification unless certFile is given, in which case it
-// trusts exactly that certificate. alpn sets NextProtos.
+// trusts exactly that certificate. A certificate without a key gives a
+// client-only config. alpn sets NextProtos.
 func Load(certFile, keyFile string, alpn ...string) (*tls.Config, error) {
 	var cert tls.Certificate
 	var err error
 	switch {
 	case certFile == "" && keyFile == "":
 		cert, err = selfSigned()
-	case certFile == "" || keyFile == "":
-		return nil, fmt.Errorf("tls: give both a certificate and a key file, or neither for a self-signed certificate")
+	case keyFile == "" && certFile != "":
+		return clientOnly(certFile, alpn)
+	case certFile == "":
+		return nil, fmt.Errorf("tls: a key file needs its certificate file (--cert)")
 	default:
 		cert, err = tls.LoadX509KeyPair(certFile, keyFile)
 	}
@@ -52,6 +56,20 @@ func Load(certFile, keyFile string, alpn ...string) (*tls.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// clientOnly is the config of a client that trusts exactly the
+// certificate in certFile and presents none.
+func clientOnly(certFile string, alpn []string) (*tls.Config, error) {
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls: no certificate found in %s", certFile)
+	}
+	return &tls.Config{RootCAs: pool, NextProtos: alpn, MinVersion: tls.VersionTLS12}, nil
 }
 
 var (
