@@ -19,6 +19,8 @@ func serveCmd(args []string) error {
 	tf.register(fs, true)
 	addrs := fs.String("addr", "127.0.0.1:7000", "address to listen on (comma-separated, one per transport; port 0 picks a free port)")
 	grace := fs.Duration("grace", 10*time.Second, "how long shutdown waits for in-flight calls")
+	var af announceFlags
+	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +33,7 @@ func serveCmd(args []string) error {
 		return err
 	}
 	errc := make(chan error, len(names))
+	var listening []listenerAddr
 	for i, name := range names {
 		t, err := tf.build(name)
 		if err != nil {
@@ -44,6 +47,14 @@ func serveCmd(args []string) error {
 		// The harness reads this line to learn the address.
 		fmt.Printf("rpcbench: serving %s on %s\n", name, l.Addr())
 		go func() { errc <- srv.Serve(l) }()
+		listening = append(listening, listenerAddr{name, l.Addr().String()})
+	}
+	actx, acancel := context.WithTimeout(context.Background(), 10*time.Second)
+	unannounce, err := af.announce(actx, srv, listening)
+	acancel()
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -51,10 +62,15 @@ func serveCmd(args []string) error {
 	case s := <-sig:
 		fmt.Fprintf(os.Stderr, "rpcbench: %v: shutting down\n", s)
 	case err := <-errc:
+		unannounce(context.Background())
 		srv.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
+	// Consumers stop sending here before the server drains.
+	if err := unannounce(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "rpcbench: deregistering: %v\n", err)
+	}
 	return srv.Shutdown(ctx)
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"rpcbench"
+	"rpcbench/discovery"
+	_ "rpcbench/discovery/etcdreg" // etcd:// registries
+	_ "rpcbench/discovery/memreg"  // mem://
+	"rpcbench/discovery/regserver"
+)
+
+// registryCmd runs `rpcbench registry`: a standalone service registry
+// served over rpcbench's own RPC, for several processes on one host.
+func registryCmd(args []string) error {
+	fs := newFlagSet("registry", "[flags]")
+	var tf transportFlags
+	tf.register(fs, false)
+	addr := fs.String("addr", "127.0.0.1:7100", "address to listen on (port 0 picks a free port)")
+	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for calls in flight")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("registry: unexpected arguments %q", fs.Args())
+	}
+	t, err := tf.build(tf.name)
+	if err != nil {
+		return err
+	}
+	rs, err := regserver.Listen(t, *addr, rpcbench.ServerOptions{})
+	if err != nil {
+		return err
+	}
+	// Scripts and tests read this line to learn the address.
+	fmt.Printf("rpcbench: registry serving %s on %s\n", tf.name, rs.Addr())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		fmt.Fprintf(os.Stderr, "rpcbench: %v: shutting down the registry\n", s)
+	case err := <-rs.Done():
+		rs.Close()
+		return fmt.Errorf("registry: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	return rs.Shutdown(ctx)
+}
+
+// announceFlags are the flags with which `rpcbench serve` announces itself
+// in a registry. serve.go calls register on its flag set, announce once
+// its listeners are up, and the returned stop before Shutdown.
+type announceFlags struct {
+	registry string
+	services string
+	id       string
+	weight   int
+	ttl      time.Duration
+	meta     string
+}
+
+func (af *announceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&af.registry, "registry", "", "announce this server in a registry: rpcbench://HOST:PORT (an rpcbench registry process), etcd://HOST:PORT[/prefix] (default: do not announce)")
+	fs.StringVar(&af.services, "service-name", "", "comma-separated service names to announce (default: every service registered, e.g. Arith,Bench,Echo)")
+	fs.StringVar(&af.id, "instance-id", "", "instance ID in the registry (default TRANSPORT://ADDR; with several listeners, the listener's address is appended)")
+	fs.IntVar(&af.weight, "weight", 1, "the instance's weight for weighted balancers")
+	fs.DurationVar(&af.ttl, "registry-ttl", discovery.DefaultTTL, "lease TTL: a killed server leaves the registry this long after its last heartbeat")
+	fs.StringVar(&af.meta, "metadata", "", "instance metadata as k=v,k=v")
+}
+
+// listenerAddr is one listener to announce.
+type listenerAddr struct{ transport, addr string }
+
+// announce registers srv's services at every listener's address; it is a
+// no-op if --registry is empty. The returned stop deregisters and closes
+// the registry connection.
+func (af *announceFlags) announce(ctx context.Context, srv *rpcbench.Server, ls []listenerAddr) (stop func(context.Context) error, err error) {
+	if af.registry == "" {
+		return func(context.Context) error { return nil }, nil
+	}
+	reg, err := discovery.Open(ctx, af.registry)
+	if err != nil {
+		return nil, err
+	}
+	var services []string
+	if af.services != "" {
+		services = strings.Split(af.services, ",")
+	} else {
+		seen := map[string]bool{}
+		for _, m := range srv.Methods() {
+			if s, _, ok := strings.Cut(m, "."); ok && !seen[s] {
+				seen[s] = true
+				services = append(services, s)
+			}
+		}
+	}
+	meta := map[string]string{}
+	if af.meta != "" {
+		for _, kv := range strings.Split(af.meta, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				reg.Close()
+				return nil, usageError("serve: --metadata %q: want k=v pairs", af.meta)
+			}
+			meta[k] = v
+		}
+	}
+	var insts []discovery.Instance
+	for _, l := range ls {
+		id := af.id
+		if id != "" && len(ls) > 1 {
+			id += "/" + l.transport + "://" + l.addr
+		}
+		for _, s := range services {
+			insts = append(insts, discovery.Instance{Service: s, ID: id, Addr: l.addr, Transport: l.transport, Weight: af.weight, Metadata: meta})
+		}
+	}
+	a, err := discovery.Announce(ctx, reg, af.ttl, insts...)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
+	fmt.Printf("rpcbench: announced %s in %s (lease %v, TTL %v)\n", strings.Join(services, ","), af.registry, a.Lease(), af.ttl)
+	return func(ctx context.Context) error {
+		err := a.Stop(ctx)
+		reg.Close()
+		return err
+	}, nil
+}

@@ -1,0 +1,77 @@
+// Package regserver is the standalone registry: a memreg served over
+// rpcbench's own RPC (`rpcbench registry --addr ...`), and the client that
+// implements the discovery contract against it, for several processes on
+// one host.
+//
+// Methods (JSON codec):
+//
+//	Registry.Grant       {ttl_ms}                          -> {lease}
+//	Registry.Register    {lease, instance}                 -> {lease_not_found}
+//	Registry.KeepAlive   {lease}                           -> {lease_not_found}
+//	Registry.Deregister  {lease}                           -> {lease_not_found}
+//	Registry.Resolve     {service}                         -> {instances, epoch, revision}
+//	Registry.Watch       {service, epoch, revision, wait_ms} -> {instances, epoch, revision}
+//
+// Watch is a long poll: it answers as soon as the service's state differs
+// from the (epoch, revision) the caller last saw, or after wait_ms with the
+// same state. The epoch is drawn at random when the registry starts, so a
+// restarted registry is never mistaken for the one before.
+//
+// URLs for discovery.Open: "rpcbench://host:port" (TCP) and
+// "rpcbench+TRANSPORT://address", e.g. "rpcbench+unix:///run/reg.sock".
+package regserver
+
+import "rpcbench/discovery"
+
+// Method names.
+const (
+	MethodGrant      = "Registry.Grant"
+	MethodRegister   = "Registry.Register"
+	MethodKeepAlive  = "Registry.KeepAlive"
+	MethodDeregister = "Registry.Deregister"
+	MethodResolve    = "Registry.Resolve"
+	MethodWatch      = "Registry.Watch"
+)
+
+// codec is the codec of every registry call.
+const codec = "json"
+
+type grantArgs struct {
+	TTLMillis int64 `json:"ttl_ms"`
+}
+
+type grantReply struct {
+	Lease discovery.LeaseID `json:"lease"`
+}
+
+type registerArgs struct {
+	Lease    discovery.LeaseID  `json:"lease"`
+	Instance discovery.Instance `json:"instance"`
+}
+
+type leaseArgs struct {
+	Lease discovery.LeaseID `json:"lease"`
+}
+
+// leaseReply says whether the lease existed; a missing lease is an answer,
+// not a failure of the call.
+type leaseReply struct {
+	LeaseNotFound bool `json:"lease_not_found,omitempty"`
+}
+
+type resolveArgs struct {
+	Service string `json:"service"`
+}
+
+type watchArgs struct {
+	Service    string `json:"service"`
+	Epoch      uint64 `json:"epoch"`
+	Revision   uint64 `json:"revision"`
+	WaitMillis int64  `json:"wait_ms"`
+}
+
+type snapshotReply struct {
+	Instances []discovery.Instance `json:"instances"`
+	Epoch     uint64               `json:"epoch"`
+	Revision  uint64               `json:"revision"`
+}
