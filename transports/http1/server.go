@@ -1,0 +1,652 @@
+package http1
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"rpcbench"
+	"rpcbench/wire"
+	"rpcbench/wirestats"
+)
+
+// listener serves HTTP on one socket. It runs its own accept loop and one
+// fasthttp ServeConn per connection, rather than fasthttp's Serve, so that it
+// owns every goroutine it starts: Close stops accepting, and connections
+// end when the server core closes them (after draining) or their peer does.
+type listener struct {
+	t     *Transport
+	nl    net.Listener
+	srv   fasthttp.Server
+	h     rpcbench.ConnHandler
+	calls callTable
+	names nameCache
+
+	serving atomic.Bool
+	closed  atomic.Bool
+}
+
+var _ rpcbench.Listener = (*listener)(nil)
+
+func newListener(t *Transport, nl net.Listener) *listener {
+	l := &listener{t: t, nl: nl}
+	l.calls.m = map[callKey]*serverConn{}
+	l.srv = fasthttp.Server{
+		Handler:                      l.handle,
+		ErrorHandler:                 l.handleError,
+		MaxRequestBodySize:           t.opts.MaxPayload,
+		IdleTimeout:                  t.opts.IdleTimeout,
+		ReadTimeout:                  t.opts.ReadTimeout,
+		WriteTimeout:                 t.opts.WriteTimeout,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		DisablePreParseMultipartForm: true,
+		Logger:                       logger(t.opts.Logf),
+	}
+	return l
+}
+
+type logger func(format string, args ...any)
+
+func (f logger) Printf(format string, args ...any) { f(format, args...) }
+
+func (l *listener) Addr() net.Addr { return l.nl.Addr() }
+
+// Close stops accepting. Open connections stay up until the server core
+// closes them, so that in-flight calls can finish.
+func (l *listener) Close() error {
+	l.closed.Store(true)
+	return l.nl.Close()
+}
+
+// Serve accepts connections until Close, then returns net.ErrClosed.
+func (l *listener) Serve(h rpcbench.ConnHandler) error {
+	if !l.serving.CompareAndSwap(false, true) {
+		return errors.New("http1: Serve called twice on one listener")
+	}
+	l.h = h
+	var backoff time.Duration
+	for {
+		nc, err := l.nl.Accept()
+		if err != nil {
+			if l.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return net.ErrClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() { // e.g. out of file descriptors
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		go l.serveConn(nc)
+	}
+}
+
+func (l *listener) serveConn(raw net.Conn) {
+	sc := &serverConn{l: l, remote: raw.RemoteAddr(), done: make(chan struct{}, 1), closing: make(chan struct{})}
+	sc.sock = &serverSock{Conn: raw, sc: sc}
+	var c net.Conn = sc.sock
+	if l.t.opts.TLS != nil {
+		c = tls.Server(sc.sock, l.t.opts.TLS)
+	} else {
+		sc.sock.sniff = true
+	}
+	sc.sess = l.h.Connect(sc)
+	// ServeConn closes c, which ends the session (serverSock.Close).
+	l.srv.ServeConn(c) //nolint:errcheck // a client's broken connection is not the server's error
+}
+
+// connOf finds the serverConn of a request.
+func connOf(ctx *fasthttp.RequestCtx) *serverConn {
+	c := ctx.Conn()
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	return c.(*serverSock).sc
+}
+
+// handle is fasthttp's request handler. fasthttp does not recover panics;
+// this function does, so that no request can take the server down.
+func (l *listener) handle(ctx *fasthttp.RequestCtx) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.t.opts.Logf("http1: panic serving %s %q: %v\n%s", ctx.Method(), ctx.Path(), r, debug.Stack())
+			writeError(&ctx.Response, StatusOf(rpcbench.CodeInternal), rpcbench.CodeInternal, fmt.Sprintf("http1: internal error: %v", r))
+		}
+	}()
+	name, ok := bytes.CutPrefix(ctx.Path(), []byte("/rpc/"))
+	if !ok {
+		writeError(&ctx.Response, fasthttp.StatusNotFound, rpcbench.CodeBadRequest,
+			fmt.Sprintf("http1: no such path %q; calls are POST /rpc/{Service.Method}", ctx.Path()))
+		return
+	}
+	switch string(name) {
+	case "_ping":
+		l.ping(ctx)
+	case "_cancel":
+		l.cancel(ctx)
+	default:
+		l.call(ctx, name)
+	}
+}
+
+// handleError answers requests fasthttp could not read.
+func (l *listener) handleError(ctx *fasthttp.RequestCtx, err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		writeError(&ctx.Response, fasthttp.StatusRequestEntityTooLarge, rpcbench.CodeResourceExhausted,
+			fmt.Sprintf("http1: request body over the %d-byte limit (MaxPayload)", l.t.opts.MaxPayload))
+	case errors.As(err, &ne) && ne.Timeout():
+		writeError(&ctx.Response, fasthttp.StatusRequestTimeout, rpcbench.CodeDeadlineExceeded,
+			fmt.Sprintf("http1: request not received within %v (ReadTimeout)", l.t.opts.ReadTimeout))
+	default:
+		writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest, "http1: malformed HTTP request: "+err.Error())
+	}
+}
+
+func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
+	writeError(&ctx.Response, fasthttp.StatusMethodNotAllowed, rpcbench.CodeBadRequest,
+		fmt.Sprintf("http1: %s %s: use %s", ctx.Method(), ctx.Path(), allow))
+	ctx.Response.Header.Set("Allow", allow)
+}
+
+// call turns a POST into a request frame for the connection's session and
+// waits for the reply.
+func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
+	if !ctx.IsPost() {
+		methodNotAllowed(ctx, "POST")
+		return
+	}
+	h := &ctx.Request.Header
+	codec, ok := codecOf(h.ContentType())
+	if !ok {
+		writeError(&ctx.Response, fasthttp.StatusUnsupportedMediaType, rpcbench.CodeBadRequest,
+			fmt.Sprintf("http1: unsupported Content-Type %q; use one of %s", h.ContentType(), supportedTypes()))
+		return
+	}
+	comp, ok := compressionOf(h.ContentEncoding())
+	if !ok {
+		writeError(&ctx.Response, fasthttp.StatusUnsupportedMediaType, rpcbench.CodeBadRequest,
+			fmt.Sprintf("http1: unsupported Content-Encoding %q", h.ContentEncoding()))
+		return
+	}
+	var budget uint32
+	if v := h.Peek(hdrTimeout); len(v) > 0 {
+		us, err := strconv.ParseUint(string(v), 10, 32)
+		if err != nil || us == 0 {
+			writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest,
+				fmt.Sprintf("http1: %s: %q is not a number of microseconds in 1..4294967295", hdrTimeout, v))
+			return
+		}
+		budget = uint32(us)
+	}
+	key, cancelable, err := parseCallKey(h.Peek(hdrCall))
+	if err != nil {
+		writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest, err.Error())
+		return
+	}
+	method := l.names.intern(name)
+	sc := connOf(ctx)
+	sc.in = wire.Frame{
+		Kind: wire.KindRequest, Codec: codec.ID(), Compression: comp,
+		CallID: rpcbench.CallID(method), Method: method, BudgetMicros: budget,
+		Payload: ctx.PostBody(), // the core copies it during Frame
+	}
+	sc.exchange(ctx, &sc.in, key, cancelable)
+}
+
+// ping hands a ping frame to the session; the core answers with a pong.
+func (l *listener) ping(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		methodNotAllowed(ctx, "GET")
+		return
+	}
+	sc := connOf(ctx)
+	sc.in = wire.Frame{Kind: wire.KindPing}
+	sc.exchange(ctx, &sc.in, callKey{}, false)
+}
+
+// cancel delivers a cancel frame to the session running the named call.
+func (l *listener) cancel(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsPost() {
+		methodNotAllowed(ctx, "POST")
+		return
+	}
+	key, ok, err := parseCallKey(ctx.Request.Header.Peek(hdrCall))
+	if err != nil || !ok {
+		writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest, "http1: /rpc/_cancel needs an "+hdrCall+" header")
+		return
+	}
+	if sc := l.calls.get(key); sc != nil {
+		sc.cancel(key)
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// serverConn is one accepted connection as the server core sees it
+// (rpcbench.ServerConn), and the state of the one HTTP exchange the
+// connection carries at a time.
+type serverConn struct {
+	l      *listener
+	sock   *serverSock
+	sess   rpcbench.Session
+	remote net.Addr
+	in     wire.Frame // the frame of the current exchange (one at a time)
+
+	// frameMu serialises Session.Frame calls: the connection's own handler
+	// and cancels arriving on other connections both make them.
+	frameMu sync.Mutex
+	gone    bool // the session has been told of the disconnect
+
+	mu       sync.Mutex
+	cur      *fasthttp.RequestCtx // the exchange waiting for a reply, or nil
+	reqID    uint64               // its request ID towards the session
+	key      callKey              // its name in the listener's call table
+	answered bool                 // someone has claimed cur's response
+	inline   bool                 // cur runs inline (inlineSession)
+	nextID   uint64
+
+	done      chan struct{} // one token per reply claimed by another goroutine
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+var _ rpcbench.ServerConn = (*serverConn)(nil)
+
+func (c *serverConn) RemoteAddr() net.Addr { return c.remote }
+
+// Close ends the connection without cutting a response already being
+// written: reads stop at once, a waiting exchange answers 503, and fasthttp
+// closes the connection once the response in hand is out.
+func (c *serverConn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.closing)
+		c.sock.stopReading()
+		c.mu.Lock()
+		inline, id := c.cur != nil && c.inline, c.reqID
+		c.mu.Unlock()
+		if inline {
+			// The call runs on the connection's goroutine, so the session
+			// cannot learn of the close from Disconnect until it returns:
+			// cancel it, as Disconnect would. Not on this goroutine: Close
+			// may be called from within Frame or Begin.
+			go c.frame(&wire.Frame{Kind: wire.KindCancel, RequestID: id})
+		}
+	})
+	return nil
+}
+
+// exchange runs one request/reply through the session: f goes to
+// Session.Frame, and the reply comes back through Send (or a cancel, or
+// Close) into ctx.Response.
+func (c *serverConn) exchange(ctx *fasthttp.RequestCtx, f *wire.Frame, key callKey, cancelable bool) {
+	c.mu.Lock()
+	c.nextID++
+	id := c.nextID
+	f.RequestID = id
+	c.cur, c.reqID, c.key, c.answered = ctx, id, key, false
+	c.mu.Unlock()
+	if cancelable {
+		c.l.calls.add(key, c)
+	}
+	defer func() {
+		if cancelable {
+			c.l.calls.remove(key, c)
+		}
+		c.mu.Lock()
+		c.cur, c.inline = nil, false
+		c.mu.Unlock()
+	}()
+	if is, ok := c.sess.(inlineSession); ok && f.Kind == wire.KindRequest {
+		c.runInline(is, f)
+	} else if !c.frame(f) {
+		c.claimAndFail(id, "http1: the connection is closing")
+		return
+	}
+	select {
+	case <-c.done:
+	case <-c.closing:
+		c.claimAndFail(id, "http1: the server closed the connection before the call finished")
+	}
+}
+
+// claimAndFail answers the exchange with unavailable unless another
+// goroutine has claimed it, in which case it waits for that reply.
+func (c *serverConn) claimAndFail(id uint64, msg string) {
+	if ctx := c.claim(id); ctx != nil {
+		writeError(&ctx.Response, StatusOf(rpcbench.CodeUnavailable), rpcbench.CodeUnavailable, msg)
+		return
+	}
+	<-c.done
+}
+
+// claim takes the right to write the response of exchange id; it returns
+// nil if the exchange is over or another goroutine has it.
+func (c *serverConn) claim(id uint64) *fasthttp.RequestCtx {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil || c.answered || c.reqID != id {
+		return nil
+	}
+	c.answered = true
+	return c.cur
+}
+
+// inlineSession is an optional fast path of the server core's sessions,
+// found by type assertion. Begin accepts a request frame as Frame would,
+// but instead of running its handler on a goroutine of the core's, returns
+// the call for the transport to Run on its own goroutine (nil when the
+// request was answered at once: unknown method, draining...). The reply
+// goes through ServerConn.Send before Run returns, and Frame (cancels) may
+// be called while Run runs. HTTP/1.1 carries one call at a time per
+// connection, so running it there saves two goroutine hand-offs per call.
+// Without it, requests go through Frame.
+type inlineSession interface {
+	Begin(f *wire.Frame) interface{ Run() }
+}
+
+// runInline runs a request through an inlineSession. Begin is serialised
+// with cancels (frameMu), so a cancel always finds the call registered.
+func (c *serverConn) runInline(is inlineSession, f *wire.Frame) {
+	c.mu.Lock()
+	c.inline = true // from here Close cancels the call (after Begin)
+	c.mu.Unlock()
+	var call interface{ Run() }
+	select {
+	case <-c.closing: // exchange answers 503
+	default:
+		c.frameMu.Lock()
+		if !c.gone {
+			call = is.Begin(f)
+		}
+		c.frameMu.Unlock()
+	}
+	if call != nil {
+		call.Run()
+	}
+}
+
+// frame hands f to the session unless it has ended. Frames are serialised;
+// an inline Serve runs outside this lock, so cancels reach it.
+func (c *serverConn) frame(f *wire.Frame) bool {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	if c.gone {
+		return false
+	}
+	c.sess.Frame(f)
+	return true
+}
+
+// Send implements rpcbench.ServerConn: the reply becomes the HTTP response
+// of the waiting exchange. A reply nobody waits for any more (its call was
+// cancelled, or the connection closed) is dropped.
+func (c *serverConn) Send(f *wire.Frame) error {
+	ctx := c.claim(f.RequestID)
+	if ctx == nil {
+		return nil
+	}
+	// The handler goroutine is parked until done fires, so the response is
+	// ours to fill.
+	resp := &ctx.Response
+	switch f.Kind {
+	case wire.KindResponse:
+		resp.SetStatusCode(fasthttp.StatusOK)
+		resp.Header.SetContentTypeBytes(contentTypeOf(f.Codec))
+		if f.Compression != 0 {
+			resp.Header.SetContentEncoding(encodingOf(f.Compression))
+		}
+		resp.SetBody(f.Payload)
+	case wire.KindError:
+		code, msg, err := wire.ParseError(f.Payload)
+		if err != nil {
+			code, msg = uint16(rpcbench.CodeInternal), "http1: "+err.Error()
+		}
+		writeError(resp, StatusOf(rpcbench.Code(code)), rpcbench.Code(code), msg)
+	case wire.KindPong:
+		resp.SetStatusCode(fasthttp.StatusNoContent)
+	default:
+		writeError(resp, StatusOf(rpcbench.CodeInternal), rpcbench.CodeInternal, fmt.Sprintf("http1: the server sent a %v frame as a reply", f.Kind))
+	}
+	c.done <- struct{}{}
+	return nil
+}
+
+// cancel passes a client's cancel to the session, then answers the exchange
+// itself: the core sends nothing for a call its caller gave up on.
+func (c *serverConn) cancel(key callKey) {
+	c.mu.Lock()
+	live := c.cur != nil && !c.answered && c.key == key
+	id := c.reqID
+	c.mu.Unlock()
+	if !live {
+		return
+	}
+	c.frame(&wire.Frame{Kind: wire.KindCancel, RequestID: id})
+	if ctx := c.claim(id); ctx != nil {
+		writeError(&ctx.Response, StatusCanceled, rpcbench.CodeCanceled, "http1: the caller canceled the call")
+		c.done <- struct{}{}
+	}
+}
+
+// disconnect tells the session the connection has ended; it runs once,
+// after fasthttp has returned from the connection.
+func (c *serverConn) disconnect() {
+	c.frameMu.Lock()
+	c.gone = true
+	c.frameMu.Unlock()
+	var err error = io.EOF
+	select {
+	case <-c.closing:
+		err = net.ErrClosed
+	default:
+	}
+	c.sess.Disconnect(err)
+}
+
+// serverSock is an accepted socket as fasthttp sees it (beneath TLS, if
+// any). It counts bytes, and lets the server end a connection between
+// requests without cutting a response still being written: after
+// stopReading, reads fail at once and deadlines for reading are ignored,
+// while writes go on.
+type serverSock struct {
+	net.Conn
+	sc        *serverConn
+	stopped   atomic.Bool
+	closeOnce sync.Once
+	sniff     bool // check the first byte read looks like HTTP
+}
+
+var longAgo = time.Unix(1, 0)
+
+func (s *serverSock) stopReading() {
+	s.stopped.Store(true)
+	s.Conn.SetReadDeadline(longAgo) // wakes a read in progress
+}
+
+func (s *serverSock) Read(p []byte) (int, error) {
+	if s.stopped.Load() {
+		return 0, net.ErrClosed
+	}
+	n, err := s.Conn.Read(p)
+	wirestats.Server.In.Add(uint64(n))
+	if err != nil && s.stopped.Load() {
+		err = net.ErrClosed
+	}
+	if s.sniff && n > 0 {
+		s.sniff = false
+		if !isTokenByte(p[0]) {
+			// fasthttp would wait for a line end (ReadTimeout) before
+			// rejecting bytes that cannot start a request line: an rpcbench
+			// frame (0xB7) or a TLS hello (0x16) sent to this port. Fail
+			// now; fasthttp answers 400 and closes.
+			return 0, fmt.Errorf("http1: the client does not speak HTTP/1.x (first byte 0x%02x)", p[0])
+		}
+	}
+	return n, err
+}
+
+// isTokenByte reports whether b may start an HTTP method (RFC 9110 tchar).
+func isTokenByte(b byte) bool {
+	switch {
+	case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9':
+		return true
+	}
+	return b < 0x80 && b != 0 && strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
+}
+
+func (s *serverSock) Write(p []byte) (int, error) {
+	n, err := s.Conn.Write(p)
+	wirestats.Server.Out.Add(uint64(n))
+	return n, err
+}
+
+func (s *serverSock) SetReadDeadline(t time.Time) error {
+	if s.stopped.Load() {
+		return nil
+	}
+	return s.Conn.SetReadDeadline(t)
+}
+
+func (s *serverSock) SetDeadline(t time.Time) error {
+	if s.stopped.Load() {
+		return s.Conn.SetWriteDeadline(t)
+	}
+	return s.Conn.SetDeadline(t)
+}
+
+func (s *serverSock) Close() error {
+	err := s.Conn.Close()
+	s.closeOnce.Do(s.sc.disconnect)
+	return err
+}
+
+// callKey names a call across connections: the client's random ID and its
+// request ID, as sent in the Rpcbench-Call header.
+type callKey struct{ client, req uint64 }
+
+// parseCallKey parses "<client>.<request>" in hex; an empty header is no key.
+func parseCallKey(v []byte) (k callKey, ok bool, err error) {
+	if len(v) == 0 {
+		return k, false, nil
+	}
+	a, b, found := bytes.Cut(v, []byte("."))
+	var e1, e2 error
+	if found {
+		k.client, e1 = parseHex(a)
+		k.req, e2 = parseHex(b)
+	}
+	if !found || e1 != nil || e2 != nil {
+		return k, false, fmt.Errorf("http1: %s: %q is not <client>.<request> in hex", hdrCall, v)
+	}
+	return k, true, nil
+}
+
+func parseHex(b []byte) (uint64, error) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, strconv.ErrSyntax
+	}
+	var n uint64
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, strconv.ErrSyntax
+		}
+		n = n<<4 | uint64(c)
+	}
+	return n, nil
+}
+
+func appendCallKey(dst []byte, k callKey) []byte {
+	dst = strconv.AppendUint(dst, k.client, 16)
+	dst = append(dst, '.')
+	return strconv.AppendUint(dst, k.req, 16)
+}
+
+// callTable finds the connection running a call, for cancels.
+type callTable struct {
+	mu sync.Mutex
+	m  map[callKey]*serverConn
+}
+
+func (t *callTable) add(k callKey, c *serverConn) {
+	t.mu.Lock()
+	t.m[k] = c
+	t.mu.Unlock()
+}
+
+func (t *callTable) remove(k callKey, c *serverConn) {
+	t.mu.Lock()
+	if t.m[k] == c {
+		delete(t.m, k)
+	}
+	t.mu.Unlock()
+}
+
+func (t *callTable) get(k callKey) *serverConn {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.m[k]
+}
+
+// nameCache interns method names from request paths, so that a call does
+// not allocate its Frame.Method. It stops growing at maxNames, so that
+// requests for made-up names cannot grow it without bound.
+type nameCache struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]string]
+}
+
+const maxNames = 1024
+
+func (n *nameCache) intern(b []byte) string {
+	if m := n.m.Load(); m != nil {
+		if s, ok := (*m)[string(b)]; ok {
+			return s
+		}
+	}
+	s := string(b)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	old := n.m.Load()
+	if old != nil && len(*old) >= maxNames {
+		return s
+	}
+	m := make(map[string]string, 1+lenOf(old))
+	if old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	m[s] = s
+	n.m.Store(&m)
+	return s
+}
+
+func lenOf(m *map[string]string) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
