@@ -207,6 +207,9 @@ func (c *Client) invoke(ctx context.Context, call *pendingCall, method string, r
 	if err != nil {
 		return err
 	}
+	if ex, ok := cc.conn.(exchanger); ok {
+		return c.exchange(ctx, ex, call, method, resp)
+	}
 	if err := cc.start(call); err != nil {
 		return err
 	}
@@ -228,6 +231,32 @@ func (c *Client) invoke(ctx context.Context, call *pendingCall, method string, r
 		<-call.done // the reply is being delivered; take it
 	}
 	return c.finish(call, method, resp)
+}
+
+// exchanger is an optional ClientConn fast path for transports whose calls
+// own their connection for the whole exchange (HTTP/1.1): the call runs on
+// the caller's goroutine instead of going through Send and the shared Recv
+// loop. reply receives the reply frame, or an error frame for failures;
+// Exchange returns an error only when ctx ends first or the connection is
+// closed. A zero RequestID lets the transport name the call.
+type exchanger interface {
+	Exchange(ctx context.Context, f *wire.Frame, reply func(*wire.Frame)) error
+}
+
+func (c *Client) exchange(ctx context.Context, ex exchanger, call *pendingCall, method string, resp any) error {
+	err := ex.Exchange(ctx, &call.req, func(f *wire.Frame) {
+		call.kind, call.compression = f.Kind, f.Compression
+		call.in = append(call.in[:0], f.Payload...)
+	})
+	switch {
+	case err == nil:
+		return c.finish(call, method, resp)
+	case ctx.Err() != nil:
+		return toError(fmt.Errorf("%s: %w", method, ctx.Err()), CodeCanceled)
+	case c.closed.Load():
+		return errClientClosed
+	}
+	return &Error{Code: CodeUnavailable, Message: fmt.Sprintf("%s: %v", method, err)}
 }
 
 // finish turns a delivered reply into resp or an error.

@@ -309,12 +309,35 @@ func (x *serverSession) Disconnect(error) {
 }
 
 func (x *serverSession) request(f *wire.Frame) {
+	if c := x.start(f); c != nil {
+		x.srv.dispatch(c)
+	}
+}
+
+// Begin implements the optional inline path of transports that carry one
+// call per connection at a time (HTTP/1.1): it accepts a request as Frame
+// would, but returns the call for the transport to run on its own
+// goroutine, or nil when the request was answered at once. The reply goes
+// through ServerConn.Send before Run returns.
+func (x *serverSession) Begin(f *wire.Frame) interface{ Run() } {
+	if c := x.start(f); c != nil {
+		return c
+	}
+	return nil
+}
+
+// Run runs the call on the caller's goroutine (see Begin).
+func (c *serverCall) Run() { c.run() }
+
+// start registers a request as a call in flight, or answers it at once and
+// returns nil (draining, unknown method or codec, in-flight limit).
+func (x *serverSession) start(f *wire.Frame) *serverCall {
 	s := x.srv
 	s.inflight.Add(1)
 	if s.draining.Load() {
 		x.replyError(f, CodeUnavailable, "server is shutting down")
 		s.callDone()
-		return
+		return nil
 	}
 	m := (*s.methods.Load())[f.CallID]
 	if m == nil {
@@ -324,13 +347,13 @@ func (x *serverSession) request(f *wire.Frame) {
 		}
 		x.replyError(f, CodeUnknownMethod, msg)
 		s.callDone()
-		return
+		return nil
 	}
 	codec := codecs.ByID(f.Codec)
 	if codec == nil && f.Codec != 0 {
 		x.replyError(f, CodeBadRequest, fmt.Sprintf("unknown codec ID %d", f.Codec))
 		s.callDone()
-		return
+		return nil
 	}
 	c := &serverCall{sess: x, m: m, codec: codec, req: *f, buf: getBuf()}
 	c.ctx.parent = context.Background()
@@ -346,18 +369,18 @@ func (x *serverSession) request(f *wire.Frame) {
 		x.mu.Unlock()
 		putBuf(c.buf)
 		s.callDone()
-		return
+		return nil
 	case len(x.calls) >= s.opts.MaxInflightPerConn:
 		x.mu.Unlock()
 		putBuf(c.buf)
 		x.replyError(f, CodeResourceExhausted, fmt.Sprintf("more than %d calls in flight on this connection", s.opts.MaxInflightPerConn))
 		s.callDone()
-		return
+		return nil
 	}
 	x.calls[f.RequestID] = c
 	x.mu.Unlock()
 	s.calls.Add(1)
-	s.dispatch(c)
+	return c
 }
 
 func (x *serverSession) replyError(req *wire.Frame, code Code, msg string) {
