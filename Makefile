@@ -2,7 +2,7 @@ GO      ?= go
 BIN     := bin/rpcbench
 PKGS    := ./...
 
-.PHONY: all build test lint fuzz setup clean
+.PHONY: all build test lint fuzz setup clean bench bench-quick report report-check
 
 all: build
 
@@ -22,6 +22,21 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzBinaryUnmarshal$$' -fuzztime $(FUZZTIME)
+
+# The benchmark matrix: results/<UTC time>-default/ and results/latest.
+bench: setup build
+	$(BIN) bench --matrix specs/default.yaml
+
+bench-quick: build
+	$(BIN) bench --matrix specs/quick.yaml
+
+# Re-render a run's reports from its results.json (RUN=dir, default latest).
+report: build
+	$(BIN) report $(or $(RUN),results/latest)
+
+# Headless Chromium must draw every chart of report.html.
+report-check: build
+	$(BIN) report --check $(or $(RUN),results/latest)
 
 setup:
 	scripts/setup.sh

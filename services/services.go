@@ -24,7 +24,15 @@ type AddReply struct {
 //
 //	Echo.Echo   raw bytes back as they came
 //	Arith.Add   {"a":1,"b":2} -> {"sum":3}
+//	Bench.Echo{Small,Medium,Large,Blob}   benchmark messages back, through any codec
+//	Admin.Stats the process's cost counters (see RegisterAdmin)
 func Register(srv *rpcbench.Server) error {
+	if err := RegisterBench(srv); err != nil {
+		return err
+	}
+	if err := RegisterAdmin(srv); err != nil {
+		return err
+	}
 	if err := srv.HandleRaw("Echo.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }); err != nil {
 		return err
 	}

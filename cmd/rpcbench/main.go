@@ -18,8 +18,13 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve": {"serve the built-in services on one or more transports", serveCmd},
-	"call":  {"call one method and print the reply as JSON", callCmd},
+	"serve":        {"serve the built-in services on one or more transports", serveCmd},
+	"call":         {"call one method and print the reply as JSON", callCmd},
+	"codecs":       {"measure every codec and compressor on the benchmark messages", codecsCmd},
+	"registry":     {"run a service registry for providers and consumers on this host", registryCmd},
+	"bench":        {"run a benchmark matrix (--matrix FILE) or one ad-hoc cell", benchCmd},
+	"bench-server": {"the server process 'bench' starts (stats on stdin/stdout)", benchServerCmd},
+	"report":       {"re-render a run's reports from its results.json", reportCmd},
 }
 
 func usage() {

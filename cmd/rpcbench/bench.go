@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"rpcbench/harness/report"
+	"rpcbench/harness/results"
+	"rpcbench/harness/runner"
+	"rpcbench/harness/serverproc"
+	"rpcbench/harness/spec"
+)
+
+// benchCmd runs `rpcbench bench`: a matrix spec, or one ad-hoc cell
+// described by flags.
+func benchCmd(args []string) error {
+	fs := newFlagSet("bench", "--matrix FILE | [cell flags]")
+	matrix := fs.String("matrix", "", "run the matrix spec in `FILE` (specs/default.yaml, specs/quick.yaml, ...)")
+	out := fs.String("out", "", "write the run into `DIR` (default: results/<UTC time>-<spec name> for a matrix; nothing for an ad-hoc cell)")
+	resultsRoot := fs.String("results", "results", "directory holding runs and the 'latest' link")
+	progress := fs.String("progress", "auto", "progress line: auto (on a terminal, not in CI), always, never")
+	inprocess := fs.Bool("inprocess", false, "run the server inside this process (debugging: costs of both sides mix)")
+	pin := fs.String("pin", "", "CPU pinning: auto or off (default: the spec's, auto)")
+	reps := fs.Int("reps", 0, "repetitions per cell (default: the spec's; ad-hoc 1)")
+	duration := fs.Duration("duration", 0, "measured window per cell (default: the spec's; ad-hoc 5s)")
+	calls := fs.Int64("calls", 0, "measure this many calls per cell instead of a duration")
+	warmup := fs.Duration("warmup", 0, "warm-up per cell (default: the spec's; ad-hoc 1s)")
+	dryRun := fs.Bool("dry-run", false, "print the cells and the estimated time, run nothing")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the client (this process) to `FILE`")
+	// Ad-hoc cell.
+	var tf transportFlags
+	tf.register(fs, false)
+	codec := fs.String("codec", "proto", "codec of the ad-hoc cell")
+	compression := fs.String("compression", "none", "compression of the ad-hoc cell")
+	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n)")
+	conc := fs.Int("concurrency", 64, "workers (closed loop) or most calls in flight (open loop) of the ad-hoc cell")
+	conns := fs.Int("conns", 1, "connections of the ad-hoc cell")
+	loadModel := fs.String("load", "closed", "load model of the ad-hoc cell: closed, open, poisson, sweep")
+	rate := fs.Float64("rate", 0, "open-loop target rate, calls/s")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("bench: unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	var (
+		sp       *spec.Spec
+		yamlText []byte
+		err      error
+		adhoc    = *matrix == ""
+	)
+	if adhoc {
+		if sp, err = adhocSpec(&tf, *codec, *compression, *payload, *conc, *conns, *loadModel, *rate); err != nil {
+			return usageError("bench: %v", err)
+		}
+		sp.Repetitions, sp.Duration, sp.Warmup = 1, spec.Duration(5*time.Second), spec.Duration(time.Second)
+		f := false
+		sp.GeneratorCeiling = &f
+	} else {
+		for _, name := range []string{"transport", "engine", "mode", "tls", "codec", "compression", "payload", "concurrency", "conns", "load", "rate"} {
+			if set[name] {
+				return usageError("bench: --%s describes an ad-hoc cell; it cannot be combined with --matrix", name)
+			}
+		}
+		if sp, yamlText, err = spec.ReadFile(*matrix); err != nil {
+			return usageError("bench: %v", err)
+		}
+	}
+	if set["reps"] {
+		sp.Repetitions = *reps
+	}
+	if set["duration"] {
+		sp.Duration, sp.Calls = spec.Duration(*duration), 0
+	}
+	if set["calls"] {
+		sp.Calls, sp.Duration = *calls, 0
+	}
+	if set["warmup"] {
+		sp.Warmup, sp.WarmupCalls = spec.Duration(*warmup), 0
+	}
+	if *inprocess {
+		sp.Server = "inprocess"
+	}
+	if *pin != "" {
+		sp.Pin = *pin
+	}
+	if sp.Repetitions < 1 || sp.Pin != "auto" && sp.Pin != "off" {
+		return usageError("bench: --reps must be ≥ 1 and --pin auto or off")
+	}
+	cells, est, err := runner.Plan(sp)
+	if err != nil {
+		return usageError("bench: %v", err)
+	}
+	if *dryRun {
+		runnable := 0
+		for _, c := range cells {
+			if c.Status == results.StatusSkipped {
+				fmt.Printf("skip %s (%s)\n", c.Key, c.SkipReason)
+				continue
+			}
+			runnable++
+			fmt.Printf("run  %s\n", c.Key)
+		}
+		fmt.Printf("%d cells to run × %d repetitions, about %v (plus server start-up)\n", runnable, sp.Repetitions, est.Round(time.Second))
+		return nil
+	}
+
+	opts := runner.Options{
+		Spec: sp, SpecYAML: yamlText, SpecPath: *matrix, Dir: *out, ResultsRoot: *resultsRoot,
+		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
+	}
+	switch *progress {
+	case "auto":
+		if isTerminal(os.Stderr) && os.Getenv("CI") == "" {
+			opts.Progress, opts.Terminal = os.Stderr, true
+		}
+	case "always":
+		opts.Progress, opts.Terminal = os.Stderr, isTerminal(os.Stderr)
+	case "never":
+	default:
+		return usageError("bench: --progress %q: want auto, always or never", *progress)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	run, dir, err := runner.Run(ctx, opts)
+	if run != nil && (adhoc || dir == "") {
+		report.Summary(os.Stdout, run)
+	}
+	if err != nil {
+		return err
+	}
+	if dir != "" {
+		fmt.Printf("rpcbench: %d cells; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", countRan(run), dir)
+		for _, c := range run.Cells {
+			if c.Status == results.StatusErrors || c.Status == results.StatusFailed || c.Status == results.StatusBehind {
+				fmt.Printf("rpcbench: WARNING: cell %s: %s — see the report's Problems section\n", c.Key, strings.ToUpper(c.Status))
+			}
+		}
+	}
+	return nil
+}
+
+// adhocSpec builds a one-cell spec from flags.
+func adhocSpec(tf *transportFlags, codec, compression, payload string, conc, conns int, model string, rate float64) (*spec.Spec, error) {
+	t, err := spec.ParseTransport(tf.name)
+	if err != nil {
+		return nil, err
+	}
+	if tf.o.Engine != "" {
+		t.Engine = tf.o.Engine
+	}
+	if tf.o.Mode != "" {
+		t.Mode = tf.o.Mode
+	}
+	t.TLS = t.TLS || tf.o.TLS
+	var l string
+	switch model {
+	case "closed", "sweep":
+		l = model
+	case "open", "poisson":
+		if rate <= 0 {
+			return nil, fmt.Errorf("--load %s needs --rate", model)
+		}
+		l = fmt.Sprintf("%s@%g", model, rate)
+	default:
+		return nil, fmt.Errorf("--load %q: want closed, open, poisson or sweep", model)
+	}
+	yaml := fmt.Sprintf("name: adhoc\ndimensions:\n  transport: [%q]\n  codec: [%q]\n  compression: [%q]\n  payload: [%q]\n  concurrency: [%d]\n  connections: [%d]\n  load: [%q]\n",
+		t.String(), codec, compression, payload, conc, conns, l)
+	return spec.Parse([]byte(yaml))
+}
+
+func countRan(run *results.Run) int {
+	n := 0
+	for _, c := range run.Cells {
+		if c.Ran() {
+			n++
+		}
+	}
+	return n
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// benchServerCmd runs `rpcbench bench-server`, the server process the
+// harness starts for each cell: the built-in services on one transport,
+// with a stats channel on stdin/stdout (see harness/serverproc).
+func benchServerCmd(args []string) error {
+	fs := newFlagSet("bench-server", "[flags]  (started by 'rpcbench bench'; stdin carries commands)")
+	var tf transportFlags
+	tf.register(fs, false)
+	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	t, err := tf.build(tf.name)
+	if err != nil {
+		return err
+	}
+	return serverproc.Serve(serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, In: os.Stdin, Out: os.Stdout, Log: os.Stderr})
+}

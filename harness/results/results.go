@@ -1,0 +1,317 @@
+// Package results defines results.json, the source of truth of a harness
+// run: a manifest of everything that shapes the numbers, and every cell's
+// per-repetition figures with their encoded histograms. Reports, the
+// comparison and the gate read only this file.
+//
+// Schema (version 1), abridged:
+//
+//	{ "schema": "rpcbench.results", "schema_version": 1, "run_id": "20250101T120000Z-default",
+//	  "manifest": { commit, dirty, go_version, modules{path: version}, cpu_model, cores, kernel,
+//	                server_mode, pinning{...}, spec{...}, spec_yaml, transports, codecs,
+//	                generator_ceiling{...}, reference, notes },
+//	  "cells": [ { "key": "transport=tcp/codec=proto/compression=none/payload=Small/conc=64/conns=1/load=closed",
+//	               "group", "params"{...}, "status": ok|errors|behind|failed|skipped, "skip_reason", "failures",
+//	               "reps": [ { "rep", "status", "error",
+//	                           "figures": { calls, ok, errors, errors_by_code, elapsed_ns, throughput,
+//	                                        latency{count,min_ns,p50_ns,...,max_ns,mean_ns,stdev_ns},
+//	                                        uncorrected, error_latency, open{...},
+//	                                        client{cpu_user_ns,...,wire}, server{...}, per_call{...},
+//	                                        hist, uncorrected_hist, error_hist },
+//	                           "sweep": { capacity_rate, p99_bound_ns, sustained_rate, steps[{target_rate, held, reason, figures}] } } ],
+//	               "merged": { reps, latency, uncorrected, hist, throughput{median,min,max}, per_call (medians), errors_by_code, ... } } ] }
+//
+// Histograms are HdrHistogram V2 compressed encodings (base64), values in
+// nanoseconds. Every per-call figure divides a counter delta over the
+// measured window by the calls completed in it.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"rpcbench/harness/cost"
+	"rpcbench/harness/record"
+	"rpcbench/harness/spec"
+)
+
+// Schema names and versions the format.
+const (
+	Schema        = "rpcbench.results"
+	SchemaVersion = 1
+)
+
+// Run is one harness run.
+type Run struct {
+	Schema        string   `json:"schema"`
+	SchemaVersion int      `json:"schema_version"`
+	RunID         string   `json:"run_id"`
+	Manifest      Manifest `json:"manifest"`
+	Cells         []*Cell  `json:"cells"`
+}
+
+// Manifest records every setting that shapes the numbers.
+type Manifest struct {
+	SpecName   string            `json:"spec_name"`
+	SpecPath   string            `json:"spec_path,omitempty"`
+	SpecYAML   string            `json:"spec_yaml,omitempty"`
+	Spec       *spec.Spec        `json:"spec"`
+	Command    []string          `json:"command"`
+	Started    time.Time         `json:"started"`
+	Finished   time.Time         `json:"finished"`
+	Commit     string            `json:"commit"`
+	Dirty      bool              `json:"dirty"`
+	GoVersion  string            `json:"go_version"`
+	Modules    map[string]string `json:"modules"`
+	CPUModel   string            `json:"cpu_model"`
+	Cores      int               `json:"cores"`
+	Kernel     string            `json:"kernel"`
+	Hostname   string            `json:"hostname"`
+	ServerMode string            `json:"server_mode"`
+	Pinning    Pinning           `json:"pinning"`
+	// Registered names at run time.
+	Transports   []string `json:"transports"`
+	Codecs       []string `json:"codecs"`
+	Compressors  []string `json:"compressors"`
+	ClientConfig string   `json:"client_config"`
+	// Reference is the key of the cell reports divide by.
+	Reference        string            `json:"reference"`
+	GeneratorCeiling *GeneratorCeiling `json:"generator_ceiling,omitempty"`
+	Notes            []string          `json:"notes,omitempty"`
+}
+
+// Pinning records where client and server ran.
+type Pinning struct {
+	Enabled          bool   `json:"enabled"`
+	ClientCPUs       string `json:"client_cpus,omitempty"`
+	ServerCPUs       string `json:"server_cpus,omitempty"`
+	ClientGOMAXPROCS int    `json:"client_gomaxprocs"`
+	ServerGOMAXPROCS int    `json:"server_gomaxprocs,omitempty"`
+	// ServerCPUsSeen is the affinity the server process reported.
+	ServerCPUsSeen string `json:"server_cpus_seen,omitempty"`
+	Note           string `json:"note,omitempty"`
+}
+
+// GeneratorCeiling compares the no-op cell with the fastest real cell.
+type GeneratorCeiling struct {
+	Key         string  `json:"key"`
+	Throughput  float64 `json:"throughput"`
+	FastestKey  string  `json:"fastest_key"`
+	Fastest     float64 `json:"fastest_throughput"`
+	Ratio       float64 `json:"ratio"`
+	MinRatio    float64 `json:"min_ratio"`
+	OK          bool    `json:"ok"`
+	Explanation string  `json:"explanation"`
+}
+
+// Cell statuses.
+const (
+	StatusOK      = "ok"      // every repetition ran without errors
+	StatusErrors  = "errors"  // ran, but some calls failed or a repetition failed
+	StatusBehind  = "behind"  // ran without errors, but the open-loop generator fell behind its schedule
+	StatusFailed  = "failed"  // no repetition could run (server would not start, ...)
+	StatusSkipped = "skipped" // not applicable (the codec cannot encode the payload)
+)
+
+// Cell is one combination's results.
+type Cell struct {
+	Key        string    `json:"key"`
+	Group      string    `json:"group"`
+	Params     spec.Cell `json:"params"`
+	Status     string    `json:"status"`
+	SkipReason string    `json:"skip_reason,omitempty"`
+	// Failures lists the errors of failed repetitions and warnings.
+	Failures []string `json:"failures,omitempty"`
+	Reps     []*Rep   `json:"reps"`
+	Merged   *Merged  `json:"merged,omitempty"`
+}
+
+// Rep is one repetition of a cell.
+type Rep struct {
+	Rep     int      `json:"rep"`
+	Status  string   `json:"status"`
+	Error   string   `json:"error,omitempty"`
+	Figures *Figures `json:"figures,omitempty"`
+	Sweep   *Sweep   `json:"sweep,omitempty"`
+}
+
+// Figures are what one measured window gave.
+type Figures struct {
+	// Calls completed in the window; OK of them succeeded.
+	Calls        int64             `json:"calls"`
+	OK           int64             `json:"ok"`
+	Errors       int64             `json:"errors"`
+	ErrorsByCode map[string]int64  `json:"errors_by_code,omitempty"`
+	ErrorSamples map[string]string `json:"error_samples,omitempty"`
+	ElapsedNs    int64             `json:"elapsed_ns"`
+	// Throughput is successful calls per second.
+	Throughput float64 `json:"throughput"`
+	// Latency of successful calls: from the intended send time in open
+	// loop (coordinated omission corrected), from the send in closed loop.
+	Latency      record.Summary  `json:"latency"`
+	Uncorrected  *record.Summary `json:"uncorrected,omitempty"`
+	ErrorLatency *record.Summary `json:"error_latency,omitempty"`
+	Open         *Open           `json:"open,omitempty"`
+	Client       cost.Delta      `json:"client"`
+	// Server is nil when the server shares the client's process.
+	Server  *cost.Delta `json:"server,omitempty"`
+	PerCall PerCall     `json:"per_call"`
+	// Encoded histograms (HdrHistogram V2 compressed, base64, ns).
+	Hist            string `json:"hist"`
+	UncorrectedHist string `json:"uncorrected_hist,omitempty"`
+	ErrorHist       string `json:"error_hist,omitempty"`
+}
+
+// Open describes an open-loop window's schedule keeping.
+type Open struct {
+	TargetRate    float64 `json:"target_rate"`
+	AchievedRate  float64 `json:"achieved_rate"`
+	Poisson       bool    `json:"poisson"`
+	Scheduled     int64   `json:"scheduled"`
+	Unsent        int64   `json:"unsent"`
+	PacerLagP50Ns int64   `json:"pacer_lag_p50_ns"`
+	PacerLagP99Ns int64   `json:"pacer_lag_p99_ns"`
+	QueueP99Ns    int64   `json:"queue_delay_p99_ns"`
+	Blocked       int64   `json:"blocked"`
+	// Behind: the generator fell behind its schedule (its own lateness,
+	// unsent calls, or an achieved rate short of the target while it was
+	// not the system holding calls back). The cell's latency then
+	// understates the truth.
+	Behind bool `json:"behind"`
+	// Saturated: calls waited for a free worker (the in-flight cap): the
+	// system did not keep up with the rate. Corrected latency includes it.
+	Saturated bool   `json:"saturated"`
+	Note      string `json:"note,omitempty"`
+}
+
+// PerCall are the cost figures divided by calls completed.
+type PerCall struct {
+	ClientCPUNs      float64 `json:"client_cpu_ns"`
+	ServerCPUNs      float64 `json:"server_cpu_ns"`
+	ClientAllocs     float64 `json:"client_allocs"`
+	ClientAllocBytes float64 `json:"client_alloc_bytes"`
+	ServerAllocs     float64 `json:"server_allocs"`
+	ServerAllocBytes float64 `json:"server_alloc_bytes"`
+	// Bytes on the wire counted at the sockets: the client's out is the
+	// request direction, its in the response direction.
+	WireOut       float64 `json:"wire_out_bytes"`
+	WireIn        float64 `json:"wire_in_bytes"`
+	ServerWireIn  float64 `json:"server_wire_in_bytes"`
+	ServerWireOut float64 `json:"server_wire_out_bytes"`
+	// Peak RSS during the window (not per call).
+	ClientPeakRSS uint64 `json:"client_peak_rss_bytes"`
+	ServerPeakRSS uint64 `json:"server_peak_rss_bytes"`
+	// Combined is set when client and server share a process: the client
+	// figures are then both sides together and the server ones are zero.
+	Combined bool `json:"combined,omitempty"`
+}
+
+// Sweep is a rate sweep's steps.
+type Sweep struct {
+	CapacityRate  float64 `json:"capacity_rate"`
+	P99BoundNs    int64   `json:"p99_bound_ns"`
+	SustainedRate float64 `json:"sustained_rate"`
+	Steps         []*Step `json:"steps"`
+}
+
+// Step is one rate of a sweep.
+type Step struct {
+	TargetRate float64  `json:"target_rate"`
+	Held       bool     `json:"held"`
+	Reason     string   `json:"reason,omitempty"`
+	Figures    *Figures `json:"figures"`
+}
+
+// Merged summarises a cell over its repetitions.
+type Merged struct {
+	Reps int `json:"reps"`
+	// Latency is from the merged histogram of every repetition.
+	Latency     record.Summary  `json:"latency"`
+	Uncorrected *record.Summary `json:"uncorrected,omitempty"`
+	Hist        string          `json:"hist,omitempty"`
+	UncorrHist  string          `json:"uncorrected_hist,omitempty"`
+	Throughput  Stat            `json:"throughput"`
+	// PerCall holds the medians over repetitions.
+	PerCall      PerCall          `json:"per_call"`
+	Errors       int64            `json:"errors"`
+	ErrorsByCode map[string]int64 `json:"errors_by_code,omitempty"`
+	Behind       bool             `json:"behind,omitempty"`
+	Saturated    bool             `json:"saturated,omitempty"`
+	// Sweep figures: medians of the repetitions.
+	CapacityRate  float64 `json:"capacity_rate,omitempty"`
+	SustainedRate float64 `json:"sustained_rate,omitempty"`
+}
+
+// Stat is a median with its range over repetitions.
+type Stat struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// Write saves r as indented JSON.
+func (r *Run) Write(path string) error {
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Read loads a results.json and checks its schema.
+func Read(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("results: %s: not a results file (schema %q, want %q)", path, r.Schema, Schema)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("results: %s: schema version %d, this build reads %d", path, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// Cell returns the cell with key, or nil.
+func (r *Run) Cell(key string) *Cell {
+	for _, c := range r.Cells {
+		if c.Key == key {
+			return c
+		}
+	}
+	return nil
+}
+
+// FindCell resolves a key or a unique fragment of one.
+func (r *Run) FindCell(frag string) (*Cell, error) {
+	if c := r.Cell(frag); c != nil {
+		return c, nil
+	}
+	var hits []*Cell
+	for _, c := range r.Cells {
+		if strings.Contains(c.Key, frag) {
+			hits = append(hits, c)
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], nil
+	case 0:
+		return nil, fmt.Errorf("results: no cell matches %q", frag)
+	}
+	return nil, fmt.Errorf("results: %q matches %d cells (first %s)", frag, len(hits), hits[0].Key)
+}
+
+// Ran reports whether the cell has figures to show.
+func (c *Cell) Ran() bool { return c.Merged != nil && c.Merged.Reps > 0 }

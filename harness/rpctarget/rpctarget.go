@@ -1,0 +1,131 @@
+// Package rpctarget is the harness.Target of rpcbench itself: one
+// rpcbench.Client per connection over any registered transport, calling the
+// benchmark echo method of the cell's payload (services.Bench.Echo*)
+// through the cell's codec and compression.
+package rpctarget
+
+import (
+	"context"
+	"fmt"
+
+	"rpcbench"
+	"rpcbench/codecs"
+	"rpcbench/codecs/benchmsg"
+	"rpcbench/harness"
+	"rpcbench/services"
+)
+
+// Config describes the calls to make.
+type Config struct {
+	Transport   rpcbench.Transport
+	Addr        string
+	Codec       string
+	Compression string
+	// Payload is a benchmark message name (Small, Medium, Large, Bytes(n)).
+	Payload string
+	Seed    int64
+}
+
+// Target calls one server with one payload.
+type Target struct {
+	cfg    Config
+	method string
+	req    any
+	zero   func() any
+}
+
+var _ harness.Target = (*Target)(nil)
+
+// New builds the payload and picks the echo method.
+func New(cfg Config) (*Target, error) {
+	method, err := services.BenchEchoMethod(cfg.Payload)
+	if err != nil {
+		return nil, err
+	}
+	req, err := benchmsg.New(cfg.Payload, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	zero, err := benchmsg.ZeroFunc(cfg.Payload)
+	if err != nil {
+		return nil, err
+	}
+	return &Target{cfg: cfg, method: method, req: req, zero: zero}, nil
+}
+
+// ClientOptions are the client settings every cell uses; the manifest
+// records them. Heartbeats are off so that idle pings never add bytes or
+// CPU to a measured window.
+func ClientOptions(codec, compression string) rpcbench.ClientOptions {
+	return rpcbench.ClientOptions{Codec: codec, Compression: compression, Conns: 1, HeartbeatInterval: -1}
+}
+
+// Dial implements harness.Target: one client with one connection.
+func (t *Target) Dial(ctx context.Context) (harness.Conn, error) {
+	c, err := rpcbench.Dial(ctx, t.cfg.Transport, t.cfg.Addr, ClientOptions(t.cfg.Codec, t.cfg.Compression))
+	if err != nil {
+		return nil, err
+	}
+	return &conn{t: t, c: c}, nil
+}
+
+type conn struct {
+	t *Target
+	c *rpcbench.Client
+}
+
+// NewCaller gives each worker its own reply value, reused from call to
+// call as a caller that cares about allocations would; the request value
+// is shared (codecs only read it).
+func (c *conn) NewCaller() (harness.Caller, error) {
+	resp := c.t.zero()
+	client, method, req := c.c, c.t.method, c.t.req
+	return func(ctx context.Context) error {
+		return client.Call(ctx, method, req, resp)
+	}, nil
+}
+
+func (c *conn) Close() error { return c.c.Close() }
+
+// Verify makes one call on conn and checks that the echo came back equal,
+// so that a cell never measures a codec that silently loses data.
+func (t *Target) Verify(ctx context.Context, hc harness.Conn) error {
+	c, ok := hc.(*conn)
+	if !ok {
+		return fmt.Errorf("rpctarget: foreign connection %T", hc)
+	}
+	resp := t.zero()
+	if err := c.c.Call(ctx, t.method, t.req, resp); err != nil {
+		return fmt.Errorf("first call: %w", err)
+	}
+	if !benchmsg.Equal(t.req, resp) {
+		return fmt.Errorf("echo of %s through %s came back different", t.cfg.Payload, t.cfg.Codec)
+	}
+	return nil
+}
+
+// Check reports whether codec, in the form the RPC core uses, can carry
+// payload: encode, decode, compare.
+// Cells that fail it are not applicable (raw carries only Bytes(n)).
+func Check(codec, payload string, seed int64) error {
+	c, err := codecs.ByName(codec)
+	if err != nil {
+		return err
+	}
+	v, err := benchmsg.New(payload, seed)
+	if err != nil {
+		return err
+	}
+	b, err := c.Marshal(nil, v)
+	if err != nil {
+		return fmt.Errorf("%s cannot encode %s: %v", codec, payload, err)
+	}
+	z, _ := benchmsg.NewZero(payload)
+	if err := c.Unmarshal(b, z); err != nil {
+		return fmt.Errorf("%s cannot decode %s: %v", codec, payload, err)
+	}
+	if !benchmsg.Equal(v, z) {
+		return fmt.Errorf("%s does not round-trip %s", codec, payload)
+	}
+	return nil
+}

@@ -1,0 +1,453 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"rpcbench"
+	"rpcbench/harness"
+	"rpcbench/harness/cost"
+	"rpcbench/harness/load"
+	"rpcbench/harness/results"
+	"rpcbench/harness/rpctarget"
+	"rpcbench/harness/serverproc"
+	"rpcbench/harness/spec"
+	"rpcbench/services"
+	"rpcbench/transports"
+	"rpcbench/wirestats"
+)
+
+// Thresholds for open-loop flags.
+const (
+	// behindLag: a pacer p99 lateness above this, and above
+	// behindShare of the cell's corrected p99, means the generator did not
+	// keep its schedule closely enough for the latency to be the system's.
+	behindLag   = time.Millisecond
+	behindShare = 0.1
+	// saturatedQueue: calls waiting this long for a free worker mean the
+	// system did not keep up.
+	saturatedQueue = time.Millisecond
+	// heldFraction: a sweep step holds only if it achieved this much of
+	// its target rate.
+	heldFraction = 0.95
+)
+
+// server is the running server of one repetition.
+type server interface {
+	Addr() string
+	// Stats returns the server's own counters, or nil if it shares this
+	// process.
+	Stats() (*services.AdminStats, error)
+	GC() error
+	Stop() error
+}
+
+// runRep runs one repetition of c.
+func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.Rep {
+	rr := &results.Rep{Rep: rep}
+	fail := func(err error) *results.Rep {
+		rr.Status, rr.Error = results.StatusFailed, err.Error()
+		return rr
+	}
+	p := c.Params
+	var (
+		tgt harness.Target
+		srv server
+		err error
+	)
+	switch peer, isPeer := harness.LookupPeer(p.Transport.Name); {
+	case p.Transport.Name == spec.NoopTransport:
+		tgt = harness.Noop{}
+	case isPeer:
+		addr := ""
+		if peer.ServerArgs != nil {
+			if srv, err = r.startProcess(peer.ServerArgs("127.0.0.1:0"), ""); err != nil {
+				return fail(err)
+			}
+			addr = srv.Addr()
+		}
+		if tgt, err = peer.NewTarget(harness.PeerConfig{Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
+			if srv != nil {
+				srv.Stop()
+			}
+			return fail(err)
+		}
+	default:
+		t, err := transports.New(p.Transport.Name, p.Transport.Options())
+		if err != nil {
+			return fail(err)
+		}
+		if srv, err = r.startServer(t, p.Transport); err != nil {
+			return fail(err)
+		}
+		if tgt, err = rpctarget.New(rpctarget.Config{Transport: t, Addr: srv.Addr(), Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
+			srv.Stop()
+			return fail(err)
+		}
+	}
+	err = func() error {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var conns []harness.Conn
+		defer func() {
+			for _, cn := range conns {
+				cn.Close()
+			}
+		}()
+		for i := 0; i < p.Connections; i++ {
+			cn, err := tgt.Dial(dctx)
+			if err != nil {
+				return fmt.Errorf("dial connection %d: %w", i+1, err)
+			}
+			conns = append(conns, cn)
+		}
+		if v, ok := tgt.(harness.Verifier); ok {
+			if err := v.Verify(dctx, conns[0]); err != nil {
+				return err
+			}
+		}
+		if p.Load.Kind == "sweep" {
+			sw, probe, err := r.sweep(ctx, conns, srv, p)
+			rr.Sweep, rr.Figures = sw, probe
+			return err
+		}
+		f, err := r.measure(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
+		rr.Figures = f
+		return err
+	}()
+	if srv != nil {
+		if serr := srv.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	rr.Status = statusOf(rr.Figures)
+	if rr.Sweep != nil {
+		for _, s := range rr.Sweep.Steps {
+			if s.Figures.Errors > 0 {
+				rr.Status = results.StatusErrors
+			}
+		}
+	}
+	return rr
+}
+
+// loadOptions builds the warm-up or measured window of a closed or open
+// cell.
+func (r *runner) loadOptions(p spec.Cell, warmup bool) load.Options {
+	o := load.Options{Workers: p.Concurrency, Grace: r.sp.Grace.D(), Seed: r.sp.Seed}
+	if p.Load.Kind == "open" {
+		o.Open, o.Rate, o.Poisson = true, p.Load.Rate, p.Load.Poisson
+	}
+	if warmup {
+		o.Duration, o.Calls = r.sp.Warmup.D(), r.sp.WarmupCalls
+	} else {
+		o.Duration, o.Calls = r.sp.Duration.D(), r.sp.Calls
+	}
+	return o
+}
+
+// measure runs a warm-up, then one measured window between two cost
+// snapshots of each side. Both sides are idle when the snapshots are taken
+// (the warm-up has drained), so the deltas cover exactly the window's
+// calls: wire bytes per call are exact, not estimates.
+func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, warm, main load.Options) (*results.Figures, error) {
+	if warm.Duration > 0 || warm.Calls > 0 {
+		if _, err := load.Run(ctx, conns, warm); err != nil {
+			return nil, err
+		}
+	}
+	var before, after *services.AdminStats
+	var err error
+	if srv != nil {
+		if err := srv.GC(); err != nil {
+			return nil, err
+		}
+		if before, err = srv.Stats(); err != nil {
+			return nil, err
+		}
+	}
+	// The client snapshots are taken by the engine's hooks: after it has
+	// allocated its workers and histograms, before the first call, and
+	// right after the last one, so the window holds only the calls.
+	var c0, c1 cost.Snapshot
+	main.Started = func() {
+		runtime.GC()
+		cost.ResetPeakRSS()
+		c0 = cost.Take()
+	}
+	main.Stopped = func() { c1 = cost.Take() }
+	res, err := load.Run(ctx, conns, main)
+	if err != nil {
+		return nil, err
+	}
+	if srv != nil {
+		if after, err = srv.Stats(); err != nil {
+			return nil, err
+		}
+	}
+	f, err := figures(res, c1.Sub(c0), before, after)
+	if err != nil {
+		return nil, err
+	}
+	if srv != nil && before == nil {
+		// In process: the server's counters are in this process too. Its
+		// last replies may be counted just after the client saw them, so
+		// read them once the server has settled.
+		f.PerCall.Combined = true
+		time.Sleep(5 * time.Millisecond)
+		w := wirestats.Take().Sub(c0.Wire)
+		if f.Calls > 0 {
+			f.PerCall.ServerWireIn = float64(w.ServerIn) / float64(f.Calls)
+			f.PerCall.ServerWireOut = float64(w.ServerOut) / float64(f.Calls)
+		}
+	}
+	return f, nil
+}
+
+// figures turns a load result and cost deltas into the recorded figures.
+func figures(res *load.Result, client cost.Delta, sBefore, sAfter *services.AdminStats) (*results.Figures, error) {
+	rec := res.Rec
+	f := &results.Figures{
+		Calls: res.Calls, OK: rec.Latency.Count(), Errors: rec.ErrorCount(),
+		ErrorsByCode: rec.Errors, ErrorSamples: rec.FirstError,
+		ElapsedNs: int64(res.Elapsed), Latency: rec.Latency.Summary(), Client: client,
+	}
+	if res.Elapsed > 0 {
+		f.Throughput = float64(f.OK) / res.Elapsed.Seconds()
+	}
+	var err error
+	if f.Hist, err = rec.Latency.Encode(); err != nil {
+		return nil, err
+	}
+	if rec.Uncorrected != nil {
+		s := rec.Uncorrected.Summary()
+		f.Uncorrected = &s
+		if f.UncorrectedHist, err = rec.Uncorrected.Encode(); err != nil {
+			return nil, err
+		}
+	}
+	if rec.ErrLatency != nil {
+		s := rec.ErrLatency.Summary()
+		f.ErrorLatency = &s
+		if f.ErrorHist, err = rec.ErrLatency.Encode(); err != nil {
+			return nil, err
+		}
+	}
+	if o := res.Open; o != nil {
+		fo := &results.Open{TargetRate: o.TargetRate, AchievedRate: f.Throughput, Scheduled: o.Scheduled, Unsent: o.Unsent,
+			PacerLagP50Ns: o.PacerLag.Quantile(0.5), PacerLagP99Ns: o.PacerLag.Quantile(0.99),
+			QueueP99Ns: o.QueueDelay.Quantile(0.99), Blocked: o.Blocked}
+		fo.Saturated = o.Blocked > 0 || time.Duration(fo.QueueP99Ns) > saturatedQueue
+		var why []string
+		if o.Unsent > 0 {
+			why = append(why, fmt.Sprintf("%d scheduled calls never sent", o.Unsent))
+		}
+		if time.Duration(fo.PacerLagP99Ns) > behindLag && float64(fo.PacerLagP99Ns) > behindShare*float64(f.Latency.P99) {
+			why = append(why, fmt.Sprintf("pacer p99 lateness %v > %v", time.Duration(fo.PacerLagP99Ns), behindLag))
+		}
+		if !fo.Saturated && fo.AchievedRate < heldFraction*fo.TargetRate && f.Errors == 0 {
+			why = append(why, fmt.Sprintf("achieved %.0f of %.0f calls/s without saturation", fo.AchievedRate, fo.TargetRate))
+		}
+		if len(why) > 0 {
+			fo.Behind = true
+			fo.Note = "generator behind schedule: " + join(why)
+		} else if fo.Saturated {
+			fo.Note = fmt.Sprintf("saturated: calls waited for a free worker (queue p99 %v); corrected latency includes the wait", time.Duration(fo.QueueP99Ns))
+		}
+		f.Open = fo
+	}
+	n := float64(f.Calls)
+	pc := &f.PerCall
+	pc.ClientPeakRSS = client.PeakRSSBytes
+	if n > 0 {
+		pc.ClientCPUNs = float64(client.CPUUserNs+client.CPUSysNs) / n
+		pc.ClientAllocs = float64(client.Mallocs) / n
+		pc.ClientAllocBytes = float64(client.AllocBytes) / n
+		pc.WireOut = float64(client.Wire.ClientOut) / n
+		pc.WireIn = float64(client.Wire.ClientIn) / n
+	}
+	if sBefore != nil && sAfter != nil {
+		d := sAfter.Snapshot.Sub(sBefore.Snapshot)
+		f.Server = &d
+		pc.ServerPeakRSS = d.PeakRSSBytes
+		if n > 0 {
+			pc.ServerCPUNs = float64(d.CPUUserNs+d.CPUSysNs) / n
+			pc.ServerAllocs = float64(d.Mallocs) / n
+			pc.ServerAllocBytes = float64(d.AllocBytes) / n
+			pc.ServerWireIn = float64(d.Wire.ServerIn) / n
+			pc.ServerWireOut = float64(d.Wire.ServerOut) / n
+		}
+	}
+	return f, nil
+}
+
+func join(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += "; "
+		}
+		out += x
+	}
+	return out
+}
+
+// sweep probes the cell's closed-loop throughput, then runs open-loop
+// steps at rising rates until StopAfter consecutive steps fail to hold.
+func (r *runner) sweep(ctx context.Context, conns []harness.Conn, srv server, p spec.Cell) (*results.Sweep, *results.Figures, error) {
+	sw := r.sp.Sweep
+	probeOpts := load.Options{Workers: p.Concurrency, Grace: r.sp.Grace.D(), Duration: sw.Probe.D()}
+	warm := probeOpts
+	warm.Duration = sw.StepWarmup.D()
+	probe, err := r.measure(ctx, conns, srv, warm, probeOpts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep probe: %w", err)
+	}
+	out := &results.Sweep{CapacityRate: probe.Throughput, P99BoundNs: int64(sw.P99Bound.D())}
+	var rates []float64
+	for _, s := range sw.Rates {
+		v, pct, _ := spec.ParseRate(s)
+		if pct {
+			v = v / 100 * probe.Throughput
+		}
+		if v >= 1 {
+			rates = append(rates, math.Round(v))
+		}
+	}
+	slices.Sort(rates)
+	rates = slices.Compact(rates)
+	failed := 0
+	for _, rate := range rates {
+		o := load.Options{Workers: p.Concurrency, Open: true, Rate: rate, Poisson: sw.Arrival == "poisson",
+			Seed: r.sp.Seed, Grace: r.sp.Grace.D(), Duration: sw.StepDuration.D()}
+		w := o
+		w.Duration = sw.StepWarmup.D()
+		f, err := r.measure(ctx, conns, srv, w, o)
+		if err != nil {
+			return out, probe, fmt.Errorf("sweep step %.0f/s: %w", rate, err)
+		}
+		st := &results.Step{TargetRate: rate, Figures: f}
+		switch {
+		case f.Errors > 0:
+			st.Reason = fmt.Sprintf("%d errors", f.Errors)
+		case f.Open.Behind:
+			st.Reason = f.Open.Note
+		case f.Latency.P99 > out.P99BoundNs:
+			st.Reason = fmt.Sprintf("p99 %v over the bound %v", time.Duration(f.Latency.P99), sw.P99Bound.D())
+		case f.Throughput < heldFraction*rate:
+			st.Reason = fmt.Sprintf("achieved %.0f of %.0f calls/s", f.Throughput, rate)
+		default:
+			st.Held = true
+		}
+		out.Steps = append(out.Steps, st)
+		if st.Held {
+			failed = 0
+			out.SustainedRate = max(out.SustainedRate, f.Throughput)
+		} else if failed++; failed >= sw.StopAfter {
+			break
+		}
+		if ctx.Err() != nil {
+			return out, probe, ctx.Err()
+		}
+	}
+	return out, probe, nil
+}
+
+// startServer starts the cell's server, as a process or in this one.
+func (r *runner) startServer(t rpcbench.Transport, ts spec.Transport) (server, error) {
+	addr := "127.0.0.1:0"
+	var sock string
+	if ts.Name == "unix" {
+		r.sockets++
+		sock = filepath.Join(os.TempDir(), fmt.Sprintf("rpcbench-%d-%d.sock", os.Getpid(), r.sockets))
+		os.Remove(sock)
+		addr = sock
+	}
+	if r.sp.Server == "inprocess" {
+		return startInProcess(t, addr, sock)
+	}
+	return r.startProcess(r.opts.ServerArgs(ts, addr), sock)
+}
+
+// startProcess starts the server binary with args, pinned to the server's
+// CPUs; sock is a socket file to remove when it stops.
+func (r *runner) startProcess(args []string, sock string) (server, error) {
+	p, err := serverproc.Start(serverproc.Options{Binary: r.opts.ServerBinary, Args: args, CPUs: r.serverCPUs})
+	if err != nil {
+		return nil, err
+	}
+	return &procServer{p: p, sock: sock, r: r}, nil
+}
+
+type procServer struct {
+	p    *serverproc.Proc
+	sock string
+	r    *runner
+}
+
+func (s *procServer) Addr() string { return s.p.Addr }
+func (s *procServer) GC() error    { return s.p.GC() }
+func (s *procServer) Stats() (*services.AdminStats, error) {
+	st, err := s.p.Stats()
+	if err == nil && len(st.CPUs) > 0 {
+		s.r.run.Manifest.Pinning.ServerCPUsSeen = cost.FormatCPUs(st.CPUs)
+		s.r.run.Manifest.Pinning.ServerGOMAXPROCS = st.GOMAXPROCS
+	}
+	return st, err
+}
+func (s *procServer) Stop() error {
+	err := s.p.Stop(10 * time.Second)
+	if s.sock != "" {
+		os.Remove(s.sock)
+	}
+	return err
+}
+
+// inProcServer shares this process: its costs cannot be told from the
+// client's, so Stats returns nil.
+type inProcServer struct {
+	srv  *rpcbench.Server
+	addr string
+	sock string
+	done chan error
+}
+
+func startInProcess(t rpcbench.Transport, addr, sock string) (server, error) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	if err := services.Register(srv); err != nil {
+		return nil, err
+	}
+	l, err := t.Listen(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s on %s: %w", t.Name(), addr, err)
+	}
+	s := &inProcServer{srv: srv, addr: l.Addr().String(), sock: sock, done: make(chan error, 1)}
+	go func() { s.done <- srv.Serve(l) }()
+	return s, nil
+}
+
+func (s *inProcServer) Addr() string                         { return s.addr }
+func (s *inProcServer) Stats() (*services.AdminStats, error) { return nil, nil }
+func (s *inProcServer) GC() error                            { return nil }
+func (s *inProcServer) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if s.sock != "" {
+		os.Remove(s.sock)
+	}
+	if errors.Is(err, rpcbench.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

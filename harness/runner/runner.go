@@ -1,0 +1,402 @@
+// Package runner runs a matrix spec: for every repetition, every cell in
+// turn (A B C, A B C, ...), it starts the server process, dials the cell's
+// connections, checks one echo, warms up, measures one window with the
+// cost probes around it, and stops the server. A cell that cannot run is
+// recorded as failed with its error and the run goes on. The results go to
+// results.json and the reports under results/<run id>/.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"rpcbench/codecs"
+	"rpcbench/harness/cost"
+	"rpcbench/harness/results"
+	"rpcbench/harness/rpctarget"
+	"rpcbench/harness/spec"
+	"rpcbench/transports"
+)
+
+// Options configure a run.
+type Options struct {
+	Spec     *spec.Spec
+	SpecYAML []byte
+	SpecPath string
+	// Dir is the run's directory; empty means ResultsRoot/<run id>.
+	Dir string
+	// ResultsRoot holds run directories and the "latest" link. Default
+	// "results".
+	ResultsRoot string
+	// NoWrite keeps everything in memory (ad-hoc cells).
+	NoWrite bool
+	// ServerBinary is the program started as the server; default this
+	// executable. ServerArgs builds its arguments; default BenchServerArgs.
+	ServerBinary string
+	ServerArgs   func(t spec.Transport, addr string) []string
+	// Progress receives the progress line; nil for none. Terminal rewrites
+	// one line in place instead of printing one per cell.
+	Progress io.Writer
+	Terminal bool
+	// Log receives a line per failed repetition; nil for none.
+	Log io.Writer
+	// Command is recorded in the manifest.
+	Command []string
+	// WriteReports renders the reports into the run directory (the report
+	// package's WriteAll; the runner does not import it so that reports
+	// can be re-rendered without a runner).
+	WriteReports func(dir string, run *results.Run) error
+}
+
+// BenchServerArgs is the default server command line: the binary's
+// bench-server subcommand with the transport's flags.
+func BenchServerArgs(t spec.Transport, addr string) []string {
+	args := []string{"bench-server", "--transport", t.Name, "--addr", addr}
+	if t.Engine != "" {
+		args = append(args, "--engine", t.Engine)
+	}
+	if t.Mode != "" {
+		args = append(args, "--mode", t.Mode)
+	}
+	if t.TLS {
+		args = append(args, "--tls")
+	}
+	return args
+}
+
+// MinCeilingRatio is how much faster than the fastest real cell the
+// generator-ceiling cell must be.
+const MinCeilingRatio = 10
+
+type runner struct {
+	opts       Options
+	sp         *spec.Spec
+	run        *results.Run
+	serverCPUs []int
+	sockets    int
+	progress   *progress
+}
+
+// Run executes the spec and returns its results; unless NoWrite, they are
+// also written with the reports, and ResultsRoot/latest points at them.
+func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
+	sp := opts.Spec
+	plan, err := sp.Expand()
+	if err != nil {
+		return nil, "", err
+	}
+	if opts.ResultsRoot == "" {
+		opts.ResultsRoot = "results"
+	}
+	if opts.ServerArgs == nil {
+		opts.ServerArgs = BenchServerArgs
+	}
+	if opts.ServerBinary == "" && sp.Server == "process" {
+		if opts.ServerBinary, err = os.Executable(); err != nil {
+			return nil, "", fmt.Errorf("runner: finding the server binary: %w", err)
+		}
+	}
+	r := &runner{opts: opts, sp: sp}
+	r.run = &results.Run{Schema: results.Schema, SchemaVersion: results.SchemaVersion, Manifest: manifest(opts)}
+	started := r.run.Manifest.Started
+	r.run.RunID = started.UTC().Format("20060102T150405Z") + "-" + safeName(sp.Name)
+	r.run.Manifest.Notes = append(r.run.Manifest.Notes, plan.Notes...)
+	r.cells(plan)
+	if err := r.resolveReference(); err != nil {
+		return nil, "", err
+	}
+	dir := opts.Dir
+	if !opts.NoWrite {
+		if dir == "" {
+			dir = filepath.Join(opts.ResultsRoot, r.run.RunID)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, "", err
+		}
+	}
+	restore := r.pin()
+	defer restore()
+
+	r.progress = newProgress(opts.Progress, opts.Terminal, r.estimates())
+	for rep := 0; rep < sp.Repetitions; rep++ {
+		for _, c := range r.run.Cells {
+			if c.Status == results.StatusSkipped {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return r.finish(dir, err)
+			}
+			r.progress.start(c, rep, sp.Repetitions)
+			rr := r.runRep(ctx, c, rep)
+			c.Reps = append(c.Reps, rr)
+			if rr.Status == results.StatusFailed && opts.Log != nil {
+				r.progress.clear()
+				fmt.Fprintf(opts.Log, "rpcbench: %s rep %d failed: %s\n", c.Key, rep+1, rr.Error)
+			}
+			r.progress.done(c)
+		}
+		// Save after every round, so an interrupted run keeps what it has.
+		mergeAll(r.run)
+		if !opts.NoWrite {
+			if err := r.run.Write(filepath.Join(dir, "results.json")); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	r.progress.clear()
+	return r.finish(dir, nil)
+}
+
+// Plan expands the spec as Run would, without running anything: the cells
+// (with their skip reasons) and the estimated wall time of the whole run.
+func Plan(sp *spec.Spec) ([]*results.Cell, time.Duration, error) {
+	plan, err := sp.Expand()
+	if err != nil {
+		return nil, 0, err
+	}
+	r := &runner{sp: sp, run: &results.Run{}}
+	r.cells(plan)
+	total := 0.0
+	for _, s := range r.estimates() {
+		total += s * float64(sp.Repetitions)
+	}
+	return r.run.Cells, time.Duration(total * float64(time.Second)), nil
+}
+
+// finish merges, checks the generator ceiling and writes everything.
+func (r *runner) finish(dir string, runErr error) (*results.Run, string, error) {
+	r.progress.clear()
+	r.run.Manifest.Finished = time.Now()
+	if runErr != nil {
+		r.run.Manifest.Notes = append(r.run.Manifest.Notes, "run interrupted: "+runErr.Error())
+	}
+	mergeAll(r.run)
+	r.run.Manifest.GeneratorCeiling = ceiling(r.run)
+	if r.opts.NoWrite {
+		return r.run, "", runErr
+	}
+	if err := r.run.Write(filepath.Join(dir, "results.json")); err != nil {
+		return r.run, dir, err
+	}
+	if r.opts.WriteReports != nil {
+		if err := r.opts.WriteReports(dir, r.run); err != nil {
+			return r.run, dir, err
+		}
+	}
+	if err := linkLatest(r.opts.ResultsRoot, dir); err != nil {
+		return r.run, dir, err
+	}
+	return r.run, dir, runErr
+}
+
+// cells turns the plan into result cells, marking the ones that cannot
+// run and adding the generator-ceiling cell.
+func (r *runner) cells(plan *spec.Plan) {
+	maxConc, hasNoop := 0, false
+	for _, pc := range plan.Cells {
+		c := &results.Cell{Key: pc.Key, Group: pc.Group, Params: pc, Status: results.StatusOK}
+		if pc.Transport.Name == spec.NoopTransport {
+			hasNoop = true
+		} else if pc.Payload == "none" || pc.Codec == "none" {
+			c.Status, c.SkipReason = results.StatusSkipped, "codec and payload \"none\" are only for the noop transport"
+		} else if err := rpctarget.Check(pc.Codec, pc.Payload, r.sp.Seed); err != nil {
+			c.Status, c.SkipReason = results.StatusSkipped, "not applicable: "+err.Error()
+		}
+		if pc.Load.Kind == "closed" {
+			maxConc = max(maxConc, pc.Concurrency)
+		}
+		r.run.Cells = append(r.run.Cells, c)
+	}
+	if *r.sp.GeneratorCeiling && !hasNoop {
+		if maxConc == 0 {
+			maxConc = 64
+		}
+		pc := spec.Cell{Group: "generator", Transport: spec.Transport{Name: spec.NoopTransport}, Codec: "none", Compression: "none",
+			Payload: "none", Concurrency: maxConc, Connections: 1, Load: spec.Load{Kind: "closed"}}
+		pc.Key = pc.KeyOf()
+		r.run.Cells = append(r.run.Cells, &results.Cell{Key: pc.Key, Group: pc.Group, Params: pc, Status: results.StatusOK})
+	}
+}
+
+func (r *runner) resolveReference() error {
+	m := &r.run.Manifest
+	if r.sp.Reference != "" {
+		c, err := r.run.FindCell(r.sp.Reference)
+		if err != nil {
+			return fmt.Errorf("spec reference: %w", err)
+		}
+		m.Reference = c.Key
+		return nil
+	}
+	for _, c := range r.run.Cells {
+		if c.Status != results.StatusSkipped && c.Params.Transport.Name != spec.NoopTransport && c.Params.Load.Kind != "sweep" {
+			m.Reference = c.Key
+			return nil
+		}
+	}
+	return nil
+}
+
+// pin splits the CPUs between client and server and pins this process.
+func (r *runner) pin() (restore func()) {
+	p := &r.run.Manifest.Pinning
+	p.ClientGOMAXPROCS = runtime.GOMAXPROCS(0)
+	if r.sp.Pin == "off" {
+		p.Note = "pinning off in the spec"
+		return func() {}
+	}
+	if r.sp.Server != "process" {
+		p.Note = "server in process: not pinned"
+		return func() {}
+	}
+	client, server, ok := cost.SplitCPUs()
+	if !ok {
+		p.Note = "fewer than 2 CPUs available: not pinned"
+		return func() {}
+	}
+	before, _ := cost.Affinity()
+	procs := runtime.GOMAXPROCS(0)
+	if err := cost.Pin(client); err != nil {
+		p.Note = "pinning failed: " + err.Error()
+		return func() {}
+	}
+	runtime.GOMAXPROCS(len(client))
+	r.serverCPUs = server
+	*p = results.Pinning{Enabled: true, ClientCPUs: cost.FormatCPUs(client), ServerCPUs: cost.FormatCPUs(server),
+		ClientGOMAXPROCS: len(client), ServerGOMAXPROCS: len(server),
+		Note: "client (this process) and each server process pinned to separate CPUs with sched_setaffinity; GOMAXPROCS = CPUs"}
+	return func() {
+		cost.Pin(before)
+		runtime.GOMAXPROCS(procs)
+	}
+}
+
+// estimates returns the expected seconds of one repetition of each cell.
+func (r *runner) estimates() map[string]float64 {
+	est := map[string]float64{}
+	sp := r.sp
+	for _, c := range r.run.Cells {
+		if c.Status == results.StatusSkipped {
+			continue
+		}
+		startup := 0.15
+		if c.Params.Transport.Name == spec.NoopTransport {
+			startup = 0
+		}
+		window := func(d spec.Duration, calls int64) float64 {
+			if calls > 0 {
+				return 0.5 // unknown: a guess, corrected as cells finish
+			}
+			return d.D().Seconds()
+		}
+		if c.Params.Load.Kind == "sweep" {
+			steps := float64(len(sp.Sweep.Rates))
+			est[c.Key] = startup + sp.Sweep.Probe.D().Seconds() + sp.Sweep.StepWarmup.D().Seconds() +
+				steps*(sp.Sweep.StepWarmup.D().Seconds()+sp.Sweep.StepDuration.D().Seconds())
+			continue
+		}
+		est[c.Key] = startup + window(sp.Warmup, sp.WarmupCalls) + window(sp.Duration, sp.Calls)
+	}
+	return est
+}
+
+// linkLatest points root/latest at dir.
+func linkLatest(root, dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	rootAbs, err := filepath.Abs(root)
+	if err != nil {
+		return err
+	}
+	target := abs
+	if rel, err := filepath.Rel(rootAbs, abs); err == nil && !strings.HasPrefix(rel, "..") {
+		target = rel
+	} else {
+		return nil // the run is not under the results root: leave latest alone
+	}
+	link := filepath.Join(root, "latest")
+	tmp := link + ".tmp"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
+}
+
+// safeName keeps letters, digits, '-', '_' and '.'.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// ceiling compares the no-op cell with the fastest real cell.
+func ceiling(run *results.Run) *results.GeneratorCeiling {
+	var noop, fastest *results.Cell
+	for _, c := range run.Cells {
+		if !c.Ran() || c.Params.Load.Kind == "open" {
+			continue
+		}
+		if c.Params.Transport.Name == spec.NoopTransport {
+			if noop == nil || c.Merged.Throughput.Median > noop.Merged.Throughput.Median {
+				noop = c
+			}
+		} else if fastest == nil || c.Merged.Throughput.Median > fastest.Merged.Throughput.Median {
+			fastest = c
+		}
+	}
+	if noop == nil || fastest == nil {
+		return nil
+	}
+	g := &results.GeneratorCeiling{Key: noop.Key, Throughput: noop.Merged.Throughput.Median, FastestKey: fastest.Key,
+		Fastest: fastest.Merged.Throughput.Median, MinRatio: MinCeilingRatio}
+	if g.Fastest > 0 {
+		g.Ratio = g.Throughput / g.Fastest
+	}
+	g.OK = g.Ratio >= MinCeilingRatio
+	if g.OK {
+		g.Explanation = fmt.Sprintf("the load generator alone drives %.0f calls/s, %.0f× the fastest real cell: the generator is not what is measured", g.Throughput, g.Ratio)
+	} else {
+		g.Explanation = fmt.Sprintf("WARNING: the load generator alone drives only %.1f× the fastest real cell (want ≥ %d×): the fastest cells may be measuring the generator", g.Ratio, MinCeilingRatio)
+	}
+	return g
+}
+
+// manifest gathers the machine and build facts.
+func manifest(opts Options) results.Manifest {
+	sp := opts.Spec
+	m := results.Manifest{
+		SpecName: sp.Name, SpecPath: opts.SpecPath, SpecYAML: string(opts.SpecYAML), Spec: sp,
+		Command: opts.Command, Started: time.Now(), GoVersion: runtime.Version(),
+		CPUModel: cost.CPUModel(), Cores: runtime.NumCPU(), Kernel: cost.Kernel(), ServerMode: sp.Server,
+		Transports: transports.Names(), Codecs: codecs.Names(), Compressors: codecs.CompressorNames(),
+	}
+	m.Hostname, _ = os.Hostname()
+	m.Commit, m.Dirty, m.Modules = buildInfo()
+	co := rpctarget.ClientOptions("<codec>", "<compression>")
+	m.ClientConfig = fmt.Sprintf("one rpcbench.Client per connection (Conns=%d, heartbeats off), workers spread round-robin over connections, each worker reuses its reply value; server: rpcbench.NewServer defaults, services.Register", co.Conns)
+	return m
+}
+
+// statusOf chooses a repetition's status from its figures.
+func statusOf(f *results.Figures) string {
+	switch {
+	case f.Errors > 0:
+		return results.StatusErrors
+	case f.Open != nil && f.Open.Behind:
+		return results.StatusBehind
+	}
+	return results.StatusOK
+}

@@ -1,0 +1,340 @@
+// Package serverproc runs the benchmark server as its own process and
+// talks to it over the process's stdin and stdout.
+//
+// The runner starts its own binary as "rpcbench bench-server --transport
+// ... --addr 127.0.0.1:0" (Start). The child (Serve) pins itself to the
+// CPUs in RPCBENCH_PIN_CPUS, registers the built-in services, listens,
+// prints
+//
+//	rpcbench: serving <transport> on <address>
+//
+// (the same line as "rpcbench serve") and then answers one command per
+// stdin line with one stdout line that starts with ReplyPrefix (so that
+// anything a library prints to stdout cannot be mistaken for a reply):
+//
+//	stats   "rpcbench-reply " + one line of JSON: services.AdminStats (CPU,
+//	        allocations, RSS, socket bytes, calls) of the server process
+//	gc      run a garbage collection, reply "rpcbench-reply ok"
+//
+// End of stdin shuts the server down, so a server never outlives its
+// runner. The stats travel outside the sockets being measured, so asking
+// for them adds no bytes to the server's wire counters, and the channel
+// works for any server kind (a future peer such as gRPC can speak it too).
+package serverproc
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"rpcbench"
+	"rpcbench/harness/cost"
+	"rpcbench/services"
+)
+
+// PinEnv names the environment variable holding the CPU list the server
+// pins itself to.
+const PinEnv = "RPCBENCH_PIN_CPUS"
+
+// ReadyPrefix starts the line a server prints when it accepts calls;
+// ReplyPrefix starts every reply to a command.
+const (
+	ReadyPrefix = "rpcbench: serving "
+	ReplyPrefix = "rpcbench-reply "
+)
+
+// ServeConfig is the child side's configuration.
+type ServeConfig struct {
+	Transport rpcbench.Transport
+	// Name is the transport's display name in the ready line.
+	Name string
+	Addr string
+	In   io.Reader
+	Out  io.Writer
+	Log  io.Writer
+}
+
+// Serve runs the server until In ends.
+func Serve(cfg ServeConfig) error {
+	if list := os.Getenv(PinEnv); list != "" {
+		cpus, err := cost.ParseCPUs(list)
+		if err != nil {
+			return err
+		}
+		if err := cost.Pin(cpus); err != nil {
+			return err
+		}
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "rpcbench server: "+format+"\n", args...) }
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: logf})
+	if err := services.Register(srv); err != nil {
+		return err
+	}
+	l, err := cfg.Transport.Listen(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s on %s: %w", cfg.Name, cfg.Addr, err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+	out := bufio.NewWriter(cfg.Out)
+	fmt.Fprintf(out, "%s%s on %s\n", ReadyPrefix, cfg.Name, l.Addr())
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	cmds := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(cfg.In)
+		for sc.Scan() {
+			cmds <- strings.TrimSpace(sc.Text())
+		}
+		close(cmds)
+	}()
+	for {
+		select {
+		case err := <-serveErr:
+			return fmt.Errorf("serve: %w", err)
+		case cmd, ok := <-cmds:
+			if !ok {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				return srv.Shutdown(ctx)
+			}
+			out.WriteString(ReplyPrefix)
+			switch cmd {
+			case "stats":
+				b, _ := json.Marshal(services.CollectAdminStats(srv))
+				out.Write(b)
+				out.WriteByte('\n')
+			case "gc":
+				runtime.GC()
+				out.WriteString("ok\n")
+			default:
+				fmt.Fprintf(out, "error unknown command %q\n", cmd)
+			}
+			if err := out.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Options start a server process.
+type Options struct {
+	// Binary and Args: the command, e.g. os.Executable() and
+	// ["bench-server", "--transport", "tcp", "--addr", "127.0.0.1:0"].
+	Binary string
+	Args   []string
+	// CPUs to pin the server to (none: not pinned); GOMAXPROCS is set to
+	// their number.
+	CPUs []int
+	// ReadyTimeout bounds the wait for the ready line. Default 10s.
+	ReadyTimeout time.Duration
+}
+
+// Proc is a running server process.
+type Proc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string
+	// Addr is the address the server printed.
+	Addr string
+
+	mu     sync.Mutex // serialises commands
+	stderr *tailBuffer
+	exited chan struct{}
+	err    error // the process's exit, once exited is closed
+}
+
+// Start runs the server and waits for its ready line.
+func Start(opts Options) (*Proc, error) {
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = 10 * time.Second
+	}
+	cmd := exec.Command(opts.Binary, opts.Args...)
+	cmd.Env = os.Environ()
+	if len(opts.CPUs) > 0 {
+		cmd.Env = append(cmd.Env, PinEnv+"="+cost.FormatCPUs(opts.CPUs), fmt.Sprintf("GOMAXPROCS=%d", len(opts.CPUs)))
+	}
+	// Quiet quic-go's buffer-size warning: the harness records buffer
+	// settings in the manifest instead.
+	cmd.Env = append(cmd.Env, "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
+	p := &Proc{cmd: cmd, lines: make(chan string, 4), stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	var err error
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting server: %w", err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	deadline := time.After(opts.ReadyTimeout)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				<-p.exited
+				return nil, fmt.Errorf("server exited before it was ready: %v%s", p.err, p.stderrTail())
+			}
+			rest, found := strings.CutPrefix(line, ReadyPrefix)
+			if !found {
+				p.stderr.Write([]byte(line + "\n")) // a library's chatter
+				continue
+			}
+			_, addr, found := strings.Cut(rest, " on ")
+			if !found {
+				p.kill()
+				return nil, fmt.Errorf("server printed %q, want %q<transport> on <address>%s", line, ReadyPrefix, p.stderrTail())
+			}
+			p.Addr = addr
+			return p, nil
+		case <-deadline:
+			p.kill()
+			return nil, fmt.Errorf("server not ready after %v%s", opts.ReadyTimeout, p.stderrTail())
+		}
+	}
+}
+
+// command sends one command and returns the reply line.
+func (p *Proc) command(cmd string, timeout time.Duration) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := io.WriteString(p.stdin, cmd+"\n"); err != nil {
+		return "", fmt.Errorf("server %s: %w%s", cmd, err, p.stderrTail())
+	}
+	deadline := time.After(timeout)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				<-p.exited
+				return "", fmt.Errorf("server exited: %v%s", p.err, p.stderrTail())
+			}
+			reply, isReply := strings.CutPrefix(line, ReplyPrefix)
+			if !isReply {
+				// Something in the server printed to stdout; keep it
+				// with stderr for error messages.
+				p.stderr.Write([]byte(line + "\n"))
+				continue
+			}
+			if strings.HasPrefix(reply, "error ") {
+				return "", fmt.Errorf("server %s: %s", cmd, reply)
+			}
+			return reply, nil
+		case <-deadline:
+			return "", fmt.Errorf("server did not answer %q within %v%s", cmd, timeout, p.stderrTail())
+		}
+	}
+}
+
+// Stats asks the server for its counters.
+func (p *Proc) Stats() (*services.AdminStats, error) {
+	line, err := p.command("stats", 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	var st services.AdminStats
+	if err := json.Unmarshal([]byte(line), &st); err != nil {
+		return nil, fmt.Errorf("server stats: %w (line %q)", err, line)
+	}
+	return &st, nil
+}
+
+// GC asks the server to collect garbage, so that windows start alike.
+func (p *Proc) GC() error {
+	_, err := p.command("gc", 10*time.Second)
+	return err
+}
+
+// Stop ends the server: it closes stdin, waits for a graceful exit, and
+// kills the process after timeout. A server that crashed or exited with an
+// error is reported.
+func (p *Proc) Stop(timeout time.Duration) error {
+	p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(timeout):
+		p.kill()
+		return fmt.Errorf("server did not stop within %v; killed%s", timeout, p.stderrTail())
+	}
+	if p.err != nil {
+		return fmt.Errorf("server exited with %v%s", p.err, p.stderrTail())
+	}
+	return nil
+}
+
+// Exited reports whether the process has ended, and how.
+func (p *Proc) Exited() (bool, error) {
+	select {
+	case <-p.exited:
+		return true, p.err
+	default:
+		return false, nil
+	}
+}
+
+func (p *Proc) kill() {
+	if p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+	}
+	<-p.exited
+}
+
+func (p *Proc) stderrTail() string {
+	s := strings.TrimSpace(p.stderr.String())
+	if s == "" {
+		return ""
+	}
+	return "; server stderr: " + s
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// ErrNotSeparate is returned by in-process servers asked for a separate
+// process's figures.
+var ErrNotSeparate = errors.New("serverproc: the server shares the client's process")

@@ -1,0 +1,438 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"rpcbench/codecs"
+	"rpcbench/codecs/benchmsg"
+	"rpcbench/harness"
+	"rpcbench/transports"
+)
+
+// DimensionNames are the dimensions in key order.
+var DimensionNames = []string{"transport", "codec", "compression", "payload", "concurrency", "connections", "load"}
+
+// NoopTransport is the generator-ceiling target's transport name.
+const NoopTransport = "noop"
+
+// Transport is one entry of the transport dimension.
+type Transport struct {
+	Name   string `json:"name"`
+	Engine string `json:"engine,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+	TLS    bool   `json:"tls,omitempty"`
+}
+
+// Short forms of engine and mode options.
+var (
+	engineAliases = []string{"net", "gnet"}
+	modeAliases   = []string{"stream", "mux"}
+)
+
+// String is the canonical form: name, then engine, mode and tls, e.g.
+// "tcp+gnet", "quic+mux", "tcp+tls".
+func (t Transport) String() string {
+	s := t.Name
+	if t.Engine != "" {
+		if slices.Contains(engineAliases, t.Engine) {
+			s += "+" + t.Engine
+		} else {
+			s += "+engine=" + t.Engine
+		}
+	}
+	if t.Mode != "" {
+		if slices.Contains(modeAliases, t.Mode) {
+			s += "+" + t.Mode
+		} else {
+			s += "+mode=" + t.Mode
+		}
+	}
+	if t.TLS {
+		s += "+tls"
+	}
+	return s
+}
+
+// Options returns the registry options for t.
+func (t Transport) Options() transports.Options {
+	return transports.Options{Engine: t.Engine, Mode: t.Mode, TLS: t.TLS}
+}
+
+// ParseTransport reads "name[+option...]". It checks the syntax only.
+func ParseTransport(s string) (Transport, error) {
+	parts := strings.Split(strings.TrimSpace(s), "+")
+	t := Transport{Name: parts[0]}
+	if t.Name == "" {
+		return t, fmt.Errorf("transport %q: empty name", s)
+	}
+	for _, p := range parts[1:] {
+		k, v, hasValue := strings.Cut(p, "=")
+		switch {
+		case p == "tls":
+			t.TLS = true
+		case hasValue && k == "engine" && v != "":
+			t.Engine = v
+		case hasValue && k == "mode" && v != "":
+			t.Mode = v
+		case !hasValue && slices.Contains(engineAliases, p):
+			t.Engine = p
+		case !hasValue && slices.Contains(modeAliases, p):
+			t.Mode = p
+		default:
+			return t, fmt.Errorf("transport %q: unknown option %q (valid: tls, engine=NAME, mode=NAME, %s, %s)",
+				s, p, strings.Join(engineAliases, ", "), strings.Join(modeAliases, ", "))
+		}
+	}
+	return t, nil
+}
+
+// ValidTransports lists the names the transport dimension accepts: "all",
+// the registered transports, the registered peers, and noop.
+func ValidTransports() []string {
+	v := append([]string{"all"}, transports.Names()...)
+	v = append(v, harness.PeerNames()...)
+	return append(v, NoopTransport)
+}
+
+func validCodecs() []string { return append([]string{"all"}, codecs.Names()...) }
+
+// Load is one entry of the load dimension.
+type Load struct {
+	// Kind is "closed", "open" or "sweep".
+	Kind string `json:"kind"`
+	// Rate is the open-loop target in calls per second.
+	Rate float64 `json:"rate,omitempty"`
+	// Poisson spaces open-loop arrivals exponentially.
+	Poisson bool `json:"poisson,omitempty"`
+}
+
+// String is the canonical form: closed, open@RATE, poisson@RATE, sweep.
+func (l Load) String() string {
+	switch l.Kind {
+	case "open":
+		name := "open"
+		if l.Poisson {
+			name = "poisson"
+		}
+		return name + "@" + strconv.FormatFloat(l.Rate, 'f', -1, 64)
+	default:
+		return l.Kind
+	}
+}
+
+// ParseLoad reads a load entry.
+func ParseLoad(s string) (Load, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "closed", "sweep":
+		return Load{Kind: s}, nil
+	}
+	kind, rate, ok := strings.Cut(s, "@")
+	if ok && (kind == "open" || kind == "poisson") {
+		r, err := strconv.ParseFloat(rate, 64)
+		if err == nil && r > 0 {
+			return Load{Kind: "open", Rate: r, Poisson: kind == "poisson"}, nil
+		}
+	}
+	return Load{}, fmt.Errorf("load %q: want closed, open@RATE, poisson@RATE or sweep (RATE in calls per second)", s)
+}
+
+// Cell is one combination of the matrix.
+type Cell struct {
+	// Key identifies the cell across runs: every dimension as key=value,
+	// in DimensionNames order, joined by "/".
+	Key   string `json:"key"`
+	Group string `json:"group"`
+	// AlsoIn names later groups that produced the same cell: it runs once
+	// and is reported in each.
+	AlsoIn      []string  `json:"also_in,omitempty"`
+	Transport   Transport `json:"transport"`
+	Codec       string    `json:"codec"`
+	Compression string    `json:"compression"`
+	Payload     string    `json:"payload"`
+	Concurrency int       `json:"concurrency"`
+	Connections int       `json:"connections"`
+	Load        Load      `json:"load"`
+}
+
+// Values returns the cell's dimension values in DimensionNames order.
+func (c *Cell) Values() []string {
+	return []string{c.Transport.String(), c.Codec, c.Compression, c.Payload,
+		strconv.Itoa(c.Concurrency), strconv.Itoa(c.Connections), c.Load.String()}
+}
+
+// keyNames are the short names used in keys.
+var keyNames = []string{"transport", "codec", "compression", "payload", "conc", "conns", "load"}
+
+// KeyOf builds the key from the cell's values.
+func (c *Cell) KeyOf() string {
+	v := c.Values()
+	parts := make([]string, len(v))
+	for i := range v {
+		parts[i] = keyNames[i] + "=" + v[i]
+	}
+	return strings.Join(parts, "/")
+}
+
+// Plan is the expanded matrix.
+type Plan struct {
+	Cells []Cell
+	// Notes record optional entries skipped because their transport is not
+	// built in.
+	Notes []string
+}
+
+// Expand crosses every group's dimensions, drops excluded and duplicate
+// cells, and checks every name against the registries. All problems are
+// reported at once.
+func (s *Spec) Expand() (*Plan, error) {
+	p := &Plan{}
+	var errs []error
+	seen := map[string]int{} // key -> index in p.Cells
+	excl := func(g Group, c *Cell) bool {
+		for _, e := range append(slices.Clone(s.Excludes), g.Excludes...) {
+			if e.matches(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range s.Excludes {
+		errs = append(errs, e.check("excludes")...)
+	}
+	for _, g := range s.Groups {
+		for _, e := range g.Excludes {
+			errs = append(errs, e.check("group "+g.Name+" excludes")...)
+		}
+		d := g.Dimensions
+		ts, terrs, notes := expandTransports(d.Transport)
+		errs = append(errs, prefix(g.Name, terrs)...)
+		p.Notes = append(p.Notes, notes...)
+		cs, cerrs := expandNames("codec", d.Codec, codecs.Names(), checkCodec)
+		errs = append(errs, prefix(g.Name, cerrs)...)
+		zs, zerrs := expandNames("compression", d.Compression, codecs.CompressorNames(), checkCompression)
+		errs = append(errs, prefix(g.Name, zerrs)...)
+		var payloads []string
+		for _, name := range d.Payload {
+			pl, err := CanonicalPayload(name)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("group %s: %w", g.Name, err))
+				continue
+			}
+			payloads = append(payloads, pl)
+		}
+		var loads []Load
+		for _, name := range d.Load {
+			l, err := ParseLoad(name)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("group %s: %w", g.Name, err))
+				continue
+			}
+			loads = append(loads, l)
+		}
+		for _, n := range d.Concurrency {
+			if n < 1 {
+				errs = append(errs, fmt.Errorf("group %s: concurrency %d: must be at least 1", g.Name, n))
+			}
+		}
+		for _, n := range d.Connections {
+			if n < 1 {
+				errs = append(errs, fmt.Errorf("group %s: connections %d: must be at least 1", g.Name, n))
+			}
+		}
+		for _, t := range ts {
+			for _, codec := range cs {
+				for _, comp := range zs {
+					for _, pl := range payloads {
+						for _, conc := range d.Concurrency {
+							for _, conns := range d.Connections {
+								for _, l := range loads {
+									c := Cell{Group: g.Name, Transport: t, Codec: codec, Compression: comp, Payload: pl,
+										Concurrency: conc, Connections: conns, Load: l}
+									c.Key = c.KeyOf()
+									if excl(g, &c) || conc < 1 || conns < 1 {
+										continue
+									}
+									if i, dup := seen[c.Key]; dup {
+										if first := &p.Cells[i]; first.Group != g.Name && !slices.Contains(first.AlsoIn, g.Name) {
+											first.AlsoIn = append(first.AlsoIn, g.Name)
+										}
+										continue
+									}
+									seen[c.Key] = len(p.Cells)
+									p.Cells = append(p.Cells, c)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if len(p.Cells) == 0 {
+		return nil, errors.New("spec: every cell is excluded")
+	}
+	return p, nil
+}
+
+func prefix(group string, errs []error) []error {
+	for i, e := range errs {
+		errs[i] = fmt.Errorf("group %s: %w", group, e)
+	}
+	return errs
+}
+
+// expandTransports resolves "all", optional entries and options, and
+// checks each against the registry by building it.
+func expandTransports(entries []string) (out []Transport, errs []error, notes []string) {
+	registered := transports.Names()
+	add := func(t Transport) {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	for _, e := range entries {
+		if e == "all" {
+			for _, n := range registered {
+				add(Transport{Name: n})
+			}
+			continue
+		}
+		optional := strings.HasSuffix(e, "?")
+		t, err := ParseTransport(strings.TrimSuffix(e, "?"))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if t.Name == NoopTransport || slices.Contains(harness.PeerNames(), t.Name) {
+			if t != (Transport{Name: t.Name}) {
+				errs = append(errs, fmt.Errorf("transport %s: %s takes no options", t, t.Name))
+				continue
+			}
+			add(t)
+			continue
+		}
+		if !slices.Contains(registered, t.Name) {
+			if optional {
+				notes = append(notes, fmt.Sprintf("transport %s skipped: %q is not built in (registered: %s)", t, t.Name, strings.Join(registered, ", ")))
+				continue
+			}
+			errs = append(errs, fmt.Errorf("unknown transport %q (valid: %s; add ? to skip one that is not built in)", t.Name, strings.Join(ValidTransports(), ", ")))
+			continue
+		}
+		if _, err := transports.New(t.Name, t.Options()); err != nil {
+			errs = append(errs, fmt.Errorf("transport %s: %v", t, err))
+			continue
+		}
+		add(t)
+	}
+	return out, errs, notes
+}
+
+func checkCodec(n string) error {
+	_, err := codecs.ByName(n)
+	return err
+}
+
+func checkCompression(n string) error {
+	_, err := codecs.CompressorByName(n)
+	return err
+}
+
+// expandNames resolves "all" and checks each name.
+func expandNames(dim string, entries, all []string, check func(string) error) (out []string, errs []error) {
+	for _, e := range entries {
+		names := []string{e}
+		if e == "all" {
+			names = all
+		} else if e == "none" && dim == "codec" {
+			names = []string{"none"} // only meaningful for noop cells
+		} else if err := check(e); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, n := range names {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, errs
+}
+
+// CanonicalPayload checks a payload name and returns its canonical form:
+// Small, Medium, Large or Bytes(n).
+func CanonicalPayload(name string) (string, error) {
+	if name == "none" {
+		return name, nil
+	}
+	v, err := benchmsg.New(name, 1)
+	if err != nil {
+		return "", err
+	}
+	switch m := v.(type) {
+	case *benchmsg.Blob:
+		return fmt.Sprintf("Bytes(%d)", len(m.GetData())), nil
+	default:
+		for _, k := range []string{benchmsg.NameSmall, benchmsg.NameMedium, benchmsg.NameLarge} {
+			if strings.EqualFold(k, name) {
+				return k, nil
+			}
+		}
+	}
+	return name, nil
+}
+
+// matches reports whether the exclude entry covers c.
+func (e Exclude) matches(c *Cell) bool {
+	vals := c.Values()
+	for dim, list := range e {
+		i := slices.Index(DimensionNames, dim)
+		if i < 0 {
+			return false
+		}
+		alts := []string{vals[i]}
+		switch dim {
+		case "transport":
+			alts = append(alts, c.Transport.Name)
+		case "load":
+			alts = append(alts, c.Load.Kind)
+		}
+		hit := false
+		for _, want := range list {
+			if dim == "payload" {
+				if cp, err := CanonicalPayload(want); err == nil {
+					want = cp
+				}
+			}
+			if slices.Contains(alts, want) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	return len(e) > 0
+}
+
+func (e Exclude) check(where string) []error {
+	var errs []error
+	for dim := range e {
+		if !slices.Contains(DimensionNames, dim) {
+			errs = append(errs, fmt.Errorf("%s: unknown dimension %q (valid: %s)", where, dim, strings.Join(DimensionNames, ", ")))
+		}
+	}
+	if len(e) == 0 {
+		errs = append(errs, fmt.Errorf("%s: empty entry", where))
+	}
+	return errs
+}

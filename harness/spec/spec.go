@@ -1,0 +1,384 @@
+// Package spec reads the harness's matrix specs: YAML files naming the
+// dimensions to cross (transport with its options, codec, compression,
+// payload, concurrency, connections, load model), the combinations to
+// exclude, and how long and how often to run each cell.
+//
+//	name: quick
+//	repetitions: 3
+//	warmup: 500ms              # or warmup_calls: 2000
+//	duration: 2s               # or calls: 100000
+//	groups:                    # or one top-level dimensions/excludes pair
+//	  - name: transports
+//	    dimensions:
+//	      transport: [all, tcp+gnet, quic+mux?]
+//	      codec: [proto]
+//	      payload: [Small]
+//	      concurrency: [1, 64]
+//	excludes:                  # apply to every group
+//	  - {codec: raw, payload: [Small, Medium, Large]}
+//
+// Transports are written name[+option...]: options are tls, engine=X,
+// mode=X, and the short forms net/gnet (engines) and stream/mux (modes):
+// tcp, tcp+gnet, tcp+tls, quic+mux. "all" is every registered transport
+// with its default options, and a trailing "?" marks an entry to skip,
+// with a note, when that transport is not built in. "noop" is the
+// generator-ceiling target. Codecs and compressions accept "all" too.
+//
+// Load models are closed, open@RATE (constant spacing), poisson@RATE and
+// sweep (open-loop steps set by the spec's sweep section).
+//
+// Every name is checked before anything runs; an unknown one is an error
+// that lists the valid names.
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Spec is a parsed matrix spec. Zero values select the documented
+// defaults, filled in by Parse.
+type Spec struct {
+	// Name names the run's directory and reports. Default: the file's base
+	// name.
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Server is "process" (default: the server runs as its own process,
+	// started and stopped around each cell) or "inprocess" (for debugging:
+	// client and server share a process, so their costs cannot be told
+	// apart).
+	Server string `yaml:"server,omitempty" json:"server"`
+	// Pin is "auto" (default: client and server on separate halves of the
+	// machine's CPUs, GOMAXPROCS to match, where there are two or more) or
+	// "off".
+	Pin string `yaml:"pin,omitempty" json:"pin"`
+	// Repetitions of every cell, run interleaved: A B C, A B C, ...
+	// Default 3.
+	Repetitions int `yaml:"repetitions,omitempty" json:"repetitions"`
+	// Warm-up before each measured window, by time or by call count;
+	// default 500ms. Histograms and counters start after it.
+	Warmup      Duration `yaml:"warmup,omitempty" json:"warmup"`
+	WarmupCalls int64    `yaml:"warmup_calls,omitempty" json:"warmup_calls,omitempty"`
+	// Measured window per cell, by time or by call count; default 2s.
+	Duration Duration `yaml:"duration,omitempty" json:"duration"`
+	Calls    int64    `yaml:"calls,omitempty" json:"calls,omitempty"`
+	// Grace is how long outstanding calls may take after the window before
+	// they are cancelled and counted as errors. Default 10s.
+	Grace Duration `yaml:"grace,omitempty" json:"grace"`
+	// Seed for payloads and Poisson arrivals. Default 1.
+	Seed int64 `yaml:"seed,omitempty" json:"seed"`
+	// Reference is the key (or a unique key fragment) of the cell whose
+	// figures the reports divide by. Default: the first cell.
+	Reference string `yaml:"reference,omitempty" json:"reference,omitempty"`
+	// GeneratorCeiling adds a no-op cell at the highest concurrency to
+	// check that the load generator is far faster than any real cell.
+	// Default true.
+	GeneratorCeiling *bool `yaml:"generator_ceiling,omitempty" json:"generator_ceiling"`
+	// Sweep configures cells whose load is "sweep".
+	Sweep Sweep `yaml:"sweep,omitempty" json:"sweep"`
+
+	Dimensions *Dimensions `yaml:"dimensions,omitempty" json:"dimensions,omitempty"`
+	Excludes   []Exclude   `yaml:"excludes,omitempty" json:"excludes,omitempty"`
+	Groups     []Group     `yaml:"groups,omitempty" json:"groups,omitempty"`
+}
+
+// Group is one sub-matrix; cells are crossed within a group only.
+type Group struct {
+	Name       string     `yaml:"name" json:"name"`
+	Dimensions Dimensions `yaml:"dimensions" json:"dimensions"`
+	Excludes   []Exclude  `yaml:"excludes,omitempty" json:"excludes,omitempty"`
+}
+
+// Dimensions are the values crossed in a group. An empty dimension takes
+// its default: compression none, payload Small, concurrency 1, connections
+// 1, load closed. Transport and codec must be given.
+type Dimensions struct {
+	Transport   []string `yaml:"transport" json:"transport"`
+	Codec       []string `yaml:"codec" json:"codec"`
+	Compression []string `yaml:"compression,omitempty" json:"compression,omitempty"`
+	Payload     []string `yaml:"payload,omitempty" json:"payload,omitempty"`
+	Concurrency []int    `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	Connections []int    `yaml:"connections,omitempty" json:"connections,omitempty"`
+	Load        []string `yaml:"load,omitempty" json:"load,omitempty"`
+}
+
+// Exclude drops every cell whose value in each named dimension is one of
+// the listed values. Transports match by their full form (tcp+gnet) or
+// base name (tcp); loads by their full form or kind (open).
+type Exclude map[string]StringList
+
+// StringList accepts a YAML scalar or a sequence of scalars.
+type StringList []string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = StringList{n.Value}
+		return nil
+	}
+	var s []string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	*l = s
+	return nil
+}
+
+// Sweep configures rate sweeps: open-loop steps at rising rates, up to
+// and past saturation, to draw latency against throughput and find the
+// highest rate a cell sustains with its p99 under P99Bound.
+type Sweep struct {
+	// Rates are calls per second ("20000") or percentages of the cell's
+	// closed-loop throughput at the same concurrency, measured by a probe
+	// first ("50%"). Default 10% 25% 50% 70% 85% 100% 115%.
+	Rates []string `yaml:"rates,omitempty" json:"rates"`
+	// P99Bound is the corrected p99 a step must stay under to count as
+	// sustained. Default 5ms.
+	P99Bound Duration `yaml:"p99_bound,omitempty" json:"p99_bound"`
+	// Arrival is "constant" (default) or "poisson".
+	Arrival string `yaml:"arrival,omitempty" json:"arrival"`
+	// StepWarmup and StepDuration time each step (default 300ms and 1s);
+	// Probe times the closed-loop probe (default 1s).
+	StepWarmup   Duration `yaml:"step_warmup,omitempty" json:"step_warmup"`
+	StepDuration Duration `yaml:"step_duration,omitempty" json:"step_duration"`
+	Probe        Duration `yaml:"probe,omitempty" json:"probe"`
+	// StopAfter ends a sweep after this many consecutive steps that did not
+	// hold (default 1: the first step past saturation is the last).
+	StopAfter int `yaml:"stop_after,omitempty" json:"stop_after"`
+}
+
+// Duration is a time.Duration written as "500ms" in YAML and JSON.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: bad duration %q (want e.g. 500ms, 2s)", n.Line, n.Value)
+	}
+	if v < 0 {
+		return fmt.Errorf("line %d: negative duration %q", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// MarshalText implements encoding.TextMarshaler (for JSON).
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ReadFile reads and parses a spec file.
+func ReadFile(path string) (*Spec, []byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := Parse(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if s.Name == "" {
+		base := path[strings.LastIndexAny(path, `/\`)+1:]
+		s.Name = strings.TrimSuffix(strings.TrimSuffix(base, ".yaml"), ".yml")
+	}
+	return s, b, nil
+}
+
+// Parse decodes a spec, fills its defaults and checks it: unknown fields,
+// bad values and unknown names are errors, all reported at once.
+func Parse(b []byte) (*Spec, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("spec: %w", cleanYAMLError(err))
+	}
+	s.fill()
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// cleanYAMLError points out the valid keys when a field is unknown.
+func cleanYAMLError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "not found in type spec.Dimensions") {
+		return fmt.Errorf("%s (valid dimensions: %s)", msg, strings.Join(DimensionNames, ", "))
+	}
+	if strings.Contains(msg, "not found in type spec.Spec") {
+		return fmt.Errorf("%s (valid top-level keys: name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, dimensions, excludes, groups)", msg)
+	}
+	if strings.Contains(msg, "not found in type spec.Sweep") {
+		return fmt.Errorf("%s (valid sweep keys: rates, p99_bound, arrival, step_warmup, step_duration, probe, stop_after)", msg)
+	}
+	return err
+}
+
+func (s *Spec) fill() {
+	if s.Server == "" {
+		s.Server = "process"
+	}
+	if s.Pin == "" {
+		s.Pin = "auto"
+	}
+	if s.Repetitions == 0 {
+		s.Repetitions = 3
+	}
+	if s.Warmup == 0 && s.WarmupCalls == 0 {
+		s.Warmup = Duration(500 * time.Millisecond)
+	}
+	if s.Duration == 0 && s.Calls == 0 {
+		s.Duration = Duration(2 * time.Second)
+	}
+	if s.Grace == 0 {
+		s.Grace = Duration(10 * time.Second)
+	}
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	if s.GeneratorCeiling == nil {
+		t := true
+		s.GeneratorCeiling = &t
+	}
+	w := &s.Sweep
+	if len(w.Rates) == 0 {
+		w.Rates = []string{"10%", "25%", "50%", "70%", "85%", "100%", "115%"}
+	}
+	if w.P99Bound == 0 {
+		w.P99Bound = Duration(5 * time.Millisecond)
+	}
+	if w.Arrival == "" {
+		w.Arrival = "constant"
+	}
+	if w.StepWarmup == 0 {
+		w.StepWarmup = Duration(300 * time.Millisecond)
+	}
+	if w.StepDuration == 0 {
+		w.StepDuration = Duration(time.Second)
+	}
+	if w.Probe == 0 {
+		w.Probe = Duration(time.Second)
+	}
+	if w.StopAfter == 0 {
+		w.StopAfter = 1
+	}
+	if s.Dimensions != nil {
+		s.Groups = append([]Group{{Name: "main", Dimensions: *s.Dimensions}}, s.Groups...)
+		s.Dimensions = nil
+	}
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		if g.Name == "" {
+			g.Name = fmt.Sprintf("group%d", i+1)
+		}
+		d := &g.Dimensions
+		if len(d.Compression) == 0 {
+			d.Compression = []string{"none"}
+		}
+		if len(d.Payload) == 0 {
+			d.Payload = []string{"Small"}
+		}
+		if len(d.Concurrency) == 0 {
+			d.Concurrency = []int{1}
+		}
+		if len(d.Connections) == 0 {
+			d.Connections = []int{1}
+		}
+		if len(d.Load) == 0 {
+			d.Load = []string{"closed"}
+		}
+	}
+}
+
+// check validates the settings; names are checked when cells are built.
+func (s *Spec) check() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch s.Server {
+	case "process", "inprocess":
+	default:
+		bad("server %q: want process or inprocess", s.Server)
+	}
+	switch s.Pin {
+	case "auto", "off":
+	default:
+		bad("pin %q: want auto or off", s.Pin)
+	}
+	if s.Repetitions < 1 {
+		bad("repetitions must be at least 1, got %d", s.Repetitions)
+	}
+	if s.Warmup != 0 && s.WarmupCalls != 0 {
+		bad("give warmup or warmup_calls, not both")
+	}
+	if s.Duration != 0 && s.Calls != 0 {
+		bad("give duration or calls, not both")
+	}
+	if s.WarmupCalls < 0 || s.Calls < 0 {
+		bad("call counts must not be negative")
+	}
+	switch s.Sweep.Arrival {
+	case "constant", "poisson":
+	default:
+		bad("sweep arrival %q: want constant or poisson", s.Sweep.Arrival)
+	}
+	if s.Sweep.StopAfter < 1 {
+		bad("sweep stop_after must be at least 1")
+	}
+	for _, r := range s.Sweep.Rates {
+		if _, _, err := ParseRate(r); err != nil {
+			bad("sweep rates: %v", err)
+		}
+	}
+	if len(s.Groups) == 0 {
+		bad("no dimensions: give dimensions or groups")
+	}
+	seen := map[string]bool{}
+	for _, g := range s.Groups {
+		if seen[g.Name] {
+			bad("duplicate group name %q", g.Name)
+		}
+		seen[g.Name] = true
+		if len(g.Dimensions.Transport) == 0 {
+			bad("group %s: no transport given (valid: %s)", g.Name, strings.Join(ValidTransports(), ", "))
+		}
+		if len(g.Dimensions.Codec) == 0 {
+			bad("group %s: no codec given (valid: %s)", g.Name, strings.Join(validCodecs(), ", "))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ParseRate reads a sweep rate: calls per second, or a percentage of the
+// probed closed-loop throughput.
+func ParseRate(s string) (v float64, percent bool, err error) {
+	t := strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(t, "%"); ok {
+		t, percent = p, true
+	}
+	v, err = strconv.ParseFloat(t, 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, false, fmt.Errorf("bad rate %q (want calls per second like 20000, or a percentage like 80%%)", s)
+	}
+	return v, percent, nil
+}

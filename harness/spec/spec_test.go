@@ -1,0 +1,189 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const good = `
+name: t
+repetitions: 2
+warmup: 100ms
+duration: 300ms
+sweep:
+  rates: ["1000", "50%"]
+  p99_bound: 2ms
+groups:
+  - name: a
+    dimensions:
+      transport: [tcp, tcp+gnet, "nosuch?"]
+      codec: [proto, raw]
+      payload: [Small, bytes:64]
+      concurrency: [1, 8]
+    excludes:
+      - {codec: raw, payload: Small}
+  - name: b
+    dimensions:
+      transport: [unix]
+      codec: [json]
+      load: [closed, "poisson@2000", sweep]
+excludes:
+  - {transport: tcp, codec: proto, payload: "Bytes(64)", concurrency: "8"}
+`
+
+func TestParseAndExpand(t *testing.T) {
+	s, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Repetitions != 2 || s.Warmup.D() != 100*time.Millisecond || s.Duration.D() != 300*time.Millisecond || s.Server != "process" || s.Pin != "auto" || !*s.GeneratorCeiling {
+		t.Fatalf("settings: %+v", s)
+	}
+	p, err := s.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Group a: 2 transports × (proto: Small, Bytes(64); raw: Bytes(64)) × 2 concurrencies = 12,
+	// minus proto/Bytes(64)/c=8 on tcp and tcp+gnet (an exclude's "tcp"
+	// matches every tcp variant) = 10. Group b: 3 loads.
+	if len(p.Cells) != 13 {
+		for _, c := range p.Cells {
+			t.Log(c.Key)
+		}
+		t.Fatalf("%d cells, want 13", len(p.Cells))
+	}
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "nosuch") {
+		t.Fatalf("notes %q", p.Notes)
+	}
+	want := "transport=tcp+gnet/codec=raw/compression=none/payload=Bytes(64)/conc=8/conns=1/load=closed"
+	found := false
+	for _, c := range p.Cells {
+		found = found || c.Key == want
+		if c.Codec == "raw" && c.Payload == "Small" {
+			t.Errorf("excluded cell present: %s", c.Key)
+		}
+	}
+	if !found {
+		t.Errorf("missing %s", want)
+	}
+	last := p.Cells[len(p.Cells)-1]
+	if last.Key != "transport=unix/codec=json/compression=none/payload=Small/conc=1/conns=1/load=sweep" {
+		t.Errorf("last cell %s", last.Key)
+	}
+	if l := p.Cells[len(p.Cells)-2].Load; l.Kind != "open" || l.Rate != 2000 || !l.Poisson {
+		t.Errorf("poisson load parsed as %+v", l)
+	}
+}
+
+func TestAllExpandsRegistries(t *testing.T) {
+	s, err := Parse([]byte("dimensions:\n  transport: [all]\n  codec: [all]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, cs := map[string]bool{}, map[string]bool{}
+	for _, c := range p.Cells {
+		ts[c.Transport.Name], cs[c.Codec] = true, true
+	}
+	if !ts["tcp"] || !ts["unix"] || !cs["json"] || !cs["raw"] || len(p.Cells) != len(ts)*len(cs) {
+		t.Fatalf("transports %v codecs %v cells %d", ts, cs, len(p.Cells))
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, c := range []struct{ name, yaml, want string }{
+		{"unknown transport", "dimensions:\n  transport: [tcpx]\n  codec: [json]\n", `unknown transport "tcpx" (valid: all,`},
+		{"unknown codec", "dimensions:\n  transport: [tcp]\n  codec: [jsonx]\n", `unknown codec "jsonx" (valid:`},
+		{"unknown compression", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  compression: [zip]\n", `unknown compression "zip" (valid: none`},
+		{"unknown payload", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  payload: [Huge]\n", `unknown payload "Huge"`},
+		{"bad engine", "dimensions:\n  transport: [tcp+engine=turbo]\n  codec: [json]\n", `unknown engine "turbo"`},
+		{"bad option", "dimensions:\n  transport: [tcp+fast]\n  codec: [json]\n", `unknown option "fast"`},
+		{"unknown dimension", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  payloads: [Small]\n", "valid dimensions: transport, codec"},
+		{"unknown key", "name: x\nrepetition: 3\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", "field repetition not found"},
+		{"bad duration", "duration: 3 seconds\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", `bad duration "3 seconds"`},
+		{"bad load", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  load: [open]\n", `load "open": want closed, open@RATE`},
+		{"bad exclude", "dimensions:\n  transport: [tcp]\n  codec: [json]\nexcludes:\n  - {codecs: json}\n", `unknown dimension "codecs"`},
+		{"no dimensions", "name: x\n", "no dimensions"},
+		{"no codec", "dimensions:\n  transport: [tcp]\n", "no codec given (valid: all,"},
+		{"server", "server: remote\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", `server "remote"`},
+		{"both", "duration: 1s\ncalls: 10\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", "not both"},
+		{"rate", "sweep:\n  rates: [fast]\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", `bad rate "fast"`},
+		{"concurrency", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  concurrency: [0]\n", "concurrency 0"},
+		{"all excluded", "dimensions:\n  transport: [tcp]\n  codec: [json]\nexcludes:\n  - {codec: json}\n", "every cell is excluded"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Parse([]byte(c.yaml))
+			if err == nil {
+				_, err = s.Expand()
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestManyErrorsAtOnce(t *testing.T) {
+	s, err := Parse([]byte("dimensions:\n  transport: [tcpx, tcp]\n  codec: [jsonx, protox]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Expand()
+	if err == nil || strings.Count(err.Error(), "\n") < 2 {
+		t.Fatalf("want three errors reported together, got %v", err)
+	}
+}
+
+func TestTransportForms(t *testing.T) {
+	for in, want := range map[string]Transport{
+		"tcp":               {Name: "tcp"},
+		"tcp+gnet":          {Name: "tcp", Engine: "gnet"},
+		"quic+mux":          {Name: "quic", Mode: "mux"},
+		"tcp+tls+gnet":      {Name: "tcp", Engine: "gnet", TLS: true},
+		"x+engine=e+mode=m": {Name: "x", Engine: "e", Mode: "m"},
+	} {
+		got, err := ParseTransport(in)
+		if err != nil || got != want {
+			t.Errorf("%s: %+v %v", in, got, err)
+		}
+		back, _ := ParseTransport(got.String())
+		if back != got {
+			t.Errorf("%s: canonical %s does not parse back", in, got)
+		}
+	}
+	if (Transport{Name: "tcp", Engine: "gnet", TLS: true}).String() != "tcp+gnet+tls" {
+		t.Error("canonical order")
+	}
+}
+
+func TestCanonicalPayload(t *testing.T) {
+	for in, want := range map[string]string{"small": "Small", "LARGE": "Large", "Bytes(64)": "Bytes(64)", "bytes:1024": "Bytes(1024)"} {
+		if got, err := CanonicalPayload(in); err != nil || got != want {
+			t.Errorf("%s: %s %v", in, got, err)
+		}
+	}
+}
+
+func TestSharedCellsRunOnce(t *testing.T) {
+	s, err := Parse([]byte(`
+groups:
+  - name: a
+    dimensions: {transport: [tcp], codec: [proto, json]}
+  - name: b
+    dimensions: {transport: [tcp, unix], codec: [proto]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Cells) != 3 || p.Cells[0].Codec != "proto" || len(p.Cells[0].AlsoIn) != 1 || p.Cells[0].AlsoIn[0] != "b" {
+		t.Fatalf("cells %+v", p.Cells)
+	}
+}
