@@ -1,0 +1,168 @@
+package framing
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"rpcbench/wire"
+)
+
+func frames(n int) ([]wire.Frame, []byte) {
+	var fs []wire.Frame
+	var buf []byte
+	for i := 0; i < n; i++ {
+		f := wire.Frame{Kind: wire.KindRequest, Codec: 1, RequestID: uint64(i), Payload: bytes.Repeat([]byte{byte(i)}, i*997%40000)}
+		fs = append(fs, f)
+		buf = wire.Append(buf, &f)
+	}
+	return fs, buf
+}
+
+// TestReaderPartialReads: frames arrive whole whatever the read sizes, and
+// the buffer grows for a frame larger than its start size.
+func TestReaderPartialReads(t *testing.T) {
+	want, buf := frames(50)
+	for name, r := range map[string]io.Reader{
+		"one byte": iotest.OneByteReader(bytes.NewReader(buf)),
+		"half":     iotest.HalfReader(bytes.NewReader(buf)),
+		"whole":    bytes.NewReader(buf),
+	} {
+		t.Run(name, func(t *testing.T) {
+			fr := NewReader(r, 0)
+			for i, w := range want {
+				f, err := fr.Next()
+				if err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				if f.RequestID != w.RequestID || !bytes.Equal(f.Payload, w.Payload) {
+					t.Fatalf("frame %d differs", i)
+				}
+			}
+			if _, err := fr.Next(); err != io.EOF {
+				t.Fatalf("after the last frame: %v, want EOF", err)
+			}
+		})
+	}
+}
+
+func TestReaderErrors(t *testing.T) {
+	_, buf := frames(3)
+	if _, err := NewReader(bytes.NewReader(buf[:len(buf)-1]), 0).Next(); err != nil {
+		t.Fatalf("first frame of a truncated stream: %v", err)
+	}
+	r := NewReader(bytes.NewReader(buf[:len(buf)-1]), 0)
+	var err error
+	for err == nil {
+		_, err = r.Next()
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("truncated stream: %v, want unexpected EOF", err)
+	}
+	big := wire.Append(nil, &wire.Frame{Kind: wire.KindRequest, Payload: make([]byte, 1000)})
+	if _, err := NewReader(bytes.NewReader(big), 999).Next(); !errors.Is(err, wire.ErrTooLarge) {
+		t.Fatalf("oversize frame: %v", err)
+	}
+}
+
+// slowConn counts writes and makes each take a while, so that senders pile
+// up behind the writer.
+type slowConn struct {
+	net.Conn
+	mu     sync.Mutex
+	writes int
+	buf    bytes.Buffer
+}
+
+func (c *slowConn) Write(p []byte) (int, error) {
+	time.Sleep(200 * time.Microsecond)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	return c.buf.Write(p)
+}
+func (c *slowConn) Close() error { return nil }
+
+// TestSendCoalesces: concurrent frames leave in fewer writes than frames,
+// all of them intact and none lost.
+func TestSendCoalesces(t *testing.T) {
+	sc := &slowConn{}
+	c := NewConn(sc, Options{})
+	const senders, each = 32, 20
+	var wg sync.WaitGroup
+	for s := 0; s < senders; s++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				f := wire.Frame{Kind: wire.KindResponse, RequestID: uint64(s*each + i), Payload: []byte("x")}
+				if err := c.Send(&f); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := NewReader(&sc.buf, 0)
+	seen := map[uint64]bool{}
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[f.RequestID] = true
+	}
+	if len(seen) != senders*each {
+		t.Fatalf("%d distinct frames arrived, want %d", len(seen), senders*each)
+	}
+	if sc.writes >= senders*each {
+		t.Fatalf("%d writes for %d frames: nothing was coalesced", sc.writes, senders*each)
+	}
+	t.Logf("%d frames in %d writes", senders*each, sc.writes)
+}
+
+// TestCloseFlushesQueued: Close while a write is under way lets the queued
+// frames out first, and later Sends fail.
+func TestCloseFlushesQueued(t *testing.T) {
+	sc := &slowConn{}
+	c := NewConn(sc, Options{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := 0
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if c.Send(&wire.Frame{Kind: wire.KindResponse, RequestID: uint64(i)}) == nil {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(100 * time.Microsecond)
+	c.Close()
+	wg.Wait()
+	if err := c.Send(&wire.Frame{Kind: wire.KindResponse}); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Send after Close: %v", err)
+	}
+	n := 0
+	r := NewReader(&sc.buf, 0)
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+		n++
+	}
+	if n != accepted || n == 0 {
+		t.Fatalf("%d frames written, but %d Sends succeeded", n, accepted)
+	}
+}
