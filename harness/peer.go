@@ -27,6 +27,9 @@ type Peer struct {
 	ServerArgs func(addr string) []string
 	// NewTarget builds the client side of one cell.
 	NewTarget func(PeerConfig) (Target, error)
+	// Settings describes the peer's configuration (connections,
+	// multiplexing, buffers, codec, versions) for the run's manifest.
+	Settings func() map[string]string
 }
 
 // PeerConfig is what a peer target is asked to call.

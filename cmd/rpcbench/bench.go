@@ -16,6 +16,7 @@ import (
 	"rpcbench/harness/runner"
 	"rpcbench/harness/serverproc"
 	"rpcbench/harness/spec"
+	"rpcbench/peers"
 )
 
 // benchCmd runs `rpcbench bench`: a matrix spec, or one ad-hoc cell
@@ -215,6 +216,9 @@ func benchServerCmd(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if _, ok := peers.Lookup(tf.name); ok {
+		return peers.ServeProcess(tf.name, *addr, os.Stdin, os.Stdout)
 	}
 	t, err := tf.build(tf.name)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"rpcbench/harness/results"
+	"rpcbench/peers/peerreport"
 )
 
 // Markdown writes report.md: problems first, then one table per group
@@ -60,6 +61,7 @@ func Markdown(w io.Writer, run *results.Run) error {
 		}
 	}
 	writeOpenTable(bw, run)
+	peerreport.Markdown(bw, run, m.Peers)
 	writeSkipped(bw, run)
 	fmt.Fprintf(bw, "## Manifest\n\n| | |\n|---|---|\n")
 	for _, r := range manifestRows(run) {
@@ -269,5 +271,6 @@ func Summary(w io.Writer, run *results.Run) error {
 			fmt.Fprintf(bw, "  sweep       capacity %s calls/s, sustained %s calls/s with p99 ≤ %v\n", fmtRate(m.CapacityRate), fmtRate(m.SustainedRate), time.Duration(run.Manifest.Spec.Sweep.P99Bound))
 		}
 	}
+	peerreport.Summary(bw, run)
 	return bw.Flush()
 }

@@ -76,6 +76,8 @@ type Manifest struct {
 	Codecs       []string `json:"codecs"`
 	Compressors  []string `json:"compressors"`
 	ClientConfig string   `json:"client_config"`
+	// Peers holds the settings of every peer the run's cells use.
+	Peers map[string]map[string]string `json:"peers,omitempty"`
 	// Reference is the key of the cell reports divide by.
 	Reference        string            `json:"reference"`
 	GeneratorCeiling *GeneratorCeiling `json:"generator_ceiling,omitempty"`

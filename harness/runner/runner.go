@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"rpcbench/codecs"
+	"rpcbench/harness"
 	"rpcbench/harness/cost"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
@@ -108,6 +109,7 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	r.run.RunID = started.UTC().Format("20060102T150405Z") + "-" + safeName(sp.Name)
 	r.run.Manifest.Notes = append(r.run.Manifest.Notes, plan.Notes...)
 	r.cells(plan)
+	r.run.Manifest.Peers = peerSettings(r.run.Cells)
 	if err := r.resolveReference(); err != nil {
 		return nil, "", err
 	}
@@ -399,4 +401,19 @@ func statusOf(f *results.Figures) string {
 		return results.StatusBehind
 	}
 	return results.StatusOK
+}
+
+// peerSettings records the settings of every peer among cells.
+func peerSettings(cells []*results.Cell) map[string]map[string]string {
+	var m map[string]map[string]string
+	for _, c := range cells {
+		name := c.Params.Transport.Name
+		if p, ok := harness.LookupPeer(name); ok && p.Settings != nil && m[name] == nil {
+			if m == nil {
+				m = map[string]map[string]string{}
+			}
+			m[name] = p.Settings()
+		}
+	}
+	return m
 }
