@@ -157,8 +157,10 @@ var mainColumns = []column{
 		return p.ClientAllocs + p.ServerAllocs, !isNoop(c)
 	}, fmtF1, true},
 	{"wire B/call (req+resp)", func(c *results.Cell) (float64, bool) {
-		p := c.Merged.PerCall
-		return p.WireOut + p.WireIn, !isNoop(c)
+		// Peers move bytes outside rpcbench's socket counters: none counted
+		// means unknown, not zero.
+		w := c.Merged.PerCall.WireOut + c.Merged.PerCall.WireIn
+		return w, !isNoop(c) && w > 0
 	}, fmtF0, true},
 }
 
