@@ -21,7 +21,7 @@ func (tf *transportFlags) register(fs *flag.FlagSet, multi bool) {
 		help += " (comma-separated to listen on several, with as many --addr)"
 	}
 	fs.StringVar(&tf.name, "transport", "tcp", help)
-	fs.StringVar(&tf.o.Engine, "engine", "", "server engine where a transport has several (tcp: net, gnet)")
+	fs.StringVar(&tf.o.Engine, "engine", "", "server engine where a transport has several (tcp: net, gnet; udp: net, gnet)")
 	fs.StringVar(&tf.o.Mode, "mode", "", "transport variant (quic: stream, mux)")
 	fs.BoolVar(&tf.o.TLS, "tls", false, "use TLS where optional (tcp, http1)")
 	fs.StringVar(&tf.o.CertFile, "cert", "", "TLS certificate file (default: self-signed, loopback only)")
