@@ -3,7 +3,6 @@ package tcp
 import (
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"runtime"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports/framing"
+	"rpcbench/transports/gnetlog"
 	"rpcbench/wire"
 	"rpcbench/wirestats"
 )
@@ -45,7 +45,7 @@ func listenGnet(t *Transport, network, address string) (*gnetListener, error) {
 	opts := []gnet.Option{
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithTicker(true),
-		gnet.WithLogger(quietLogger{}),
+		gnet.WithLogger(gnetlog.Quiet{Prefix: "tcp: "}),
 	}
 	// Each loop blocks in epoll_wait holding a P until sysmon takes it
 	// back, so one loop per CPU starves the handler goroutines on small
@@ -256,13 +256,3 @@ func (g *gnetConn) Close() error {
 	return nil
 }
 func (g *gnetConn) RemoteAddr() net.Addr { return g.c.RemoteAddr() }
-
-// quietLogger passes on gnet's errors and drops its chatter, which would
-// otherwise interleave with benchmark output.
-type quietLogger struct{}
-
-func (quietLogger) Debugf(string, ...any)             {}
-func (quietLogger) Infof(string, ...any)              {}
-func (quietLogger) Warnf(string, ...any)              {}
-func (quietLogger) Errorf(format string, args ...any) { log.Printf("gnet: "+format, args...) }
-func (quietLogger) Fatalf(format string, args ...any) { log.Fatalf("gnet: "+format, args...) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"net/netip"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"rpcbench"
+	"rpcbench/transports/gnetlog"
 	"rpcbench/wire"
 )
 
@@ -84,7 +84,7 @@ func (l *gnetListener) Serve(h rpcbench.ConnHandler) error {
 	}
 	opts := []gnet.Option{
 		gnet.WithTicker(true),
-		gnet.WithLogger(quietLogger{}),
+		gnet.WithLogger(gnetlog.Quiet{Prefix: "udp: "}),
 		gnet.WithSocketRecvBuffer(l.opts.SocketBuffer),
 		gnet.WithSocketSendBuffer(l.opts.SocketBuffer),
 		gnet.WithReadBufferCap(l.opts.recvBuffer()),
@@ -189,13 +189,3 @@ func (l *gnetListener) stop() {
 		eng.Stop(ctx)
 	}()
 }
-
-// quietLogger passes on gnet's errors only (gnet.Run announces itself at
-// INFO level otherwise, on stdout, in the middle of benchmark output).
-type quietLogger struct{}
-
-func (quietLogger) Debugf(string, ...any)          {}
-func (quietLogger) Infof(string, ...any)           {}
-func (quietLogger) Warnf(string, ...any)           {}
-func (quietLogger) Errorf(format string, a ...any) { log.Printf("udp: gnet: "+format, a...) }
-func (quietLogger) Fatalf(format string, a ...any) { log.Fatalf("udp: gnet: "+format, a...) }
