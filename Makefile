@@ -2,7 +2,7 @@ GO      ?= go
 BIN     := bin/rpcbench
 PKGS    := ./...
 
-.PHONY: all build test lint fuzz setup clean bench bench-quick report report-check
+.PHONY: all build test lint fuzz setup clean bench bench-quick report report-check gate baseline
 
 all: build
 
@@ -37,6 +37,20 @@ report: build
 # Headless Chromium must draw every chart of report.html.
 report-check: build
 	$(BIN) report --check $(or $(RUN),results/latest)
+
+# The regression gate: the gate spec, judged against the committed baseline
+# (results/baseline/README.md says how and when to re-record it).
+GATE_RUN ?= results/gate
+gate: build
+	rm -rf $(GATE_RUN)
+	$(BIN) bench --matrix specs/gate.yaml --out $(GATE_RUN) --progress never
+	$(BIN) gate --baseline results/baseline --markdown $(GATE_RUN)/gate.md $(GATE_RUN)
+
+# Re-record the baseline from three fresh runs of the gate spec.
+baseline: build
+	rm -rf results/baseline-runs
+	for i in 1 2 3; do $(BIN) bench --matrix specs/gate.yaml --out results/baseline-runs/$$i --progress never || exit 1; done
+	$(BIN) baseline --out results/baseline results/baseline-runs/1 results/baseline-runs/2 results/baseline-runs/3
 
 setup:
 	scripts/setup.sh
