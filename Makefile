@@ -2,7 +2,7 @@ GO      ?= go
 BIN     := bin/rpcbench
 PKGS    := ./...
 
-.PHONY: all build test lint fuzz setup clean bench bench-quick report report-check gate baseline
+.PHONY: all build test lint fuzz setup clean bench bench-quick report report-check gate gate-e2e baseline
 
 all: build
 
@@ -46,10 +46,15 @@ gate: build
 	$(BIN) bench --matrix specs/gate.yaml --out $(GATE_RUN) --progress never
 	$(BIN) gate --baseline results/baseline --markdown $(GATE_RUN)/gate.md $(GATE_RUN)
 
+# The gate proven both ways with real server processes: an unchanged tree
+# passes, an injected delay and an injected copy per call fail.
+gate-e2e:
+	RPCBENCH_GATE_E2E=1 $(GO) test -count=1 -run '^TestGateEndToEnd$$' ./harness/compare
+
 # Re-record the baseline from three fresh runs of the gate spec.
 baseline: build
 	rm -rf results/baseline-runs
-	for i in 1 2 3; do $(BIN) bench --matrix specs/gate.yaml --out results/baseline-runs/$$i --progress never || exit 1; done
+	for i in 1 2 3; do $(BIN) bench --matrix specs/gate.yaml --out results/baseline-runs/$$i --results results/baseline-runs --progress never || exit 1; done
 	$(BIN) baseline --out results/baseline results/baseline-runs/1 results/baseline-runs/2 results/baseline-runs/3
 
 setup:

@@ -3,6 +3,7 @@ package compare_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -37,8 +38,11 @@ dimensions:
 // timing, confirmed by a re-run) and one whose servers copy each reply
 // (copy=1: it must fail on the core cell's server allocations per call).
 func TestGateEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs real server processes for about 30s")
+	if testing.Short() || os.Getenv("RPCBENCH_GATE_E2E") == "" {
+		// Its timing half needs the machine to itself: under `go test ./...`
+		// other packages' tests share the two cores. `make gate-e2e` runs it
+		// alone (and `make gate` proves the unchanged case on every CI run).
+		t.Skip("set RPCBENCH_GATE_E2E=1 (make gate-e2e) to run real server processes for about 30s")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
