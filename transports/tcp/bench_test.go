@@ -14,6 +14,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports/tcp"
+	"rpcbench/transports/transporttest"
 )
 
 // The 64-byte echo through the whole core, beside net/rpc in the same run.
@@ -26,18 +27,7 @@ func startEcho(b testing.TB, engine string) (*rpcbench.Client, func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-	srv.HandleRaw("Echo.Echo", func(_ context.Context, p []byte) ([]byte, error) { return p, nil })
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go srv.Serve(l)
-	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "raw"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c, func() { c.Close(); srv.Close() }
+	return transporttest.StartEcho(b, tr)
 }
 
 // runConcurrent runs b.N calls from conc goroutines and reports calls/s.

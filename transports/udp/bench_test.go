@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/transports/transporttest"
 	"rpcbench/transports/udp"
 )
 
@@ -32,19 +33,7 @@ func startEchoOpts(tb testing.TB, o udp.Options) (*rpcbench.Client, func()) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-	srv.HandleRaw("Echo.Echo", func(_ context.Context, p []byte) ([]byte, error) { return p, nil })
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() { srv.Serve(l); close(served) }()
-	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "raw"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return c, func() { c.Close(); srv.Close(); <-served }
+	return transporttest.StartEcho(tb, tr)
 }
 
 // runConcurrent runs b.N calls from conc goroutines and reports calls/s.

@@ -1,0 +1,30 @@
+package transporttest
+
+import (
+	"context"
+	"testing"
+
+	"rpcbench"
+)
+
+// StartEcho serves Echo.Echo (raw bytes back) on tr at a loopback address
+// and returns a raw-codec client for it, and a stop function that closes
+// both and waits for Serve to return. Benchmarks of every transport share it.
+func StartEcho(tb testing.TB, tr rpcbench.Transport) (*rpcbench.Client, func()) {
+	tb.Helper()
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	srv.HandleRaw("Echo.Echo", func(_ context.Context, p []byte) ([]byte, error) { return p, nil })
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { srv.Serve(l); close(served) }()
+	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "raw"})
+	if err != nil {
+		srv.Close()
+		<-served
+		tb.Fatal(err)
+	}
+	return c, func() { c.Close(); srv.Close(); <-served }
+}
