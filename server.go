@@ -26,6 +26,10 @@ type ServerOptions struct {
 	// CompressThreshold: replies shorter than this go uncompressed even when
 	// the request was compressed. Default 256 bytes.
 	CompressThreshold int
+	// NoInline runs every call on a worker goroutine, including those of
+	// methods declared Inline: to measure what Inline saves, or to keep a
+	// connection's reader free whatever its handlers do.
+	NoInline bool
 	// Logf receives connection-level problems; default log.Printf. Set it
 	// to a no-op to silence the server.
 	Logf func(format string, args ...any)
@@ -85,7 +89,7 @@ func NewServer(opts ServerOptions) *Server {
 	return s
 }
 
-func (s *Server) register(name string, fn handlerFunc) error {
+func (s *Server) register(name string, opts []MethodOption, fn handlerFunc) error {
 	if err := checkMethodName(name); err != nil {
 		return err
 	}
@@ -103,7 +107,11 @@ func (s *Server) register(name string, fn handlerFunc) error {
 	for k, v := range old {
 		table[k] = v
 	}
-	table[id] = &method{name: name, id: id, fn: fn}
+	m := &method{name: name, id: id, fn: fn}
+	for _, o := range opts {
+		o(m)
+	}
+	table[id] = m
 	s.methods.Store(&table)
 	return nil
 }
@@ -309,7 +317,12 @@ func (x *serverSession) Disconnect(error) {
 }
 
 func (x *serverSession) request(f *wire.Frame) {
-	if c := x.start(f); c != nil {
+	c := x.start(f)
+	switch {
+	case c == nil:
+	case c.inline:
+		c.run()
+	default:
 		x.srv.dispatch(c)
 	}
 }
@@ -355,11 +368,19 @@ func (x *serverSession) start(f *wire.Frame) *serverCall {
 		s.callDone()
 		return nil
 	}
-	c := &serverCall{sess: x, m: m, codec: codec, req: *f, buf: getBuf()}
+	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: m.inline && !s.opts.NoInline}
 	c.ctx.parent = context.Background()
 	if f.BudgetMicros > 0 {
 		c.ctx.deadline = time.Now().Add(time.Duration(f.BudgetMicros) * time.Microsecond)
 	}
+	if c.inline {
+		// It runs before the reader moves on, so the frame's payload stays
+		// valid, and no cancel frame can arrive while it runs: it needs
+		// neither a copy nor an entry in the table of calls in flight.
+		s.calls.Add(1)
+		return c
+	}
+	c.buf = getBuf()
 	*c.buf = append(*c.buf, f.Payload...)
 	c.req.Payload = *c.buf
 
@@ -411,15 +432,20 @@ type serverCall struct {
 	req   wire.Frame
 	buf   *[]byte
 	resp  wire.Frame
+	// inline: the call runs on the connection's reader (see Inline), holds
+	// no copy of its payload and is not in the session's table.
+	inline bool
 }
 
 func (c *serverCall) run() {
 	x := c.sess
 	out := getBuf()
 	payload, err := c.invoke(out)
-	x.mu.Lock()
-	delete(x.calls, c.req.RequestID)
-	x.mu.Unlock()
+	if !c.inline {
+		x.mu.Lock()
+		delete(x.calls, c.req.RequestID)
+		x.mu.Unlock()
+	}
 	canceled := c.ctx.cancel(context.Canceled) == context.Canceled // also stops a deadline timer
 	// (a live context ends here, so handler goroutines holding it stop too)
 	switch {
@@ -434,7 +460,9 @@ func (c *serverCall) run() {
 		x.conn.Send(&c.resp)
 	}
 	putBuf(out)
-	putBuf(c.buf)
+	if c.buf != nil {
+		putBuf(c.buf)
+	}
 	x.srv.callDone()
 }
 

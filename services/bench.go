@@ -21,10 +21,10 @@ const (
 // RegisterBench adds the benchmark echo methods to srv.
 func RegisterBench(srv *rpcbench.Server) error {
 	for _, err := range []error{
-		rpcbench.Handle(srv, MethodEchoSmall, echo[benchmsg.Small]),
-		rpcbench.Handle(srv, MethodEchoMedium, echo[benchmsg.Medium]),
-		rpcbench.Handle(srv, MethodEchoLarge, echo[benchmsg.Large]),
-		rpcbench.Handle(srv, MethodEchoBlob, echo[benchmsg.Blob]),
+		rpcbench.Handle(srv, MethodEchoSmall, echo[benchmsg.Small], rpcbench.Inline()),
+		rpcbench.Handle(srv, MethodEchoMedium, echo[benchmsg.Medium], rpcbench.Inline()),
+		rpcbench.Handle(srv, MethodEchoLarge, echo[benchmsg.Large], rpcbench.Inline()),
+		rpcbench.Handle(srv, MethodEchoBlob, echo[benchmsg.Blob], rpcbench.Inline()),
 	} {
 		if err != nil {
 			return err

@@ -33,10 +33,10 @@ func Register(srv *rpcbench.Server) error {
 	if err := RegisterAdmin(srv); err != nil {
 		return err
 	}
-	if err := srv.HandleRaw("Echo.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }); err != nil {
+	if err := srv.HandleRaw("Echo.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {
 		return err
 	}
 	return rpcbench.Handle(srv, "Arith.Add", func(_ context.Context, a *AddArgs) (*AddReply, error) {
 		return &AddReply{Sum: a.A + a.B}, nil
-	})
+	}, rpcbench.Inline())
 }

@@ -214,6 +214,7 @@ func benchServerCmd(args []string) error {
 	var tf transportFlags
 	tf.register(fs, false)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
+	workers := fs.Bool("workers", false, "run every call on a worker goroutine, even methods declared inline")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -224,5 +225,5 @@ func benchServerCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serverproc.Serve(serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, In: os.Stdin, Out: os.Stdout, Log: os.Stderr})
+	return serverproc.Serve(serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, NoInline: *workers, In: os.Stdin, Out: os.Stdout, Log: os.Stderr})
 }

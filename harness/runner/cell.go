@@ -374,7 +374,7 @@ func (r *runner) startServer(t rpcbench.Transport, ts spec.Transport) (server, e
 		addr = sock
 	}
 	if r.sp.Server == "inprocess" {
-		return startInProcess(t, addr, sock)
+		return startInProcess(t, addr, sock, ts.Workers)
 	}
 	return r.startProcess(r.opts.ServerArgs(ts, addr), sock)
 }
@@ -422,8 +422,8 @@ type inProcServer struct {
 	done chan error
 }
 
-func startInProcess(t rpcbench.Transport, addr, sock string) (server, error) {
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (server, error) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}, NoInline: workers})
 	if err := services.Register(srv); err != nil {
 		return nil, err
 	}

@@ -68,6 +68,9 @@ func BenchServerArgs(t spec.Transport, addr string) []string {
 	if t.TLS {
 		args = append(args, "--tls")
 	}
+	if t.Workers {
+		args = append(args, "--workers")
+	}
 	return args
 }
 

@@ -58,9 +58,11 @@ type ServeConfig struct {
 	// Name is the transport's display name in the ready line.
 	Name string
 	Addr string
-	In   io.Reader
-	Out  io.Writer
-	Log  io.Writer
+	// NoInline serves every call from a worker goroutine (ServerOptions).
+	NoInline bool
+	In       io.Reader
+	Out      io.Writer
+	Log      io.Writer
 }
 
 // Serve runs the server until In ends.
@@ -75,7 +77,7 @@ func Serve(cfg ServeConfig) error {
 		}
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "rpcbench server: "+format+"\n", args...) }
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: logf})
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: logf, NoInline: cfg.NoInline})
 	if err := services.Register(srv); err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ type Transport struct {
 	Engine string `json:"engine,omitempty"`
 	Mode   string `json:"mode,omitempty"`
 	TLS    bool   `json:"tls,omitempty"`
+	// Workers makes the server run every call on a worker goroutine, even
+	// the benchmark's echo methods, which are declared rpcbench.Inline.
+	Workers bool `json:"workers,omitempty"`
 }
 
 // Short forms of engine and mode options.
@@ -54,6 +57,9 @@ func (t Transport) String() string {
 	if t.TLS {
 		s += "+tls"
 	}
+	if t.Workers {
+		s += "+workers"
+	}
 	return s
 }
 
@@ -74,6 +80,8 @@ func ParseTransport(s string) (Transport, error) {
 		switch {
 		case p == "tls":
 			t.TLS = true
+		case p == "workers":
+			t.Workers = true
 		case hasValue && k == "engine" && v != "":
 			t.Engine = v
 		case hasValue && k == "mode" && v != "":
@@ -83,7 +91,7 @@ func ParseTransport(s string) (Transport, error) {
 		case !hasValue && slices.Contains(modeAliases, p):
 			t.Mode = p
 		default:
-			return t, fmt.Errorf("transport %q: unknown option %q (valid: tls, engine=NAME, mode=NAME, %s, %s)",
+			return t, fmt.Errorf("transport %q: unknown option %q (valid: tls, workers, engine=NAME, mode=NAME, %s, %s)",
 				s, p, strings.Join(engineAliases, ", "), strings.Join(modeAliases, ", "))
 		}
 	}

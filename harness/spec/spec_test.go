@@ -145,6 +145,7 @@ func TestTransportForms(t *testing.T) {
 		"quic+mux":          {Name: "quic", Mode: "mux"},
 		"tcp+tls+gnet":      {Name: "tcp", Engine: "gnet", TLS: true},
 		"x+engine=e+mode=m": {Name: "x", Engine: "e", Mode: "m"},
+		"tcp+workers+gnet":  {Name: "tcp", Engine: "gnet", Workers: true},
 	} {
 		got, err := ParseTransport(in)
 		if err != nil || got != want {
@@ -155,7 +156,7 @@ func TestTransportForms(t *testing.T) {
 			t.Errorf("%s: canonical %s does not parse back", in, got)
 		}
 	}
-	if (Transport{Name: "tcp", Engine: "gnet", TLS: true}).String() != "tcp+gnet+tls" {
+	if (Transport{Name: "tcp", Engine: "gnet", TLS: true, Workers: true}).String() != "tcp+gnet+tls+workers" {
 		t.Error("canonical order")
 	}
 }

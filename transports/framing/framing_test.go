@@ -2,14 +2,17 @@ package framing
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
 
+	"rpcbench"
 	"rpcbench/wire"
 )
 
@@ -165,4 +168,132 @@ func TestCloseFlushesQueued(t *testing.T) {
 	if n != accepted || n == 0 {
 		t.Fatalf("%d frames written, but %d Sends succeeded", n, accepted)
 	}
+}
+
+// TestCorkHoldsUntilUncork: frames pushed while corked wait for Uncork,
+// whose caller becomes their one writer.
+func TestCorkHoldsUntilUncork(t *testing.T) {
+	q := NewQueue(0)
+	q.Cork()
+	for i := 0; i < 3; i++ {
+		if writer, err := q.Push(&wire.Frame{Kind: wire.KindResponse, RequestID: uint64(i)}); writer || err != nil {
+			t.Fatalf("push %d while corked: writer=%v err=%v, want a held frame", i, writer, err)
+		}
+	}
+	if !q.Uncork() {
+		t.Fatal("Uncork with held frames did not make the caller the writer")
+	}
+	batch := q.Take()
+	n := 0
+	for r := NewReader(bytes.NewReader(batch), 0); ; n++ {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	if n != 3 {
+		t.Fatalf("the batch holds %d frames, want 3", n)
+	}
+	if q.Next(nil) != nil {
+		t.Fatal("queue not empty after the batch")
+	}
+	if q.Uncork() {
+		t.Fatal("Uncork of an empty queue made a writer")
+	}
+}
+
+// TestCloseWritesCorkedFrames: closing a connection whose replies are held
+// by Cork writes them before the socket closes.
+func TestCloseWritesCorkedFrames(t *testing.T) {
+	sc := &slowConn{}
+	c := NewConn(sc, Options{})
+	c.q.Cork()
+	for i := 0; i < 5; i++ {
+		if err := c.Send(&wire.Frame{Kind: wire.KindResponse, RequestID: uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sc.mu.Lock()
+		n := 0
+		for r := NewReader(bytes.NewReader(sc.buf.Bytes()), 0); ; n++ {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+		}
+		sc.mu.Unlock()
+		if n == 5 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 5 held frames written after Close", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestServeAnswersBurstInOneWrite: requests that arrive together and are
+// answered inline leave in far fewer writes than replies (one, unless the
+// kernel splits the burst), over a real socket.
+func TestServeAnswersBurstInOneWrite(t *testing.T) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	if err := srv.HandleRaw("Inline.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	counted := make(chan *countingConn, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		cc := &countingConn{Conn: nc}
+		counted <- cc
+		Serve(cc, srv, Options{})
+	}()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	const n = 100
+	var burst []byte
+	for i := 0; i < n; i++ {
+		burst = wire.Append(burst, &wire.Frame{Kind: wire.KindRequest, Codec: 1, CallID: rpcbench.CallID("Inline.Echo"), RequestID: uint64(i + 1), Payload: []byte("ping")})
+	}
+	if _, err := nc.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(nc, 0)
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; i < n; i++ {
+		f, err := r.Next()
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if f.Kind != wire.KindResponse || f.RequestID != uint64(i+1) || string(f.Payload) != "ping" {
+			t.Fatalf("reply %d: %v id %d %q", i, f.Kind, f.RequestID, f.Payload)
+		}
+	}
+	cc := <-counted
+	if w := cc.writes.Load(); w > n/10 {
+		t.Fatalf("%d replies took %d writes: the burst was not corked", n, w)
+	} else {
+		t.Logf("%d replies in %d writes", n, w)
+	}
+}
+
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }

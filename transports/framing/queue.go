@@ -28,6 +28,7 @@ type Queue struct {
 	buf      []byte // frames waiting
 	inflight []byte // batch being written
 	busy     bool
+	corked   bool // the reader will flush: Push elects no writer
 	err      error
 	limit    int
 	onIdle   func() // set by Close while a writer is busy
@@ -58,10 +59,36 @@ func (q *Queue) Push(f *wire.Frame) (writer bool, err error) {
 		return false, err
 	}
 	q.buf = wire.Append(q.buf, f)
-	writer = !q.busy
-	q.busy = true
+	writer = !q.busy && (!q.corked || len(q.buf) > q.limit)
+	if writer {
+		q.busy = true
+	}
 	q.mu.Unlock()
 	return writer, nil
+}
+
+// Cork holds frames pushed from now on in the queue, without electing a
+// writer, until Uncork: a reader that answers a burst of requests on its
+// own goroutine sends the whole burst's replies in one write. Past the
+// queue's limit a pusher becomes the writer anyway.
+func (q *Queue) Cork() {
+	q.mu.Lock()
+	q.corked = true
+	q.mu.Unlock()
+}
+
+// Uncork ends Cork. It reports whether the caller has become the writer of
+// frames held meanwhile, in which case it must Take, write and go on with
+// Next as after Push.
+func (q *Queue) Uncork() (writer bool) {
+	q.mu.Lock()
+	q.corked = false
+	writer = !q.busy && len(q.buf) > 0 && q.err == nil
+	if writer {
+		q.busy = true
+	}
+	q.mu.Unlock()
+	return writer
 }
 
 // Take hands the writer everything queued so far as one batch.
@@ -96,21 +123,27 @@ func (q *Queue) Next(werr error) []byte {
 }
 
 // Close refuses further frames and calls closeFn once everything already
-// queued has been written (at once if no write is under way), so that a
-// connection closed after its last reply does not lose that reply.
-func (q *Queue) Close(closeFn func()) {
+// queued has been written (at once if nothing is), so that a connection
+// closed after its last reply does not lose that reply. If frames wait with
+// no write under way (held by Cork), Close reports that the caller has
+// become their writer, as Push does; Next then calls closeFn at the end.
+func (q *Queue) Close(closeFn func()) (writer bool) {
 	q.mu.Lock()
 	if q.err == nil {
 		q.err = errQueueClosed
 	}
 	q.drained.Broadcast()
+	if !q.busy && len(q.buf) > 0 {
+		q.busy, writer = true, true
+	}
 	if q.busy {
 		q.onIdle = closeFn
 		q.mu.Unlock()
-		return
+		return writer
 	}
 	q.mu.Unlock()
 	closeFn()
+	return false
 }
 
 // Fail makes every later Push return err and wakes blocked senders.

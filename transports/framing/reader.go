@@ -27,9 +27,19 @@ func NewReader(r io.Reader, maxPayload int) *Reader {
 	return &Reader{r: r, buf: make([]byte, 16<<10), maxPayload: maxPayload}
 }
 
-// Buffered reports whether a whole frame may already be buffered, so a
-// caller can delay flushing until input is drained.
+// Buffered returns the count of bytes read but not yet returned as frames.
 func (r *Reader) Buffered() int { return r.end - r.start }
+
+// Ready reports whether Next can return without reading: a whole frame, or
+// a malformed header, is buffered.
+func (r *Reader) Ready() bool {
+	b := r.buf[r.start:r.end]
+	if len(b) < wire.HeaderLen {
+		return false
+	}
+	_, plen, err := wire.ParseHeader(b, r.maxPayload)
+	return err != nil || len(b) >= wire.HeaderLen+plen
+}
 
 // Next returns the next frame. Malformed input and oversize lengths are
 // errors after which the stream is unusable.

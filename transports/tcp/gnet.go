@@ -168,10 +168,17 @@ func (l *gnetListener) OnClose(c gnet.Conn, err error) gnet.Action {
 
 // OnTraffic parses every whole frame buffered. The length is checked from
 // the header before anything is discarded, and a frame is consumed only
-// once all of it has arrived.
+// once all of it has arrived. Replies sent meanwhile (by calls answered on
+// the event loop, rpcbench.Inline) are held and leave in one write.
 func (l *gnetListener) OnTraffic(c gnet.Conn) gnet.Action {
 	g := c.Context().(*gnetConn)
 	g.touch()
+	g.q.Cork()
+	defer func() {
+		if g.q.Uncork() {
+			g.flush(g.q.Take())
+		}
+	}()
 	for {
 		n := c.InboundBuffered()
 		if n < wire.HeaderLen {
@@ -252,7 +259,9 @@ func (g *gnetConn) flush(batch []byte) {
 // Close closes the connection once queued replies have been handed to
 // gnet, which writes them before it processes the close.
 func (g *gnetConn) Close() error {
-	g.q.Close(func() { g.c.Close() })
+	if g.q.Close(func() { g.c.Close() }) {
+		g.flush(g.q.Take())
+	}
 	return nil
 }
 func (g *gnetConn) RemoteAddr() net.Addr { return g.c.RemoteAddr() }

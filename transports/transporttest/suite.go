@@ -97,6 +97,9 @@ func start(t *testing.T, cfg *Config) *fixture {
 	must(t, s.Register(Arith{}))
 	must(t, s.HandleRaw("Fail.Error", func(context.Context, []byte) ([]byte, error) { return nil, errors.New("the handler says no") }))
 	must(t, s.HandleRaw("Fail.Panic", func(context.Context, []byte) ([]byte, error) { panic("handler exploded") }))
+	// The same, answered on the goroutine that reads the connection.
+	must(t, s.HandleRaw("Inline.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()))
+	must(t, s.HandleRaw("Inline.Panic", func(context.Context, []byte) ([]byte, error) { panic("handler exploded") }, rpcbench.Inline()))
 	must(t, s.HandleRaw("Block.Wait", func(ctx context.Context, b []byte) ([]byte, error) {
 		fx.entered <- struct{}{}
 		select {
@@ -256,7 +259,11 @@ func testConcurrent(t *testing.T, cfg *Config) {
 			for i := 0; i < perG; i++ {
 				in := binary.BigEndian.AppendUint64(nil, uint64(g*perG+i))
 				in = append(in, bytes.Repeat([]byte{byte(g)}, g)...)
-				if err := c.Call(callCtx(t), "Echo.Echo", in, &out); err != nil {
+				method := "Echo.Echo" // half the callers' calls run inline, on the same connection
+				if g%2 == 1 {
+					method = "Inline.Echo"
+				}
+				if err := c.Call(callCtx(t), method, in, &out); err != nil {
 					errs <- err
 					continue
 				}
@@ -349,11 +356,13 @@ func testHandlerErrors(t *testing.T, cfg *Config) {
 	if !errors.As(err, &e) || e.Code != rpcbench.CodeApplication || e.Message != "the handler says no" {
 		t.Fatalf("handler error: got %#v, want application error with the handler's message", err)
 	}
-	err = c.Call(callCtx(t), "Fail.Panic", []byte(nil), &out)
-	if !errors.Is(err, rpcbench.ErrInternal) || !strings.Contains(err.Error(), "handler exploded") {
-		t.Fatalf("handler panic: got %v, want internal error naming the panic", err)
+	for _, m := range []string{"Fail.Panic", "Inline.Panic"} {
+		err = c.Call(callCtx(t), m, []byte(nil), &out)
+		if !errors.Is(err, rpcbench.ErrInternal) || !strings.Contains(err.Error(), "handler exploded") {
+			t.Fatalf("%s: got %v, want internal error naming the panic", m, err)
+		}
+		must(t, c.Call(callCtx(t), "Echo.Echo", []byte("after panic"), &out))
 	}
-	must(t, c.Call(callCtx(t), "Echo.Echo", []byte("after panic"), &out))
 }
 
 func testShutdown(t *testing.T, cfg *Config) {
