@@ -63,13 +63,16 @@ func runConcurrent(b *testing.B, conc int, call func(out *[]byte) error) {
 
 func BenchmarkEcho64(b *testing.B) {
 	for _, engine := range tcp.Engines {
-		for _, conc := range []int{1, 64} {
-			b.Run(fmt.Sprintf("stack=rpcbench-%s/conc=%d", engine, conc), func(b *testing.B) {
-				c, stop := startEcho(b, engine)
-				defer stop()
-				ctx := context.Background()
-				runConcurrent(b, conc, func(out *[]byte) error { return c.Call(ctx, "Echo.Echo", &payload64, out) })
-			})
+		for _, dispatch := range []string{"worker", "inline"} {
+			method := map[string]string{"worker": "Echo.Echo", "inline": "Echo.Inline"}[dispatch]
+			for _, conc := range []int{1, 64} {
+				b.Run(fmt.Sprintf("stack=rpcbench-%s-%s/conc=%d", engine, dispatch, conc), func(b *testing.B) {
+					c, stop := startEcho(b, engine)
+					defer stop()
+					ctx := context.Background()
+					runConcurrent(b, conc, func(out *[]byte) error { return c.Call(ctx, method, &payload64, out) })
+				})
+			}
 		}
 	}
 	for _, conc := range []int{1, 64} {
@@ -124,15 +127,17 @@ func TestAllocsPerCall(t *testing.T) {
 	for i := 0; i < 1000; i++ { // warm pools and maps
 		c.Call(ctx, "Echo.Echo", payload64, &out)
 	}
-	runtime.GC()
-	n := testing.AllocsPerRun(2000, func() {
-		if err := c.Call(ctx, "Echo.Echo", &payload64, &out); err != nil {
-			t.Fatal(err)
+	for _, method := range []string{"Echo.Echo", "Echo.Inline"} {
+		runtime.GC()
+		n := testing.AllocsPerRun(2000, func() {
+			if err := c.Call(ctx, method, &payload64, &out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("%s: %.2f allocations per call (client + server)", method, n)
+		if n > 2 {
+			t.Fatalf("%s: %.2f allocations per call, want <= 2", method, n)
 		}
-	})
-	t.Logf("%.2f allocations per call (client + server)", n)
-	if n > 2 {
-		t.Fatalf("%.2f allocations per call, want <= 2", n)
 	}
 }
 

@@ -7,13 +7,17 @@ import (
 	"rpcbench"
 )
 
-// StartEcho serves Echo.Echo (raw bytes back) on tr at a loopback address
-// and returns a raw-codec client for it, and a stop function that closes
-// both and waits for Serve to return. Benchmarks of every transport share it.
+// StartEcho serves Echo.Echo (raw bytes back, each call on a worker
+// goroutine) and Echo.Inline (the same, declared rpcbench.Inline) on tr at a
+// loopback address and returns a raw-codec client for it, and a stop
+// function that closes both and waits for Serve to return. Benchmarks of
+// every transport share it.
 func StartEcho(tb testing.TB, tr rpcbench.Transport) (*rpcbench.Client, func()) {
 	tb.Helper()
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-	srv.HandleRaw("Echo.Echo", func(_ context.Context, p []byte) ([]byte, error) { return p, nil })
+	echo := func(_ context.Context, p []byte) ([]byte, error) { return p, nil }
+	srv.HandleRaw("Echo.Echo", echo)
+	srv.HandleRaw("Echo.Inline", echo, rpcbench.Inline())
 	l, err := tr.Listen("127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
