@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"rpcbench"
 	"rpcbench/harness/report"
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
@@ -214,15 +215,28 @@ func benchServerCmd(args []string) error {
 	var tf transportFlags
 	tf.register(fs, false)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
+	var af announceFlags
+	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if _, ok := peers.Lookup(tf.name); ok {
+		if af.registry != "" {
+			return usageError("bench-server: --registry is for rpcbench transports, not the peer %q", tf.name)
+		}
 		return peers.ServeProcess(tf.name, *addr, os.Stdin, os.Stdout)
 	}
 	t, err := tf.build(tf.name)
 	if err != nil {
 		return err
 	}
-	return serverproc.Serve(serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, In: os.Stdin, Out: os.Stdout, Log: os.Stderr})
+	cfg := serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, In: os.Stdin, Out: os.Stdout, Log: os.Stderr}
+	if af.registry != "" {
+		// Resilience scenarios: the instance announces itself, as
+		// 'rpcbench serve --registry' does.
+		cfg.Announce = func(ctx context.Context, srv *rpcbench.Server, addr string) (func(context.Context) error, error) {
+			return af.announce(ctx, srv, []listenerAddr{{tf.name, addr}})
+		}
+	}
+	return serverproc.Serve(cfg)
 }
