@@ -113,7 +113,14 @@ func benchCmd(args []string) error {
 			runnable++
 			fmt.Printf("run  %s\n", c.Key)
 		}
-		fmt.Printf("%d cells to run × %d repetitions, about %v (plus server start-up)\n", runnable, sp.Repetitions, est.Round(time.Second))
+		runs := 0
+		for _, sc := range sp.Scenarios {
+			for _, c := range sc.Combinations() {
+				runs++
+				fmt.Printf("run  scenario %s: %d instances, balancer %s, retries %s, rep %d, %v\n", sc.Name, sc.Instances, c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())
+			}
+		}
+		fmt.Printf("%d cells to run × %d repetitions and %d scenario runs, about %v (plus server start-up)\n", runnable, sp.Repetitions, runs, est.Round(time.Second))
 		return nil
 	}
 
