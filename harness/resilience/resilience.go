@@ -259,4 +259,3 @@ func (cc *clusterConn) NewCaller() (harness.Caller, error) {
 
 // Close leaves the client to drive's deferred Close.
 func (cc *clusterConn) Close() error { return nil }
-
