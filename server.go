@@ -490,7 +490,7 @@ func (c *serverCall) invoke(out *[]byte) (payload []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if injected != (injection{}) {
+	if injecting.Load() {
 		body = injected.apply(body)
 	}
 	*out = body

@@ -268,6 +268,9 @@ func (c *Client) attempt(ctx context.Context, e *endpoint, probe bool, method st
 		e.failures.Add(1)
 	}
 	e.brk.record(h, probe)
+	if c.opts.OnAttempt != nil {
+		c.opts.OnAttempt(e.inst.ID, err)
+	}
 	return err
 }
 

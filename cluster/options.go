@@ -34,6 +34,12 @@ type Options struct {
 	// MinInstances makes Dial wait until the service has at least this
 	// many instances (or its context ends). Default 0: do not wait.
 	MinInstances int
+	// OnAttempt, if set, is called when an attempt ends, with the ID of
+	// the instance it went to and its error (nil: that instance answered).
+	// It runs on the goroutine that made the attempt, so it must be quick
+	// and safe for concurrent use. A harness counts traffic per instance
+	// over time with it.
+	OnAttempt func(instance string, err error)
 }
 
 // RetryPolicy governs attempts after a failure.

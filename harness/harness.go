@@ -9,6 +9,7 @@
 //	harness/rpctarget   Target for rpcbench transports (client side)
 //	harness/serverproc  the server process the runner starts, and its stats channel
 //	harness/runner      runs a spec: servers, warm-up, repetitions, sweeps, progress
+//	harness/resilience  resilience scenarios: instances behind a registry, a cluster client, faults
 //	harness/results     results.json, the versioned source of truth
 //	harness/report      report.md, report.html, .hgrm files and bench.txt
 //

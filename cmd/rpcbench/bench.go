@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"rpcbench"
 	"rpcbench/harness/report"
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
@@ -112,7 +113,14 @@ func benchCmd(args []string) error {
 			runnable++
 			fmt.Printf("run  %s\n", c.Key)
 		}
-		fmt.Printf("%d cells to run × %d repetitions, about %v (plus server start-up)\n", runnable, sp.Repetitions, est.Round(time.Second))
+		runs := 0
+		for _, sc := range sp.Scenarios {
+			for _, c := range sc.Combinations() {
+				runs++
+				fmt.Printf("run  scenario %s: %d instances, balancer %s, retries %s, rep %d, %v\n", sc.Name, sc.Instances, c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())
+			}
+		}
+		fmt.Printf("%d cells to run × %d repetitions and %d scenario runs, about %v (plus server start-up)\n", runnable, sp.Repetitions, runs, est.Round(time.Second))
 		return nil
 	}
 
@@ -215,15 +223,28 @@ func benchServerCmd(args []string) error {
 	tf.register(fs, false)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	workers := fs.Bool("workers", false, "run every call on a worker goroutine, even methods declared inline")
+	var af announceFlags
+	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if _, ok := peers.Lookup(tf.name); ok {
+		if af.registry != "" {
+			return usageError("bench-server: --registry is for rpcbench transports, not the peer %q", tf.name)
+		}
 		return peers.ServeProcess(tf.name, *addr, os.Stdin, os.Stdout)
 	}
 	t, err := tf.build(tf.name)
 	if err != nil {
 		return err
 	}
-	return serverproc.Serve(serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, NoInline: *workers, In: os.Stdin, Out: os.Stdout, Log: os.Stderr})
+	cfg := serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, NoInline: *workers, In: os.Stdin, Out: os.Stdout, Log: os.Stderr}
+	if af.registry != "" {
+		// Resilience scenarios: the instance announces itself, as
+		// 'rpcbench serve --registry' does.
+		cfg.Announce = func(ctx context.Context, srv *rpcbench.Server, addr string) (func(context.Context) error, error) {
+			return af.announce(ctx, srv, []listenerAddr{{tf.name, addr}})
+		}
+	}
+	return serverproc.Serve(cfg)
 }

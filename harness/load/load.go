@@ -60,7 +60,19 @@ type Options struct {
 	// call completes, before anything is merged. Cost probes taken in them
 	// see the calls and none of the engine's own set-up.
 	Started, Stopped func()
+	// OnCall, if set, sees every call as it is recorded: the worker that
+	// made it (Workers for calls the pacer never released), its start (the
+	// intended send time in open loop, the send in closed loop) and end as
+	// offsets from the run's start, and its error (ErrNotSent for calls
+	// never sent). Each worker calls it from its own goroutine, so a
+	// recorder kept per worker needs no lock. Time-bucketed recording
+	// (harness/resilience) is built on it.
+	OnCall func(worker int, start, done time.Duration, err error)
 }
+
+// ErrNotSent is the error OnCall sees for scheduled calls never sent
+// because the run's hard deadline passed first.
+var ErrNotSent = errors.New("load: run deadline passed before the call was sent")
 
 // Result is what one run recorded.
 type Result struct {
@@ -186,11 +198,15 @@ func runClosed(ctx context.Context, callers []harness.Caller, o *Options) *Resul
 					return
 				}
 				err := call(ctx)
-				lat := int64(time.Since(base) - start)
+				done := time.Since(base)
+				lat := int64(done - start)
 				if err == nil {
 					rec.OK(lat, lat)
 				} else {
 					rec.Fail(o.Classify(err), err.Error(), lat)
+				}
+				if o.OnCall != nil {
+					o.OnCall(i, start, done, err)
 				}
 			}
 		})
@@ -234,7 +250,10 @@ func runOpen(ctx context.Context, callers []harness.Caller, o *Options) *Result 
 			for s := range slots {
 				sent := time.Since(base)
 				if ctx.Err() != nil {
-					rec.Fail(notSent, "run deadline passed before the call was sent", int64(sent-s.intended))
+					rec.Fail(notSent, ErrNotSent.Error(), int64(sent-s.intended))
+					if o.OnCall != nil {
+						o.OnCall(i, s.intended, sent, ErrNotSent)
+					}
 					continue
 				}
 				queue.Record(int64(sent - s.released))
@@ -244,6 +263,9 @@ func runOpen(ctx context.Context, callers []harness.Caller, o *Options) *Result 
 					rec.OK(int64(done-s.intended), int64(done-sent))
 				} else {
 					rec.Fail(o.Classify(err), err.Error(), int64(done-s.intended))
+				}
+				if o.OnCall != nil {
+					o.OnCall(i, s.intended, done, err)
 				}
 			}
 		})
@@ -316,7 +338,10 @@ func pace(ctx context.Context, base time.Time, slots chan<- slot, o *Options, or
 func dropRest(base time.Time, next func() time.Duration, i int64, t time.Duration, o *Options, rec *record.Recorder) {
 	now := time.Since(base)
 	for ; o.Calls > 0 && i < o.Calls || o.Calls <= 0 && t < o.Duration; i, t = i+1, next() {
-		rec.Fail(notSent, "run deadline passed before the call was sent", int64(max(now-t, 0)))
+		rec.Fail(notSent, ErrNotSent.Error(), int64(max(now-t, 0)))
+		if o.OnCall != nil {
+			o.OnCall(o.Workers, t, now, ErrNotSent)
+		}
 	}
 }
 

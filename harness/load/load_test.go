@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,3 +173,30 @@ type callerFunc func(context.Context) error
 
 func (f callerFunc) NewCaller() (harness.Caller, error) { return harness.Caller(f), nil }
 func (f callerFunc) Close() error                       { return nil }
+
+// OnCall sees every scheduled call once, from its worker, with its start
+// inside the run.
+func TestOnCallSeesEveryCall(t *testing.T) {
+	var seen [5]int64 // per worker, the last one the pacer's
+	var late atomic.Int64
+	conn, _ := harness.Noop{}.Dial(context.Background())
+	res, err := Run(context.Background(), []harness.Conn{conn}, Options{
+		Workers: 4, Open: true, Rate: 2000, Duration: 200 * time.Millisecond,
+		OnCall: func(w int, start, done time.Duration, err error) {
+			seen[w]++
+			if start >= 200*time.Millisecond || done < start || err != nil {
+				late.Add(1)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, v := range seen {
+		n += v
+	}
+	if n != res.Open.Scheduled || n == 0 || late.Load() != 0 {
+		t.Fatalf("OnCall saw %d calls (%d odd) of %d scheduled", n, late.Load(), res.Open.Scheduled)
+	}
+}

@@ -41,6 +41,10 @@ func HTML(w io.Writer, run *results.Run) error {
 	for _, s := range p.Sweeps {
 		p.Charts += len(s.Charts)
 	}
+	p.Scenarios = htmlResilience(run)
+	for _, s := range p.Scenarios {
+		p.Charts += len(s.Charts)
+	}
 	if g := run.Manifest.GeneratorCeiling; g != nil && g.OK {
 		p.Ceiling = g.Explanation
 	}
@@ -54,9 +58,11 @@ type page struct {
 	Ceiling  string
 	Groups   []htmlGroupData
 	Sweeps   []htmlGroupData
-	Skipped  [][2]string
-	Manifest [][2]string
-	Charts   int
+	// Scenarios is the Resilience section.
+	Scenarios []htmlScenario
+	Skipped   [][2]string
+	Manifest  [][2]string
+	Charts    int
 }
 
 type htmlGroupData struct {
@@ -362,6 +368,16 @@ svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;
 {{range .Sweeps}}<section class="group"><h3>{{.Name}}</h3>
 <table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
 {{range .Rows}}<tr class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td>{{.Text}}</td>{{end}}</tr>
+{{end}}</table>
+{{range .Charts}}{{.}}{{end}}</section>{{end}}{{end}}
+{{if .Scenarios}}<h2>Resilience</h2><p>Each scenario runs its server instances as separate processes behind a registry and drives them through the cluster client, once per balancer and retry policy, while its faults are applied. Calls count in the bucket of their start (intended send time in open loop); latency is of successful calls, before and during the fault window. "Error-free again after" is the time from a fault to the first stretch without a failed call.</p>
+{{range .Scenarios}}<section class="group"><h3>{{.Name}}</h3><p>{{.Settings}}</p>
+<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if lt $i 2}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</table></div>
+<p>Calls answered per second by each instance, by phase:</p>
+<table><tr>{{range $i, $h := .TrafficHead}}<th{{if lt $i 3}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
+{{range .Traffic}}<tr>{{range $i, $c := .}}<td{{if lt $i 3}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
 {{end}}</table>
 {{range .Charts}}{{.}}{{end}}</section>{{end}}{{end}}
 {{if .Skipped}}<details><summary>{{len .Skipped}} cells not applicable</summary><ul>{{range .Skipped}}<li><code>{{index . 0}}</code>: {{index . 1}}</li>{{end}}</ul></details>{{end}}

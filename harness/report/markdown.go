@@ -61,6 +61,7 @@ func Markdown(w io.Writer, run *results.Run) error {
 		}
 	}
 	writeOpenTable(bw, run)
+	writeResilience(bw, run)
 	peerreport.Markdown(bw, run, m.Peers)
 	writeSkipped(bw, run)
 	fmt.Fprintf(bw, "## Manifest\n\n| | |\n|---|---|\n")

@@ -304,6 +304,21 @@ func problems(run *results.Run) []problem {
 	if g := run.Manifest.GeneratorCeiling; g != nil && !g.OK {
 		out = append(out, problem{"GENERATOR", g.Key, g.Explanation})
 	}
+	// A scenario's failed calls are its figures; a run that could not
+	// happen, or a fault that could not be applied, is a problem.
+	for _, sc := range run.Scenarios {
+		for _, r := range sc.Runs {
+			key := fmt.Sprintf("scenario %s, balancer %s, retries %s", sc.Name, r.Balancer, runLabel(sc, r))
+			if r.Status == results.StatusFailed {
+				out = append(out, problem{"FAILED", key, r.Error})
+			}
+			for _, f := range r.Faults {
+				if f.Error != "" {
+					out = append(out, problem{"FAULT", key, faultName(f) + " not applied: " + f.Error})
+				}
+			}
+		}
+	}
 	return out
 }
 

@@ -58,6 +58,7 @@ type lineChart struct {
 	x, y        axis
 	series      []series
 	hlines      []tick // horizontal reference lines (value, label)
+	vlines      []tick // vertical markers (x, label), e.g. faults
 }
 
 const (
@@ -88,6 +89,11 @@ func (c *lineChart) svg() template.HTML {
 	for _, hl := range c.hlines {
 		py := c.y.pos(hl.v, y0, y1)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="bound"/><text x="%.1f" y="%.1f" class="tick">%s</text>`, x0, py, x1, py, x1-4-float64(7*len(hl.label)), py-4, esc(hl.label))
+	}
+	for i, vl := range c.vlines {
+		px := clamp(c.x.pos(vl.v, x0, x1), x0, x1)
+		// Labels step down so that markers close together stay readable.
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="bound"/><text x="%.1f" y="%.1f" class="tick">%s</text>`, px, y1, px, y0, px+3, y1+12+float64(i%4)*12, esc(vl.label))
 	}
 	for i, s := range c.series {
 		if len(s.pts) == 0 {

@@ -18,7 +18,14 @@
 //	                                        client{cpu_user_ns,...,wire}, server{...}, per_call{...},
 //	                                        hist, uncorrected_hist, error_hist },
 //	                           "sweep": { capacity_rate, p99_bound_ns, sustained_rate, steps[{target_rate, held, reason, figures}] } } ],
-//	               "merged": { reps, latency, uncorrected, hist, throughput{median,min,max}, per_call (medians), errors_by_code, ... } } ] }
+//	               "merged": { reps, latency, uncorrected, hist, throughput{median,min,max}, per_call (medians), errors_by_code, ... } } ],
+//	  "scenarios": [ { "name", "settings"{...spec.Scenario},
+//	                   "runs": [ { balancer, retries, rep, status, error, issued, ok, failed, failed_by_code,
+//	                               client{attempts, retries, hedges, budget_denied},
+//	                               faults[{at, action, instance, delay, until, applied_ns, error_free_after_ns}],
+//	                               before/during/after{start_ns, end_ns, ok, failed, latency, hist},
+//	                               bucket_ns, ok_per_bucket, failed_per_bucket, instances, served_per_bucket[instance][bucket],
+//	                               open{...}, notes } ] } ] }
 //
 // Histograms are HdrHistogram V2 compressed encodings (base64), values in
 // nanoseconds. Every per-call figure divides a counter delta over the
@@ -33,6 +40,7 @@ import (
 	"time"
 
 	"rpcbench/harness/cost"
+	"rpcbench/harness/load"
 	"rpcbench/harness/record"
 	"rpcbench/harness/spec"
 )
@@ -50,6 +58,8 @@ type Run struct {
 	RunID         string   `json:"run_id"`
 	Manifest      Manifest `json:"manifest"`
 	Cells         []*Cell  `json:"cells"`
+	// Scenarios are the resilience scenarios' results (scenario.go).
+	Scenarios []*Scenario `json:"scenarios,omitempty"`
 }
 
 // Manifest records every setting that shapes the numbers.
@@ -186,6 +196,15 @@ type Open struct {
 	// system did not keep up with the rate. Corrected latency includes it.
 	Saturated bool   `json:"saturated"`
 	Note      string `json:"note,omitempty"`
+}
+
+// NewOpen records how an open-loop run kept its schedule; achieved is its
+// rate of successful calls. The flags (Behind, Saturated) are the caller's
+// judgement.
+func NewOpen(o *load.OpenResult, achieved float64) *Open {
+	return &Open{TargetRate: o.TargetRate, AchievedRate: achieved, Scheduled: o.Scheduled, Unsent: o.Unsent,
+		PacerLagP50Ns: o.PacerLag.Quantile(0.5), PacerLagP99Ns: o.PacerLag.Quantile(0.99),
+		QueueP99Ns: o.QueueDelay.Quantile(0.99), Blocked: o.Blocked}
 }
 
 // PerCall are the cost figures divided by calls completed.

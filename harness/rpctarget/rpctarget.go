@@ -26,6 +26,36 @@ type Config struct {
 	Seed    int64
 }
 
+// Echo is one benchmark call: the echo method of a payload, the request,
+// and a constructor of reply values. Any client that calls methods by name
+// (one rpcbench.Client here, a cluster client in harness/resilience) can
+// make it.
+type Echo struct {
+	Method string
+	Req    any
+	Zero   func() any
+}
+
+// NewEcho builds the payload and picks its echo method.
+func NewEcho(payload string, seed int64) (Echo, error) {
+	method, err := services.BenchEchoMethod(payload)
+	if err != nil {
+		return Echo{}, err
+	}
+	req, err := benchmsg.New(payload, seed)
+	if err != nil {
+		return Echo{}, err
+	}
+	zero, err := benchmsg.ZeroFunc(payload)
+	if err != nil {
+		return Echo{}, err
+	}
+	return Echo{Method: method, Req: req, Zero: zero}, nil
+}
+
+// Same reports whether resp, a reply to e, came back equal to the request.
+func (e Echo) Same(resp any) bool { return benchmsg.Equal(e.Req, resp) }
+
 // Target calls one server with one payload.
 type Target struct {
 	cfg    Config
@@ -38,19 +68,11 @@ var _ harness.Target = (*Target)(nil)
 
 // New builds the payload and picks the echo method.
 func New(cfg Config) (*Target, error) {
-	method, err := services.BenchEchoMethod(cfg.Payload)
+	e, err := NewEcho(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	req, err := benchmsg.New(cfg.Payload, cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	zero, err := benchmsg.ZeroFunc(cfg.Payload)
-	if err != nil {
-		return nil, err
-	}
-	return &Target{cfg: cfg, method: method, req: req, zero: zero}, nil
+	return &Target{cfg: cfg, method: e.Method, req: e.Req, zero: e.Zero}, nil
 }
 
 // ClientOptions are the client settings every cell uses; the manifest

@@ -244,9 +244,7 @@ func figures(res *load.Result, client cost.Delta, sBefore, sAfter *services.Admi
 		}
 	}
 	if o := res.Open; o != nil {
-		fo := &results.Open{TargetRate: o.TargetRate, AchievedRate: f.Throughput, Scheduled: o.Scheduled, Unsent: o.Unsent,
-			PacerLagP50Ns: o.PacerLag.Quantile(0.5), PacerLagP99Ns: o.PacerLag.Quantile(0.99),
-			QueueP99Ns: o.QueueDelay.Quantile(0.99), Blocked: o.Blocked}
+		fo := results.NewOpen(o, f.Throughput)
 		fo.Saturated = o.Blocked > 0 || time.Duration(fo.QueueP99Ns) > saturatedQueue
 		var why []string
 		if o.Unsent > 0 {

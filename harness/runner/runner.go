@@ -19,6 +19,7 @@ import (
 	"rpcbench/codecs"
 	"rpcbench/harness"
 	"rpcbench/harness/cost"
+	"rpcbench/harness/resilience"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/spec"
@@ -147,15 +148,42 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 			r.progress.done(c)
 		}
 		// Save after every round, so an interrupted run keeps what it has.
-		mergeAll(r.run)
-		if !opts.NoWrite {
-			if err := r.run.Write(filepath.Join(dir, "results.json")); err != nil {
-				return nil, "", err
-			}
+		if err := r.save(dir); err != nil {
+			return nil, "", err
 		}
 	}
 	r.progress.clear()
+	// Scenarios run after the cells, not interleaved with them: each one
+	// has the machine to itself for its whole timeline (K server processes
+	// and a fault schedule), and its figures are read within the run
+	// (before against during a fault), not compared across repetitions,
+	// so the drift that interleaving spreads does not bias them.
+	for _, sc := range sp.Scenarios {
+		if err := ctx.Err(); err != nil {
+			return r.finish(dir, err)
+		}
+		if r.opts.ServerBinary == "" {
+			if r.opts.ServerBinary, err = os.Executable(); err != nil {
+				return nil, "", fmt.Errorf("runner: finding the server binary: %w", err)
+			}
+		}
+		r.run.Scenarios = append(r.run.Scenarios, resilience.Run(ctx, sc, resilience.Options{
+			ServerBinary: r.opts.ServerBinary, ServerArgs: r.opts.ServerArgs, ServerCPUs: r.serverCPUs,
+			Seed: sp.Seed, Log: opts.Progress}))
+		if err := r.save(dir); err != nil {
+			return nil, "", err
+		}
+	}
 	return r.finish(dir, nil)
+}
+
+// save merges what has run and writes results.json.
+func (r *runner) save(dir string) error {
+	mergeAll(r.run)
+	if r.opts.NoWrite {
+		return nil
+	}
+	return r.run.Write(filepath.Join(dir, "results.json"))
 }
 
 // Plan expands the spec as Run would, without running anything: the cells
@@ -170,6 +198,11 @@ func Plan(sp *spec.Spec) ([]*results.Cell, time.Duration, error) {
 	total := 0.0
 	for _, s := range r.estimates() {
 		total += s * float64(sp.Repetitions)
+	}
+	for _, sc := range sp.Scenarios {
+		// Each run: instances start, warm-up, the timeline, shutdown.
+		per := 0.2*float64(sc.Instances) + sc.Warmup.D().Seconds() + sc.Duration.D().Seconds() + 0.5
+		total += per * float64(len(sc.Combinations()))
 	}
 	return r.run.Cells, time.Duration(total * float64(time.Second)), nil
 }
@@ -218,7 +251,7 @@ func (r *runner) cells(plan *spec.Plan) {
 		}
 		r.run.Cells = append(r.run.Cells, c)
 	}
-	if *r.sp.GeneratorCeiling && !hasNoop {
+	if *r.sp.GeneratorCeiling && !hasNoop && len(plan.Cells) > 0 {
 		if maxConc == 0 {
 			maxConc = 64
 		}

@@ -15,6 +15,8 @@
 //	stats   "rpcbench-reply " + one line of JSON: services.AdminStats (CPU,
 //	        allocations, RSS, socket bytes, calls) of the server process
 //	gc      run a garbage collection, reply "rpcbench-reply ok"
+//	delay D add D (a Go duration, "5ms"; "0" for none) to every call from
+//	        now on, reply "rpcbench-reply ok": a fault schedule's "slow"
 //
 // End of stdin shuts the server down, so a server never outlives its
 // runner. The stats travel outside the sockets being measured, so asking
@@ -63,6 +65,10 @@ type ServeConfig struct {
 	In       io.Reader
 	Out      io.Writer
 	Log      io.Writer
+	// Announce, if set, registers the listening server in a service
+	// registry before the ready line; the returned stop deregisters it,
+	// before the server drains at the end.
+	Announce func(ctx context.Context, srv *rpcbench.Server, addr string) (stop func(context.Context) error, err error)
 }
 
 // Serve runs the server until In ends.
@@ -87,6 +93,16 @@ func Serve(cfg ServeConfig) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(l) }()
+	unannounce := func(context.Context) error { return nil }
+	if cfg.Announce != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		unannounce, err = cfg.Announce(ctx, srv, l.Addr().String())
+		cancel()
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("announce: %w", err)
+		}
+	}
 	out := bufio.NewWriter(cfg.Out)
 	fmt.Fprintf(out, "%s%s on %s\n", ReadyPrefix, cfg.Name, l.Addr())
 	if err := out.Flush(); err != nil {
@@ -108,10 +124,15 @@ func Serve(cfg ServeConfig) error {
 			if !ok {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
+				// Consumers stop sending here before the server drains.
+				if err := unannounce(ctx); err != nil {
+					logf("deregistering: %v", err)
+				}
 				return srv.Shutdown(ctx)
 			}
 			out.WriteString(ReplyPrefix)
-			switch cmd {
+			name, arg, _ := strings.Cut(cmd, " ")
+			switch name {
 			case "stats":
 				b, _ := json.Marshal(services.CollectAdminStats(srv))
 				out.Write(b)
@@ -119,6 +140,13 @@ func Serve(cfg ServeConfig) error {
 			case "gc":
 				runtime.GC()
 				out.WriteString("ok\n")
+			case "delay":
+				if d, err := time.ParseDuration(arg); err == nil {
+					rpcbench.SetInjectedDelay(d)
+					out.WriteString("ok\n")
+				} else {
+					fmt.Fprintf(out, "error bad duration %q\n", arg)
+				}
 			default:
 				fmt.Fprintf(out, "error unknown command %q\n", cmd)
 			}
@@ -270,6 +298,19 @@ func (p *Proc) Stats() (*services.AdminStats, error) {
 func (p *Proc) GC() error {
 	_, err := p.command("gc", 10*time.Second)
 	return err
+}
+
+// SetDelay makes the server add d to every call from now on (0: none).
+func (p *Proc) SetDelay(d time.Duration) error {
+	_, err := p.command("delay "+d.String(), 10*time.Second)
+	return err
+}
+
+// Kill ends the process at once with SIGKILL, as a crash would: no
+// deregistration, no draining; connections are reset by the kernel.
+func (p *Proc) Kill() {
+	p.kill()
+	p.stdin.Close()
 }
 
 // Stop ends the server: it closes stdin, waits for a graceful exit, and

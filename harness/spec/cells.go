@@ -284,7 +284,7 @@ func (s *Spec) Expand() (*Plan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if len(p.Cells) == 0 {
+	if len(p.Cells) == 0 && len(s.Groups) > 0 {
 		return nil, errors.New("spec: every cell is excluded")
 	}
 	return p, nil

@@ -27,6 +27,37 @@
 // Load models are closed, open@RATE (constant spacing), poisson@RATE and
 // sweep (open-loop steps set by the spec's sweep section).
 //
+// A spec may also hold resilience scenarios (with or without a matrix):
+// K server processes announced in a registry, a cluster client with a
+// balancer and a retry policy, one load, and a fault schedule. Each runs
+// once per balancer × retry policy, after the matrix's cells:
+//
+//	scenarios:
+//	  - name: kill-restart
+//	    instances: 3               # server processes, numbered 1..3 in faults
+//	    transport: tcp             # one rpcbench transport, options as above
+//	    codec: proto
+//	    payload: Small
+//	    concurrency: 16
+//	    load: open@2000            # closed, open@RATE or poisson@RATE
+//	    warmup: 500ms              # before the timeline (default 500ms)
+//	    duration: 12s              # the timeline (default 12s)
+//	    timeout: 1s                # each call's deadline, retries included
+//	    bucket: 250ms              # timeline resolution (default 250ms)
+//	    settle: 1s                 # error-free stretch that counts as recovered
+//	    registry: mem              # mem (embedded, served to the children),
+//	                               # rpcbench://HOST:PORT, etcd://HOST:PORT[/prefix]
+//	    registry_ttl: 1s           # lease TTL: a killed instance leaves after it
+//	    balancers: [round_robin, p2c]
+//	    retries: [none, idempotent]  # none, failover, idempotent, hedged
+//	    hedge_delay: 2ms           # for hedged
+//	    repetitions: 1
+//	    faults:
+//	      - {at: 3s, action: kill, instance: 1}      # SIGKILL
+//	      - {at: 7s, action: restart, instance: 1}   # new port, same instance ID
+//	      - {at: 4s, action: slow, instance: 2, delay: 5ms, until: 8s}
+//	      - {at: 9s, action: stop, instance: 3}      # graceful: deregister, drain
+//
 // Every name is checked before anything runs; an unknown one is an error
 // that lists the valid names.
 package spec
@@ -88,6 +119,8 @@ type Spec struct {
 	Dimensions *Dimensions `yaml:"dimensions,omitempty" json:"dimensions,omitempty"`
 	Excludes   []Exclude   `yaml:"excludes,omitempty" json:"excludes,omitempty"`
 	Groups     []Group     `yaml:"groups,omitempty" json:"groups,omitempty"`
+	// Scenarios are resilience runs (see Scenario), run after the cells.
+	Scenarios []Scenario `yaml:"scenarios,omitempty" json:"scenarios,omitempty"`
 }
 
 // Group is one sub-matrix; cells are crossed within a group only.
@@ -227,7 +260,13 @@ func cleanYAMLError(err error) error {
 		return fmt.Errorf("%s (valid dimensions: %s)", msg, strings.Join(DimensionNames, ", "))
 	}
 	if strings.Contains(msg, "not found in type spec.Spec") {
-		return fmt.Errorf("%s (valid top-level keys: name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, dimensions, excludes, groups)", msg)
+		return fmt.Errorf("%s (valid top-level keys: name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, dimensions, excludes, groups, scenarios)", msg)
+	}
+	if strings.Contains(msg, "not found in type spec.Scenario") {
+		return fmt.Errorf("%s (valid scenario keys: name, instances, transport, codec, payload, concurrency, load, warmup, duration, timeout, bucket, settle, registry, registry_ttl, balancers, retries, hedge_delay, repetitions, faults)", msg)
+	}
+	if strings.Contains(msg, "not found in type spec.Fault") {
+		return fmt.Errorf("%s (valid fault keys: at, action, instance, delay, until)", msg)
 	}
 	if strings.Contains(msg, "not found in type spec.Sweep") {
 		return fmt.Errorf("%s (valid sweep keys: rates, p99_bound, arrival, step_warmup, step_duration, probe, stop_after)", msg)
@@ -282,6 +321,9 @@ func (s *Spec) fill() {
 	}
 	if w.StopAfter == 0 {
 		w.StopAfter = 1
+	}
+	for i := range s.Scenarios {
+		s.Scenarios[i].fill()
 	}
 	if s.Dimensions != nil {
 		s.Groups = append([]Group{{Name: "main", Dimensions: *s.Dimensions}}, s.Groups...)
@@ -350,8 +392,20 @@ func (s *Spec) check() error {
 			bad("sweep rates: %v", err)
 		}
 	}
-	if len(s.Groups) == 0 {
-		bad("no dimensions: give dimensions or groups")
+	if len(s.Groups) == 0 && len(s.Scenarios) == 0 {
+		bad("no dimensions: give dimensions, groups or scenarios")
+	}
+	names := map[string]bool{}
+	for i := range s.Scenarios {
+		sc := &s.Scenarios[i]
+		switch {
+		case sc.Name == "":
+			bad("scenario %d has no name", i+1)
+		case names[sc.Name]:
+			bad("duplicate scenario name %q", sc.Name)
+		}
+		names[sc.Name] = true
+		errs = append(errs, sc.check()...)
 	}
 	seen := map[string]bool{}
 	for _, g := range s.Groups {
