@@ -27,3 +27,8 @@ type Load struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 }
+
+// ClientHost is the host the run's load ran on.
+func (m Manifest) ClientHost() cost.Host {
+	return cost.Host{Hostname: m.Hostname, CPUModel: m.CPUModel, Cores: m.Cores, Kernel: m.Kernel, GoVersion: m.GoVersion}
+}

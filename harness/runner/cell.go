@@ -130,7 +130,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	if err != nil {
 		return fail(err)
 	}
-	rr.Status = statusOf(rr.Figures)
+	rr.Status = StatusOf(rr.Figures)
 	if rr.Sweep != nil {
 		for _, s := range rr.Sweep.Steps {
 			if s.Figures.Errors > 0 {

@@ -415,8 +415,8 @@ func manifest(opts Options) results.Manifest {
 	return m
 }
 
-// statusOf chooses a repetition's status from its figures.
-func statusOf(f *results.Figures) string {
+// StatusOf chooses a repetition's status from its figures.
+func StatusOf(f *results.Figures) string {
 	switch {
 	case f.Errors > 0:
 		return results.StatusErrors
