@@ -2,8 +2,9 @@
 // turn (A B C, A B C, ...), it starts the server process, dials the cell's
 // connections, checks one echo, warms up, measures one window with the
 // cost probes around it, and stops the server. A cell that cannot run is
-// recorded as failed with its error and the run goes on. The results go to
-// results.json and the reports under results/<run id>/.
+// recorded as failed with its error and the run goes on. With
+// Options.Server it starts no server: cells dial one on another host. The
+// results go to results.json and the reports under results/<run id>/.
 package runner
 
 import (
