@@ -390,11 +390,18 @@ func (s *procServer) Addr() string { return s.p.Addr }
 func (s *procServer) GC() error    { return s.p.GC() }
 func (s *procServer) Stats() (*services.AdminStats, error) {
 	st, err := s.p.Stats()
-	if err == nil && len(st.CPUs) > 0 {
-		s.r.run.Manifest.Pinning.ServerCPUsSeen = cost.FormatCPUs(st.CPUs)
-		s.r.run.Manifest.Pinning.ServerGOMAXPROCS = st.GOMAXPROCS
+	if err == nil {
+		s.r.noteServer(st)
 	}
 	return st, err
+}
+
+// noteServer records where the server process says it runs.
+func (r *runner) noteServer(st *services.AdminStats) {
+	if len(st.CPUs) > 0 {
+		r.run.Manifest.Pinning.ServerCPUsSeen = cost.FormatCPUs(st.CPUs)
+		r.run.Manifest.Pinning.ServerGOMAXPROCS = st.GOMAXPROCS
+	}
 }
 func (s *procServer) Stop() error {
 	err := s.p.Stop(10 * time.Second)

@@ -66,13 +66,14 @@ func (r *runner) remoteServer(p spec.Cell) (server, error) {
 	if err := r.remote.Check(p.Codec, p.Compression); err != nil {
 		return nil, err
 	}
-	return remoteCell{s: r.remote, addr: addr}, nil
+	return remoteCell{s: r.remote, addr: addr, r: r}, nil
 }
 
 // remoteCell neither starts nor stops the server.
 type remoteCell struct {
 	s    *remote.Server
 	addr string
+	r    *runner
 }
 
 func (c remoteCell) Addr() string { return c.addr }
@@ -81,7 +82,11 @@ func (c remoteCell) Stop() error  { return nil }
 func (c remoteCell) Stats() (*services.AdminStats, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	return c.s.Stats(ctx)
+	st, err := c.s.Stats(ctx)
+	if err == nil {
+		c.r.noteServer(st)
+	}
+	return st, err
 }
 
 func (c remoteCell) GC() error {
