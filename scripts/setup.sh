@@ -6,6 +6,8 @@ need=()
 command -v curl >/dev/null || need+=(curl)
 command -v chromium >/dev/null || need+=(chromium)
 command -v etcd >/dev/null || need+=(etcd-server)
+# ip and tc: the two-host test's network namespaces, veth pair and tbf.
+command -v ip >/dev/null && command -v tc >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

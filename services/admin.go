@@ -2,10 +2,30 @@ package services
 
 import (
 	"context"
+	"os"
+	"runtime"
+	"sync"
+	"time"
 
 	"rpcbench"
+	"rpcbench/codecs"
 	"rpcbench/harness/cost"
 )
+
+// The admin methods and the codec their messages travel in. This file is
+// their whole wire format: the server side registers them here, and a
+// harness on another host (harness/remote) calls them with these types.
+const (
+	MethodAdminStats = "Admin.Stats"
+	MethodAdminHost  = "Admin.Host"
+	MethodAdminGC    = "Admin.GC"
+	// AdminCodec encodes the admin messages (plain structs).
+	AdminCodec = "json"
+)
+
+// statsSettle is how long Admin.Stats waits for the counts of replies
+// already sent to be added.
+const statsSettle = 5 * time.Millisecond
 
 // AdminStats is Admin.Stats's reply: the serving process's own cost
 // counters (CPU, allocations, RSS, socket bytes; see harness/cost) and the
@@ -17,8 +37,32 @@ type AdminStats struct {
 	Inflight int64  `json:"inflight"`
 }
 
-// AdminStatsArgs is Admin.Stats's (empty) request.
-type AdminStatsArgs struct{}
+// AdminArgs is the (empty) request of every admin method.
+type AdminArgs struct{}
+
+// AdminStatsArgs is Admin.Stats's request.
+type AdminStatsArgs = AdminArgs
+
+// AdminOK is the (empty) reply of Admin.GC.
+type AdminOK struct{}
+
+// Served is one listener of a server: its transport in the spec's
+// canonical form ("tcp", "tcp+gnet", "quic+mux", "http1+tls") and address.
+type Served struct {
+	Transport string `json:"transport"`
+	Addr      string `json:"addr"`
+}
+
+// AdminHost is Admin.Host's reply: the serving machine, and what the
+// process serves, so that a harness on another host can check its cells
+// against it before measuring.
+type AdminHost struct {
+	cost.Host
+	PID         int      `json:"pid"`
+	Serving     []Served `json:"serving"`
+	Codecs      []string `json:"codecs"`
+	Compressors []string `json:"compressors"`
+}
 
 // CollectAdminStats reads srv's process and call counters.
 func CollectAdminStats(srv *rpcbench.Server) AdminStats {
@@ -28,14 +72,59 @@ func CollectAdminStats(srv *rpcbench.Server) AdminStats {
 
 // RegisterAdmin adds the administrative methods to srv:
 //
-//	Admin.Stats   {} -> AdminStats (use a codec that encodes plain structs, e.g. json)
+//	Admin.Stats   {} -> AdminStats
+//	Admin.GC      {} -> {} after a garbage collection, so windows start alike
+//	Admin.Host    {} -> AdminHost (the machine, and the listeners in serving; nil for none)
 //
-// The harness's own server process reports the same figures over its
-// stdin/stdout instead, so that asking for them puts no bytes on the wire
-// being measured.
-func RegisterAdmin(srv *rpcbench.Server) error {
-	return rpcbench.Handle(srv, "Admin.Stats", func(context.Context, *AdminStatsArgs) (*AdminStats, error) {
-		st := CollectAdminStats(srv)
-		return &st, nil
-	})
+// in the AdminCodec. The harness's own server process reports the same
+// figures over its stdin/stdout instead, so that asking for them puts no
+// bytes on the wire being measured; a server on another host answers them
+// on a connection of their own.
+func RegisterAdmin(srv *rpcbench.Server, serving *Serving) error {
+	if serving == nil {
+		serving = &Serving{}
+	}
+	for _, err := range []error{
+		rpcbench.Handle(srv, MethodAdminStats, func(context.Context, *AdminArgs) (*AdminStats, error) {
+			// A writer counts its bytes once its write returns, which can
+			// be after the peer read them and asked for these stats: let
+			// the last replies be counted first.
+			time.Sleep(statsSettle)
+			st := CollectAdminStats(srv)
+			return &st, nil
+		}),
+		rpcbench.Handle(srv, MethodAdminGC, func(context.Context, *AdminArgs) (*AdminOK, error) {
+			runtime.GC()
+			return &AdminOK{}, nil
+		}),
+		rpcbench.Handle(srv, MethodAdminHost, func(context.Context, *AdminArgs) (*AdminHost, error) {
+			return &AdminHost{Host: cost.ThisHost(), PID: os.Getpid(), Serving: serving.list(),
+				Codecs: codecs.Names(), Compressors: codecs.CompressorNames()}, nil
+		}),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Serving is the list of listeners Admin.Host reports; the server adds
+// each one once it listens. Safe for concurrent use.
+type Serving struct {
+	mu sync.Mutex
+	ls []Served
+}
+
+// Add records a listener.
+func (s *Serving) Add(transport, addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ls = append(s.ls, Served{transport, addr})
+}
+
+func (s *Serving) list() []Served {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Served(nil), s.ls...)
 }

@@ -25,12 +25,16 @@ type AddReply struct {
 //	Echo.Echo   raw bytes back as they came
 //	Arith.Add   {"a":1,"b":2} -> {"sum":3}
 //	Bench.Echo{Small,Medium,Large,Blob}   benchmark messages back, through any codec
-//	Admin.Stats the process's cost counters (see RegisterAdmin)
-func Register(srv *rpcbench.Server) error {
+//	Admin.*     the process's cost counters, GC and host (see RegisterAdmin)
+func Register(srv *rpcbench.Server) error { return RegisterServing(srv, nil) }
+
+// RegisterServing is Register for a server whose Admin.Host reports the
+// listeners in serving.
+func RegisterServing(srv *rpcbench.Server, serving *Serving) error {
 	if err := RegisterBench(srv); err != nil {
 		return err
 	}
-	if err := RegisterAdmin(srv); err != nil {
+	if err := RegisterAdmin(srv, serving); err != nil {
 		return err
 	}
 	if err := srv.HandleRaw("Echo.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {

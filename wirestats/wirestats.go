@@ -32,3 +32,8 @@ func Take() Snapshot {
 func (s Snapshot) Sub(o Snapshot) Snapshot {
 	return Snapshot{s.ClientIn - o.ClientIn, s.ClientOut - o.ClientOut, s.ServerIn - o.ServerIn, s.ServerOut - o.ServerOut}
 }
+
+// Add returns s + o, field by field.
+func (s Snapshot) Add(o Snapshot) Snapshot {
+	return Snapshot{s.ClientIn + o.ClientIn, s.ClientOut + o.ClientOut, s.ServerIn + o.ServerIn, s.ServerOut + o.ServerOut}
+}

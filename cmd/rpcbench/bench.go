@@ -29,6 +29,8 @@ func benchCmd(args []string) error {
 	resultsRoot := fs.String("results", "results", "directory holding runs and the 'latest' link")
 	progress := fs.String("progress", "auto", "progress line: auto (on a terminal, not in CI), always, never")
 	inprocess := fs.Bool("inprocess", false, "run the server inside this process (debugging: costs of both sides mix)")
+	server := fs.String("server", "", "measure the server already running at `[TRANSPORT://]HOST:PORT` ('rpcbench serve' on another host; its admin methods over tcp unless TRANSPORT says otherwise) instead of starting one per cell")
+	loadID := fs.Int("load-id", 0, "with --server: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
 	pin := fs.String("pin", "", "CPU pinning: auto or off (default: the spec's, auto)")
 	reps := fs.Int("reps", 0, "repetitions per cell (default: the spec's; ad-hoc 1)")
 	duration := fs.Duration("duration", 0, "measured window per cell (default: the spec's; ad-hoc 5s)")
@@ -93,6 +95,12 @@ func benchCmd(args []string) error {
 	if *inprocess {
 		sp.Server = "inprocess"
 	}
+	if *server != "" && *inprocess {
+		return usageError("bench: --server measures a server on another host; it cannot be combined with --inprocess")
+	}
+	if *loadID != 0 && *server == "" {
+		return usageError("bench: --load-id numbers load processes against one shared server: it needs --server")
+	}
 	if *pin != "" {
 		sp.Pin = *pin
 	}
@@ -127,6 +135,7 @@ func benchCmd(args []string) error {
 	opts := runner.Options{
 		Spec: sp, SpecYAML: yamlText, SpecPath: *matrix, Dir: *out, ResultsRoot: *resultsRoot,
 		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
+		Server: *server, LoadID: *loadID,
 	}
 	switch *progress {
 	case "auto":

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/harness/spec"
 	"rpcbench/services"
 )
 
@@ -29,7 +30,10 @@ func serveCmd(args []string) error {
 		return usageError("serve: %d transports but %d addresses: give one --addr per transport", len(names), len(as))
 	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-	if err := services.Register(srv); err != nil {
+	// Admin.Host reports the listeners, so that 'bench --server' on another
+	// host can match its cells' transports against them.
+	serving := &services.Serving{}
+	if err := services.RegisterServing(srv, serving); err != nil {
 		return err
 	}
 	errc := make(chan error, len(names))
@@ -46,6 +50,7 @@ func serveCmd(args []string) error {
 		}
 		// The harness reads this line to learn the address.
 		fmt.Printf("rpcbench: serving %s on %s\n", name, l.Addr())
+		serving.Add(spec.Transport{Name: name, Engine: tf.o.Engine, Mode: tf.o.Mode, TLS: tf.o.TLS}.String(), l.Addr().String())
 		go func() { errc <- srv.Serve(l) }()
 		listening = append(listening, listenerAddr{name, l.Addr().String()})
 	}

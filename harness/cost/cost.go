@@ -125,3 +125,18 @@ func procStatus() (rss, hwm uint64, ok bool) {
 	}
 	return rss, hwm, hwm > 0
 }
+
+// Add returns the cost of two windows together (of two processes, or one
+// after the other): counters summed, the larger peak RSS and wall time.
+func (d Delta) Add(o Delta) Delta {
+	return Delta{
+		CPUUserNs:    d.CPUUserNs + o.CPUUserNs,
+		CPUSysNs:     d.CPUSysNs + o.CPUSysNs,
+		Mallocs:      d.Mallocs + o.Mallocs,
+		AllocBytes:   d.AllocBytes + o.AllocBytes,
+		GCs:          d.GCs + o.GCs,
+		PeakRSSBytes: max(d.PeakRSSBytes, o.PeakRSSBytes),
+		Wire:         d.Wire.Add(o.Wire),
+		WallNs:       max(d.WallNs, o.WallNs),
+	}
+}

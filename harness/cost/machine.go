@@ -96,3 +96,25 @@ func ParseCPUs(s string) ([]int, error) {
 	}
 	return cpus, nil
 }
+
+// Host describes the machine one side of a benchmark ran on; a run's
+// manifest holds the client's and, when the server runs elsewhere, the
+// server's.
+type Host struct {
+	Hostname  string `json:"hostname"`
+	CPUModel  string `json:"cpu_model"`
+	Cores     int    `json:"cores"`
+	Kernel    string `json:"kernel"`
+	GoVersion string `json:"go_version"`
+}
+
+// ThisHost describes the machine this process runs on.
+func ThisHost() Host {
+	name, _ := os.Hostname()
+	return Host{Hostname: name, CPUModel: CPUModel(), Cores: runtime.NumCPU(), Kernel: Kernel(), GoVersion: runtime.Version()}
+}
+
+// String is a one-line description for reports.
+func (h Host) String() string {
+	return fmt.Sprintf("%s: %s, %d logical CPUs, %s, %s", h.Hostname, h.CPUModel, h.Cores, h.Kernel, h.GoVersion)
+}

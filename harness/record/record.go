@@ -124,3 +124,17 @@ func Decode(s string) (*Histogram, error) {
 	h.h.Merge(d)
 	return h, nil
 }
+
+// DecodeMerged decodes every histogram in encs (written by Encode) into
+// one.
+func DecodeMerged(encs ...string) (*Histogram, error) {
+	all := New()
+	for _, s := range encs {
+		h, err := Decode(s)
+		if err != nil {
+			return nil, err
+		}
+		all.Merge(h)
+	}
+	return all, nil
+}

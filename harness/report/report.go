@@ -393,6 +393,7 @@ func manifestRows(run *results.Run) [][2]string {
 		{"compressors built in", strings.Join(m.Compressors, ", ")},
 		{"reference cell", m.Reference},
 	}
+	rows = append(rows, hostRows(m)...)
 	if g := m.GeneratorCeiling; g != nil {
 		rows = append(rows, [2]string{"generator ceiling", g.Explanation})
 	}

@@ -92,6 +92,14 @@ type Manifest struct {
 	Reference        string            `json:"reference"`
 	GeneratorCeiling *GeneratorCeiling `json:"generator_ceiling,omitempty"`
 	Notes            []string          `json:"notes,omitempty"`
+	// ServerHost describes a server on another host (server_mode
+	// "remote"); CPUModel, Cores, Kernel and Hostname above are then the
+	// client's host.
+	ServerHost *ServerHost `json:"server_host,omitempty"`
+	// LoadID numbers one of several load processes run against one server
+	// at once; Loads lists those a merged run combines.
+	LoadID int    `json:"load_id,omitempty"`
+	Loads  []Load `json:"loads,omitempty"`
 }
 
 // Pinning records where client and server ran.
@@ -158,6 +166,9 @@ type Figures struct {
 	ErrorsByCode map[string]int64  `json:"errors_by_code,omitempty"`
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 	ElapsedNs    int64             `json:"elapsed_ns"`
+	// StartedUnixNs is when the window began, to tell whether the windows
+	// of load processes run at once did overlap.
+	StartedUnixNs int64 `json:"started_unix_ns,omitempty"`
 	// Throughput is successful calls per second.
 	Throughput float64 `json:"throughput"`
 	// Latency of successful calls: from the intended send time in open
@@ -174,6 +185,9 @@ type Figures struct {
 	Hist            string `json:"hist"`
 	UncorrectedHist string `json:"uncorrected_hist,omitempty"`
 	ErrorHist       string `json:"error_hist,omitempty"`
+	// Loads are the figures of each load process of a merged run, in the
+	// order of Manifest.Loads; the fields above are their sum.
+	Loads []*Figures `json:"loads,omitempty"`
 }
 
 // Open describes an open-loop window's schedule keeping.

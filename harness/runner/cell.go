@@ -84,7 +84,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 		if err != nil {
 			return fail(err)
 		}
-		if srv, err = r.startServer(t, p.Transport); err != nil {
+		if srv, err = r.startServer(t, p); err != nil {
 			return fail(err)
 		}
 		if tgt, err = rpctarget.New(rpctarget.Config{Transport: t, Addr: srv.Addr(), Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
@@ -130,7 +130,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	if err != nil {
 		return fail(err)
 	}
-	rr.Status = statusOf(rr.Figures)
+	rr.Status = StatusOf(rr.Figures)
 	if rr.Sweep != nil {
 		for _, s := range rr.Sweep.Steps {
 			if s.Figures.Errors > 0 {
@@ -180,10 +180,12 @@ func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, 
 	// allocated its workers and histograms, before the first call, and
 	// right after the last one, so the window holds only the calls.
 	var c0, c1 cost.Snapshot
+	var started time.Time
 	main.Started = func() {
 		runtime.GC()
 		cost.ResetPeakRSS()
 		c0 = cost.Take()
+		started = time.Now()
 	}
 	main.Stopped = func() { c1 = cost.Take() }
 	res, err := load.Run(ctx, conns, main)
@@ -199,6 +201,7 @@ func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, 
 	if err != nil {
 		return nil, err
 	}
+	f.StartedUnixNs = started.UnixNano()
 	if srv != nil && before == nil {
 		// In process: the server's counters are in this process too. Its
 		// last replies may be counted just after the client saw them, so
@@ -264,28 +267,11 @@ func figures(res *load.Result, client cost.Delta, sBefore, sAfter *services.Admi
 		}
 		f.Open = fo
 	}
-	n := float64(f.Calls)
-	pc := &f.PerCall
-	pc.ClientPeakRSS = client.PeakRSSBytes
-	if n > 0 {
-		pc.ClientCPUNs = float64(client.CPUUserNs+client.CPUSysNs) / n
-		pc.ClientAllocs = float64(client.Mallocs) / n
-		pc.ClientAllocBytes = float64(client.AllocBytes) / n
-		pc.WireOut = float64(client.Wire.ClientOut) / n
-		pc.WireIn = float64(client.Wire.ClientIn) / n
-	}
 	if sBefore != nil && sAfter != nil {
 		d := sAfter.Snapshot.Sub(sBefore.Snapshot)
 		f.Server = &d
-		pc.ServerPeakRSS = d.PeakRSSBytes
-		if n > 0 {
-			pc.ServerCPUNs = float64(d.CPUUserNs+d.CPUSysNs) / n
-			pc.ServerAllocs = float64(d.Mallocs) / n
-			pc.ServerAllocBytes = float64(d.AllocBytes) / n
-			pc.ServerWireIn = float64(d.Wire.ServerIn) / n
-			pc.ServerWireOut = float64(d.Wire.ServerOut) / n
-		}
 	}
+	f.SetPerCall()
 	return f, nil
 }
 
@@ -361,8 +347,13 @@ func (r *runner) sweep(ctx context.Context, conns []harness.Conn, srv server, p 
 	return out, probe, nil
 }
 
-// startServer starts the cell's server, as a process or in this one.
-func (r *runner) startServer(t rpcbench.Transport, ts spec.Transport) (server, error) {
+// startServer starts the cell's server, as a process or in this one, or
+// finds it on the remote server.
+func (r *runner) startServer(t rpcbench.Transport, p spec.Cell) (server, error) {
+	if r.remote != nil {
+		return r.remoteServer(p)
+	}
+	ts := p.Transport
 	addr := "127.0.0.1:0"
 	var sock string
 	if ts.Name == "unix" {
@@ -397,11 +388,18 @@ func (s *procServer) Addr() string { return s.p.Addr }
 func (s *procServer) GC() error    { return s.p.GC() }
 func (s *procServer) Stats() (*services.AdminStats, error) {
 	st, err := s.p.Stats()
-	if err == nil && len(st.CPUs) > 0 {
-		s.r.run.Manifest.Pinning.ServerCPUsSeen = cost.FormatCPUs(st.CPUs)
-		s.r.run.Manifest.Pinning.ServerGOMAXPROCS = st.GOMAXPROCS
+	if err == nil {
+		s.r.noteServer(st)
 	}
 	return st, err
+}
+
+// noteServer records where the server process says it runs.
+func (r *runner) noteServer(st *services.AdminStats) {
+	if len(st.CPUs) > 0 {
+		r.run.Manifest.Pinning.ServerCPUsSeen = cost.FormatCPUs(st.CPUs)
+		r.run.Manifest.Pinning.ServerGOMAXPROCS = st.GOMAXPROCS
+	}
 }
 func (s *procServer) Stop() error {
 	err := s.p.Stop(10 * time.Second)

@@ -167,3 +167,10 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
 }
+
+// Summarise fills every cell's Merged and the run's generator ceiling, as
+// a run's end does, for a run assembled from others (package loadmerge).
+func Summarise(run *results.Run) {
+	mergeAll(run)
+	run.Manifest.GeneratorCeiling = ceiling(run)
+}

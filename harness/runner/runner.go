@@ -2,8 +2,9 @@
 // turn (A B C, A B C, ...), it starts the server process, dials the cell's
 // connections, checks one echo, warms up, measures one window with the
 // cost probes around it, and stops the server. A cell that cannot run is
-// recorded as failed with its error and the run goes on. The results go to
-// results.json and the reports under results/<run id>/.
+// recorded as failed with its error and the run goes on. With
+// Options.Server it starts no server: cells dial one on another host. The
+// results go to results.json and the reports under results/<run id>/.
 package runner
 
 import (
@@ -19,6 +20,7 @@ import (
 	"rpcbench/codecs"
 	"rpcbench/harness"
 	"rpcbench/harness/cost"
+	"rpcbench/harness/remote"
 	"rpcbench/harness/resilience"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
@@ -50,6 +52,14 @@ type Options struct {
 	Log io.Writer
 	// Command is recorded in the manifest.
 	Command []string
+	// Server is the address of a server this run does not start ('rpcbench
+	// serve' on another host; see package remote): cells dial it, and its
+	// costs come from its admin methods. Empty: the runner starts one per
+	// cell as the spec says.
+	Server string
+	// LoadID tells apart load processes that run the same spec against one
+	// Server at once (their runs are merged later); it suffixes the run id.
+	LoadID int
 	// WriteReports renders the reports into the run directory (the report
 	// package's WriteAll; the runner does not import it so that reports
 	// can be re-rendered without a runner).
@@ -82,6 +92,7 @@ const MinCeilingRatio = 10
 type runner struct {
 	opts       Options
 	sp         *spec.Spec
+	remote     *remote.Server
 	run        *results.Run
 	serverCPUs []int
 	sockets    int
@@ -110,7 +121,13 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	r := &runner{opts: opts, sp: sp}
 	r.run = &results.Run{Schema: results.Schema, SchemaVersion: results.SchemaVersion, Manifest: manifest(opts)}
 	started := r.run.Manifest.Started
-	r.run.RunID = started.UTC().Format("20060102T150405Z") + "-" + safeName(sp.Name)
+	r.run.RunID = started.UTC().Format("20060102T150405Z") + "-" + safeName(sp.Name) + loadSuffix(opts.LoadID)
+	if opts.Server != "" {
+		if err := r.dialRemote(ctx); err != nil {
+			return nil, "", err
+		}
+		defer r.remote.Close()
+	}
 	r.run.Manifest.Notes = append(r.run.Manifest.Notes, plan.Notes...)
 	r.cells(plan)
 	r.run.Manifest.Peers = peerSettings(r.run.Cells)
@@ -245,6 +262,8 @@ func (r *runner) cells(plan *spec.Plan) {
 			c.Status, c.SkipReason = results.StatusSkipped, "codec and payload \"none\" are only for the noop transport"
 		} else if err := rpctarget.Check(pc.Codec, pc.Payload, r.sp.Seed); err != nil {
 			c.Status, c.SkipReason = results.StatusSkipped, "not applicable: "+err.Error()
+		} else if reason := r.remoteSkip(pc); reason != "" {
+			c.Status, c.SkipReason = results.StatusSkipped, reason
 		}
 		if pc.Load.Kind == "closed" {
 			maxConc = max(maxConc, pc.Concurrency)
@@ -287,6 +306,10 @@ func (r *runner) pin() (restore func()) {
 	p.ClientGOMAXPROCS = runtime.GOMAXPROCS(0)
 	if r.sp.Pin == "off" {
 		p.Note = "pinning off in the spec"
+		return func() {}
+	}
+	if r.remote != nil {
+		p.Note = "server on another host: this process not pinned"
 		return func() {}
 	}
 	if r.sp.Server != "process" {
@@ -361,7 +384,8 @@ func linkLatest(root, dir string) error {
 		return nil // the run is not under the results root: leave latest alone
 	}
 	link := filepath.Join(root, "latest")
-	tmp := link + ".tmp"
+	// Per process: load processes of one run may finish together.
+	tmp := fmt.Sprintf("%s.tmp%d", link, os.Getpid())
 	os.Remove(tmp)
 	if err := os.Symlink(target, tmp); err != nil {
 		return err
@@ -428,8 +452,8 @@ func manifest(opts Options) results.Manifest {
 	return m
 }
 
-// statusOf chooses a repetition's status from its figures.
-func statusOf(f *results.Figures) string {
+// StatusOf chooses a repetition's status from its figures.
+func StatusOf(f *results.Figures) string {
 	switch {
 	case f.Errors > 0:
 		return results.StatusErrors

@@ -1,0 +1,106 @@
+package remote_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"rpcbench"
+	"rpcbench/harness/remote"
+	"rpcbench/harness/spec"
+	"rpcbench/services"
+	"rpcbench/transports"
+	"rpcbench/wirestats"
+)
+
+// serve runs the built-in services on tcp, reporting the listener as
+// "rpcbench serve" does, bound to every interface.
+func serve(t *testing.T) string {
+	t.Helper()
+	tr, err := transports.New("tcp", transports.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	serving := &services.Serving{}
+	if err := services.RegisterServing(srv, serving); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tr.Listen("0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving.Add("tcp", l.Addr().String())
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	_, port, _ := strings.Cut(l.Addr().String(), "]:")
+	if port == "" {
+		_, port, _ = strings.Cut(l.Addr().String(), ":")
+	}
+	return "127.0.0.1:" + port
+}
+
+// TestStatsExcludeAdminTraffic checks that the server's byte counters
+// between two Stats calls are exactly the bytes the measured connection
+// moved, though the admin calls cross the same server's sockets.
+func TestStatsExcludeAdminTraffic(t *testing.T) {
+	addr := serve(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := remote.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	info := s.Info()
+	if info.Hostname == "" || info.Cores < 1 || info.PID == 0 || len(info.Codecs) == 0 {
+		t.Errorf("host %+v", info)
+	}
+	ep, err := s.Endpoint(spec.Transport{Name: "tcp"})
+	if err != nil || ep != addr {
+		t.Fatalf("endpoint %q, %v; want %s", ep, err, addr)
+	}
+	if _, err := s.Endpoint(spec.Transport{Name: "tcp", Engine: "gnet"}); err == nil || !strings.Contains(err.Error(), "does not serve tcp+gnet (it serves tcp on ") {
+		t.Errorf("mismatched transport: %v", err)
+	}
+	if err := s.Check("proto", "zstd"); err != nil {
+		t.Error(err)
+	}
+	if err := s.Check("nosuch", "none"); err == nil {
+		t.Error("unknown codec accepted")
+	}
+
+	tr, _ := transports.New("tcp", transports.Options{})
+	c, err := rpcbench.Dial(ctx, tr, ep, rpcbench.ClientOptions{Codec: "raw", HeartbeatInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := s.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0 := wirestats.Take()
+	for i := 0; i < 100; i++ {
+		var out []byte
+		if err := c.Call(ctx, "Echo.Echo", []byte("0123456789abcdef"), &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := wirestats.Take().Sub(w0)
+	after, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := after.Snapshot.Sub(before.Snapshot)
+	if d.Wire.ServerIn != load.ClientOut || d.Wire.ServerOut != load.ClientIn {
+		t.Errorf("server in/out %d/%d bytes, the measured connection moved %d/%d", d.Wire.ServerIn, d.Wire.ServerOut, load.ClientOut, load.ClientIn)
+	}
+	if after.Calls-before.Calls < 100 || d.CPUUserNs+d.CPUSysNs <= 0 {
+		t.Errorf("calls %d, cpu %d ns", after.Calls-before.Calls, d.CPUUserNs+d.CPUSysNs)
+	}
+}
