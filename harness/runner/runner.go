@@ -179,6 +179,11 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 		if err := ctx.Err(); err != nil {
 			return r.finish(dir, err)
 		}
+		if r.opts.Server != "" {
+			// A scenario kills and restarts its own server processes.
+			r.run.Manifest.Notes = append(r.run.Manifest.Notes, fmt.Sprintf("scenario %s skipped: it starts, kills and restarts its own local server processes, which --server excludes", sc.Name))
+			continue
+		}
 		if r.opts.ServerBinary == "" {
 			if r.opts.ServerBinary, err = os.Executable(); err != nil {
 				return nil, "", fmt.Errorf("runner: finding the server binary: %w", err)
