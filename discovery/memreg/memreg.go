@@ -135,12 +135,9 @@ func (r *Registry) Register(_ context.Context, id discovery.LeaseID, inst discov
 func (r *Registry) KeepAlive(_ context.Context, id discovery.LeaseID) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return discovery.ErrClosed
-	}
-	l := r.leases[id]
-	if l == nil {
-		return discovery.ErrLeaseNotFound
+	l, err := r.leaseLocked(id)
+	if err != nil {
+		return err
 	}
 	l.deadline = time.Now().Add(l.ttl)
 	l.timer.Reset(l.ttl)
@@ -151,15 +148,23 @@ func (r *Registry) KeepAlive(_ context.Context, id discovery.LeaseID) error {
 func (r *Registry) Deregister(_ context.Context, id discovery.LeaseID) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return discovery.ErrClosed
-	}
-	l := r.leases[id]
-	if l == nil {
-		return discovery.ErrLeaseNotFound
+	l, err := r.leaseLocked(id)
+	if err != nil {
+		return err
 	}
 	r.endLocked(l)
 	return nil
+}
+
+// leaseLocked returns the live lease id.
+func (r *Registry) leaseLocked(id discovery.LeaseID) (*lease, error) {
+	if r.closed {
+		return nil, discovery.ErrClosed
+	}
+	if l := r.leases[id]; l != nil {
+		return l, nil
+	}
+	return nil, discovery.ErrLeaseNotFound
 }
 
 // expire runs on l's timer. A renewal may have raced with the timer

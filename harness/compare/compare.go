@@ -115,6 +115,27 @@ type Row struct {
 	Warnings    []string
 }
 
+// metricRow compares m in an old and a new cell: as ratios to their
+// references when both are given, else as measured. It is nil when either
+// side has no samples.
+func metricRow(o, oref, n, nref *results.Cell, m *Metric, alpha float64) *Row {
+	ratio := oref != nil && nref != nil
+	var xs, ys Sample
+	if ratio {
+		xs, ys = ratioSample(o, oref, m), ratioSample(n, nref, m)
+	} else {
+		xs, ys = sampleOf(o, m), sampleOf(n, m)
+	}
+	if xs.Len() == 0 || ys.Len() == 0 {
+		return nil
+	}
+	r := newRow(o.Key, m, xs, ys, alpha)
+	if ratio {
+		r.Ratio, r.OldRef, r.NewRef = true, oref.Key, nref.Key
+	}
+	return r
+}
+
 func newRow(key string, m *Metric, old, new Sample, alpha float64) *Row {
 	r := &Row{Key: key, Metric: m, Old: old, New: new, OldMedian: old.Median(), NewMedian: new.Median()}
 	r.Delta = math.NaN()
@@ -212,23 +233,13 @@ func Compare(old, new *results.Run, opts Options) (*Comparison, error) {
 	for _, m := range opts.Metrics {
 		for _, p := range ran {
 			oc, nc := p[0], p[1]
-			var r *Row
+			var or, nr *results.Cell
 			if m.Kind == Timing && opts.Reference != "" && !oldRefs.isRef(oc.Key) {
-				or, nr := oldRefs.nearest(oc), newRefs.nearest(nc)
-				xs, ys := ratioSample(oc, or, m), ratioSample(nc, nr, m)
-				if xs.Len() == 0 || ys.Len() == 0 {
-					continue
-				}
-				r = newRow(oc.Key, m, xs, ys, opts.Alpha)
-				r.Ratio, r.OldRef, r.NewRef = true, or.Key, nr.Key
-			} else {
-				xs, ys := sampleOf(oc, m), sampleOf(nc, m)
-				if xs.Len() == 0 || ys.Len() == 0 {
-					continue
-				}
-				r = newRow(oc.Key, m, xs, ys, opts.Alpha)
+				or, nr = oldRefs.nearest(oc), newRefs.nearest(nc)
 			}
-			cmp.Rows = append(cmp.Rows, r)
+			if r := metricRow(oc, or, nc, nr, m, opts.Alpha); r != nil {
+				cmp.Rows = append(cmp.Rows, r)
+			}
 		}
 	}
 	return cmp, nil

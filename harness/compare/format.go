@@ -88,13 +88,16 @@ func orNone(s string) string {
 	return s
 }
 
-func (c *Comparison) keys() []string {
+func (c *Comparison) keys() []string { return cellKeys(c.Rows, func(r *Row) string { return r.Key }) }
+
+// cellKeys lists the distinct cell keys of items in first-seen order.
+func cellKeys[T any](items []T, key func(T) string) []string {
 	var keys []string
 	seen := map[string]bool{}
-	for _, r := range c.Rows {
-		if !seen[r.Key] {
-			seen[r.Key] = true
-			keys = append(keys, r.Key)
+	for _, it := range items {
+		if k := key(it); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
 		}
 	}
 	return keys
@@ -317,17 +320,7 @@ func (g *GateResult) unconfirmedNotes() []string {
 	return notes
 }
 
-func (g *GateResult) keys() []string {
-	var keys []string
-	seen := map[string]bool{}
-	for _, c := range g.Checks {
-		if !seen[c.Key] {
-			seen[c.Key] = true
-			keys = append(keys, c.Key)
-		}
-	}
-	return keys
-}
+func (g *GateResult) keys() []string { return cellKeys(g.Checks, func(c *Check) string { return c.Key }) }
 
 // byCell groups checks by cell in order.
 func byCell(checks []*Check) [][]*Check {

@@ -300,23 +300,16 @@ func Gate(baseline, new *results.Run, opts GateOptions) (*GateResult, error) {
 		fewReps := ""
 		for _, m := range opts.Metrics {
 			limit, judged := opts.Limits[m.Name]
-			var row *Row
+			var or, nr *results.Cell
 			if m.Kind == Timing && !isRef {
 				if nref == nil {
 					continue
 				}
-				bs, ns := ratioSample(bc, bref, m), ratioSample(nc, nref, m)
-				if bs.Len() == 0 || ns.Len() == 0 {
-					continue
-				}
-				row = newRow(bc.Key, m, bs, ns, opts.Alpha)
-				row.Ratio, row.OldRef, row.NewRef = true, bref.Key, nref.Key
-			} else {
-				bs, ns := sampleOf(bc, m), sampleOf(nc, m)
-				if bs.Len() == 0 || ns.Len() == 0 {
-					continue
-				}
-				row = newRow(bc.Key, m, bs, ns, opts.Alpha)
+				or, nr = bref, nref
+			}
+			row := metricRow(bc, or, nc, nr, m, opts.Alpha)
+			if row == nil {
+				continue
 			}
 			ck := &Check{Row: row, Limit: limit}
 			ck.judge()
