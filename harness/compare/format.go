@@ -320,7 +320,9 @@ func (g *GateResult) unconfirmedNotes() []string {
 	return notes
 }
 
-func (g *GateResult) keys() []string { return cellKeys(g.Checks, func(c *Check) string { return c.Key }) }
+func (g *GateResult) keys() []string {
+	return cellKeys(g.Checks, func(c *Check) string { return c.Key })
+}
 
 // byCell groups checks by cell in order.
 func byCell(checks []*Check) [][]*Check {
