@@ -55,6 +55,14 @@ type Link struct {
 	Recovery time.Duration `json:"tcp_recovery_ns,omitempty"`
 }
 
+// Model says in a sentence what a profile does to traffic, for manifests
+// and reports; the package doc says why.
+const Model = "per direction, a bottleneck (rate, a queue of 50 ms at that rate unless given, shared by a relay's flows), then delay with normal jitter that never reorders; " +
+	"datagrams (UDP, QUIC): loss random or bursty (Gilbert–Elliott), duplication, reordering by skipping the delay; " +
+	"TCP: a stream cannot lose bytes in a user-space relay, so each 1448-byte segment drawn as lost delays its chunk, and everything behind it on that connection, " +
+	"by 2×RTT (at least 10 ms: Linux's tail loss probe) — TCP's head-of-line blocking; the 200 ms RTO path and congestion-window cuts are not modelled; " +
+	"a full TCP queue stops the relay reading instead of dropping"
+
 // DefaultQueue is the bottleneck's buffer when a profile gives none.
 const DefaultQueue = 50 * time.Millisecond
 

@@ -98,7 +98,7 @@ func groups(run *results.Run, sweeps bool) []*group {
 	return out
 }
 
-var shortDim = []string{"", "", "", "", "c=", "conns=", ""}
+var shortDim = []string{"", "", "", "", "c=", "conns=", "", ""}
 
 // label names a cell by the dimensions that vary in its group.
 func (g *group) label(c *results.Cell) string {
