@@ -41,6 +41,9 @@ func HTML(w io.Writer, run *results.Run) error {
 	for _, s := range p.Sweeps {
 		p.Charts += len(s.Charts)
 	}
+	if p.Profiles = profilesHTML(run); p.Profiles != nil && p.Profiles.Chart != "" {
+		p.Charts++
+	}
 	if g := run.Manifest.GeneratorCeiling; g != nil && g.OK {
 		p.Ceiling = g.Explanation
 	}
@@ -54,6 +57,7 @@ type page struct {
 	Ceiling  string
 	Groups   []htmlGroupData
 	Sweeps   []htmlGroupData
+	Profiles *htmlProfiles
 	Skipped  [][2]string
 	Manifest [][2]string
 	Charts   int
@@ -364,6 +368,10 @@ svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;
 {{range .Rows}}<tr class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td>{{.Text}}</td>{{end}}</tr>
 {{end}}</table>
 {{range .Charts}}{{.}}{{end}}</section>{{end}}{{end}}
+{{with .Profiles}}<h2>Network profiles</h2><p>Every transport under each profile, side by side. Model: {{.Model}}.</p>
+{{.Chart}}
+{{with .Overhead.Rows}}<h3>{{$.Profiles.Overhead.Title}}</h3>{{template "table" $.Profiles.Overhead}}{{end}}
+{{range .Tables}}<h3>{{.Title}}</h3>{{template "table" .}}{{end}}{{end}}
 {{if .Skipped}}<details><summary>{{len .Skipped}} cells not applicable</summary><ul>{{range .Skipped}}<li><code>{{index . 0}}</code>: {{index . 1}}</li>{{end}}</ul></details>{{end}}
 <h2>Manifest</h2><table class="manifest">{{range .Manifest}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>{{end}}</table>
 <p class="note">Every figure of every repetition, with encoded histograms, is in results.json next to this file; hgrm/ holds one percentile distribution per cell; bench.txt feeds benchstat.</p>
@@ -371,4 +379,6 @@ svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;
 (function(){var n=0;document.querySelectorAll("svg.chart").forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0&&s.querySelector(".data"))n++;});document.body.setAttribute("data-charts-rendered",String(n));})();
 </script>
 </body></html>
-`))
+{{define "table"}}<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if eq $i 0}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if eq $i 0}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</table></div>{{end}}`))
