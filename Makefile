@@ -2,7 +2,7 @@ GO      ?= go
 BIN     := bin/rpcbench
 PKGS    := ./...
 
-.PHONY: all build test lint fuzz setup clean bench bench-quick report report-check gate gate-e2e baseline
+.PHONY: all build test lint fuzz setup clean bench bench-quick bench-network report report-check gate gate-e2e baseline
 
 all: build
 
@@ -22,6 +22,7 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzBinaryUnmarshal$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./netem -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME)
 
 # The benchmark matrix: results/<UTC time>-default/ and results/latest.
 bench: setup build
@@ -29,6 +30,11 @@ bench: setup build
 
 bench-quick: build
 	$(BIN) bench --matrix specs/quick.yaml
+
+# Every transport under each network profile, through the user-space
+# network emulator (netem).
+bench-network: build
+	$(BIN) bench --matrix specs/network.yaml
 
 # Re-render a run's reports from its results.json (RUN=dir, default latest).
 report: build

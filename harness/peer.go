@@ -30,6 +30,10 @@ type Peer struct {
 	// Settings describes the peer's configuration (connections,
 	// multiplexing, buffers, codec, versions) for the run's manifest.
 	Settings func() map[string]string
+	// Network is the kind of socket the peer uses, "tcp" (the default
+	// when empty) or "udp", so that a network emulator can be put in its
+	// path.
+	Network string
 }
 
 // PeerConfig is what a peer target is asked to call.

@@ -24,6 +24,8 @@ type Peer struct {
 	// Settings describes the peer's configuration for the manifest:
 	// connections, multiplexing, buffer sizes, codec, library versions.
 	Settings func() map[string]string
+	// Network is "udp" for peers on datagrams; empty means TCP.
+	Network string
 }
 
 var registry = struct {
@@ -46,6 +48,7 @@ func Register(name string, p Peer) {
 		},
 		NewTarget: p.NewTarget,
 		Settings:  p.Settings,
+		Network:   p.Network,
 	})
 }
 

@@ -27,6 +27,7 @@ const (
 
 func init() {
 	Register("raw-quic", Peer{
+		Network:   "udp",
 		Serve:     serveRawQUIC,
 		NewTarget: newRawQUICTarget,
 		Settings: func() map[string]string {

@@ -25,6 +25,7 @@ const (
 
 func init() {
 	Register("raw-udp", Peer{
+		Network:   "udp",
 		Serve:     serveRawUDP,
 		NewTarget: newRawUDPTarget,
 		Settings: func() map[string]string {

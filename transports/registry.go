@@ -29,6 +29,15 @@ type Options struct {
 	MaxPayload int
 }
 
+// Network returns the kind of socket under t — "tcp", "udp" or "unix" —
+// from its optional Network method; transports without one run over TCP.
+func Network(t rpcbench.Transport) string {
+	if n, ok := t.(interface{ Network() string }); ok {
+		return n.Network()
+	}
+	return "tcp"
+}
+
 // Factory builds a transport from options.
 type Factory func(Options) (rpcbench.Transport, error)
 

@@ -20,6 +20,9 @@ func unixAddr(addr string) string {
 
 func (u unixTransport) Name() string { return "unix" }
 
+// Network is the kind of socket under the transport.
+func (u unixTransport) Network() string { return "unix" }
+
 func (u unixTransport) Listen(addr string) (rpcbench.Listener, error) {
 	return u.Transport.Listen(unixAddr(addr))
 }

@@ -96,7 +96,7 @@ func ConfirmSpec(run *results.Run, keys []string) (*spec.Spec, error) {
 		sp.Groups = append(sp.Groups, spec.Group{Name: fmt.Sprintf("confirm%d", i+1), Dimensions: spec.Dimensions{
 			Transport: []string{p.Transport.String()}, Codec: []string{p.Codec}, Compression: []string{p.Compression},
 			Payload: []string{p.Payload}, Concurrency: []int{p.Concurrency}, Connections: []int{p.Connections},
-			Load: []string{p.Load.String()},
+			Load: []string{p.Load.String()}, Profile: []string{p.ProfileName()},
 		}})
 	}
 	plan, err := sp.Expand()

@@ -31,6 +31,7 @@ import (
 	"rpcbench"
 	"rpcbench/harness"
 	"rpcbench/harness/record"
+	"rpcbench/wakeup"
 )
 
 // Options configure one run. Zero values select the documented defaults.
@@ -270,8 +271,8 @@ func runOpen(ctx context.Context, callers []harness.Caller, o *Options) *Result 
 			}
 		})
 	}
-	w := newWaiter()
-	defer w.close()
+	w := wakeup.New()
+	defer w.Close()
 	if o.Started != nil {
 		o.Started()
 	}
@@ -293,7 +294,7 @@ func runOpen(ctx context.Context, callers []harness.Caller, o *Options) *Result 
 // pace releases the schedule into slots and closes it.
 // Calls the deadline stops it from releasing are recorded in unsent as
 // "not_sent" errors, with their lateness so far as a lower bound.
-func pace(ctx context.Context, base time.Time, slots chan<- slot, o *Options, or *OpenResult, unsent *record.Recorder, w *waiter) {
+func pace(ctx context.Context, base time.Time, slots chan<- slot, o *Options, or *OpenResult, unsent *record.Recorder, w *wakeup.Timer) {
 	defer close(slots)
 	next := schedule(o)
 	blocked := false
@@ -304,7 +305,7 @@ func pace(ctx context.Context, base time.Time, slots chan<- slot, o *Options, or
 		}
 		now := time.Since(base)
 		for t > now {
-			if err := w.wait(ctx, t-now); err != nil {
+			if err := w.Wait(ctx, t-now); err != nil {
 				dropRest(base, next, i, t, o, unsent) // the deadline passed
 				return
 			}

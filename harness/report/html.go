@@ -45,6 +45,9 @@ func HTML(w io.Writer, run *results.Run) error {
 	for _, s := range p.Scenarios {
 		p.Charts += len(s.Charts)
 	}
+	if p.Profiles = profilesHTML(run); p.Profiles != nil && p.Profiles.Chart != "" {
+		p.Charts++
+	}
 	if g := run.Manifest.GeneratorCeiling; g != nil && g.OK {
 		p.Ceiling = g.Explanation
 	}
@@ -60,6 +63,7 @@ type page struct {
 	Sweeps   []htmlGroupData
 	// Scenarios is the Resilience section.
 	Scenarios []htmlScenario
+	Profiles  *htmlProfiles
 	Skipped   [][2]string
 	Manifest  [][2]string
 	Charts    int
@@ -370,6 +374,10 @@ svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;
 {{range .Rows}}<tr class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td>{{.Text}}</td>{{end}}</tr>
 {{end}}</table>
 {{range .Charts}}{{.}}{{end}}</section>{{end}}{{end}}
+{{with .Profiles}}<h2>Network profiles</h2><p>Every transport under each profile, side by side. Model: {{.Model}}.</p>
+{{.Chart}}
+{{with .Overhead.Rows}}<h3>{{$.Profiles.Overhead.Title}}</h3>{{template "table" $.Profiles.Overhead}}{{end}}
+{{range .Tables}}<h3>{{.Title}}</h3>{{template "table" .}}{{end}}{{end}}
 {{if .Scenarios}}<h2>Resilience</h2><p>Each scenario runs its server instances as separate processes behind a registry and drives them through the cluster client, once per balancer and retry policy, while its faults are applied. Calls count in the bucket of their start (intended send time in open loop); latency is of successful calls, before and during the fault window. "Error-free again after" is the time from a fault to the first stretch without a failed call.</p>
 {{range .Scenarios}}<section class="group"><h3>{{.Name}}</h3><p>{{.Settings}}</p>
 <div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
@@ -387,4 +395,6 @@ svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;
 (function(){var n=0;document.querySelectorAll("svg.chart").forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0&&s.querySelector(".data"))n++;});document.body.setAttribute("data-charts-rendered",String(n));})();
 </script>
 </body></html>
-`))
+{{define "table"}}<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if eq $i 0}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if eq $i 0}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</table></div>{{end}}`))

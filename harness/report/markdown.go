@@ -60,6 +60,7 @@ func Markdown(w io.Writer, run *results.Run) error {
 			writeSweepTable(bw, g)
 		}
 	}
+	writeProfilesMarkdown(bw, run)
 	writeOpenTable(bw, run)
 	writeResilience(bw, run)
 	peerreport.Markdown(bw, run, m.Peers)

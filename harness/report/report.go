@@ -82,23 +82,29 @@ func groups(run *results.Run, sweeps bool) []*group {
 		}
 	}
 	for _, g := range out {
-		for i := range spec.DimensionNames {
-			seen := map[string]bool{}
-			for _, c := range g.Cells {
-				seen[c.Params.Values()[i]] = true
-			}
-			if len(seen) > 1 {
-				g.Varying = append(g.Varying, i)
-			}
-		}
-		if len(g.Varying) == 0 {
-			g.Varying = []int{0}
-		}
+		g.findVarying()
 	}
 	return out
 }
 
-var shortDim = []string{"", "", "", "", "c=", "conns=", ""}
+// findVarying sets Varying from the group's cells.
+func (g *group) findVarying() {
+	g.Varying = nil
+	for i := range spec.DimensionNames {
+		seen := map[string]bool{}
+		for _, c := range g.Cells {
+			seen[c.Params.Values()[i]] = true
+		}
+		if len(seen) > 1 {
+			g.Varying = append(g.Varying, i)
+		}
+	}
+	if len(g.Varying) == 0 {
+		g.Varying = []int{0}
+	}
+}
+
+var shortDim = []string{"", "", "", "", "c=", "conns=", "", ""}
 
 // label names a cell by the dimensions that vary in its group.
 func (g *group) label(c *results.Cell) string {
@@ -396,6 +402,12 @@ func manifestRows(run *results.Run) [][2]string {
 	rows = append(rows, hostRows(m)...)
 	if g := m.GeneratorCeiling; g != nil {
 		rows = append(rows, [2]string{"generator ceiling", g.Explanation})
+	}
+	for _, name := range sortedKeys(m.Profiles) {
+		rows = append(rows, [2]string{"network profile " + name, m.Profiles[name].Settings})
+	}
+	if m.ProfileModel != "" {
+		rows = append(rows, [2]string{"network model", m.ProfileModel})
 	}
 	for _, n := range m.Notes {
 		rows = append(rows, [2]string{"note", n})

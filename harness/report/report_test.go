@@ -18,6 +18,7 @@ import (
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/netem"
 )
 
 // fakeRun builds a run with closed, open, sweep, failed and erroring
@@ -87,6 +88,25 @@ func fakeRun(t testing.TB) *results.Run {
 	}
 	sw.SustainedRate = 100000
 	add("sweeps", "tcp", "64", "sweep", &results.Rep{Rep: 0, Status: results.StatusOK, Figures: fig(300e3, 150000, 0, false), Sweep: sw})
+	// The same tcp c=1 cell under three network profiles.
+	for i, name := range []string{"direct", "relay", "wan"} {
+		c := add("network", "tcp", "2", "closed", rep(0, fig(int64(20e3*(1+10*i)), 1000, 0, false)))
+		if name == "direct" {
+			continue
+		}
+		pr, err := netem.Lookup(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Params.Profile = &pr
+		c.Key = c.Params.KeyOf()
+		c.Params.Key = c.Key
+		c.Reps[0].Relay = &netem.Stats{Packets: 2000, Recovered: 3}
+		if run.Manifest.Profiles == nil {
+			run.Manifest.Profiles, run.Manifest.ProfileModel = map[string]*netem.Profile{}, netem.Model
+		}
+		run.Manifest.Profiles[name] = &pr
+	}
 	run.Manifest.Reference = run.Cells[1].Key
 	for _, c := range run.Cells {
 		mergeForTest(c)
@@ -172,9 +192,10 @@ func TestBenchFormatReadsWithBenchfmt(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	// 2+2+2 closed reps (the failed cell has none), 1 open, 1 probe + 4 sweep steps.
-	if n != 12 {
-		t.Errorf("%d results, want 12:\n%s", n, buf.String())
+	// 2+2+2 closed reps (the failed cell has none), 1 open, 1 probe + 4
+	// sweep steps, 3 network profiles.
+	if n != 15 {
+		t.Errorf("%d results, want 15:\n%s", n, buf.String())
 	}
 	if !names["RPC/transport=tcp/codec=proto/compression=none/payload=Small/conc=64/conns=1/load=sweep/rate=50000"] {
 		t.Errorf("sweep step missing: %v", names)
@@ -239,6 +260,10 @@ func TestMarkdown(t *testing.T) {
 		"| cell | status | calls/s | ×ref | p50 | p99 | p99.9 |",
 		"| tcp c=64 | ok | **150.0k** | 1.00 |",
 		"## Rate sweeps",
+		"## Network profiles",
+		"| tcp c=2 closed | 39.6µs | 435.7µs | 11.00× | 1.0k | 1.0k | 1.00× |",
+		"### wan (rtt=30ms,rate=100Mbit)",
+		"| 1.0k | 0 | 0 / 3 |",
 		"## Open-loop cells",
 		"## Manifest",
 	} {

@@ -43,6 +43,7 @@ import (
 	"rpcbench/harness/load"
 	"rpcbench/harness/record"
 	"rpcbench/harness/spec"
+	"rpcbench/netem"
 )
 
 // Schema names and versions the format.
@@ -88,6 +89,10 @@ type Manifest struct {
 	ClientConfig string   `json:"client_config"`
 	// Peers holds the settings of every peer the run's cells use.
 	Peers map[string]map[string]string `json:"peers,omitempty"`
+	// Profiles are the network profiles the run's cells crossed, with every
+	// setting; ProfileModel says what the emulator does with them.
+	Profiles     map[string]*netem.Profile `json:"profiles,omitempty"`
+	ProfileModel string                    `json:"profile_model,omitempty"`
 	// Reference is the key of the cell reports divide by.
 	Reference        string            `json:"reference"`
 	GeneratorCeiling *GeneratorCeiling `json:"generator_ceiling,omitempty"`
@@ -155,6 +160,9 @@ type Rep struct {
 	Error   string   `json:"error,omitempty"`
 	Figures *Figures `json:"figures,omitempty"`
 	Sweep   *Sweep   `json:"sweep,omitempty"`
+	// Relay counts what the network emulator did in a cell with a
+	// profile: drops, modelled retransmissions, its own timing error.
+	Relay *netem.Stats `json:"relay,omitempty"`
 }
 
 // Figures are what one measured window gave.

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/serverproc"
 	"rpcbench/harness/spec"
+	"rpcbench/netem"
 	"rpcbench/services"
 	"rpcbench/transports"
 	"rpcbench/wirestats"
@@ -58,10 +60,34 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	}
 	p := c.Params
 	var (
-		tgt harness.Target
-		srv server
-		err error
+		tgt   harness.Target
+		srv   server
+		relay netem.Relay
+		err   error
 	)
+	stop := func() error {
+		if relay != nil {
+			st := relay.Stats()
+			rr.Relay = &st
+			relay.Close()
+		}
+		if srv != nil {
+			return srv.Stop()
+		}
+		return nil
+	}
+	// dialAddr is where the client connects: the server, or a relay in
+	// front of it when the cell has a network profile.
+	dialAddr := func(network string) (string, error) {
+		if p.Profile == nil {
+			return srv.Addr(), nil
+		}
+		relay, err = netem.Listen(network, netem.Config{Target: srv.Addr(), Profile: *p.Profile, Seed: uint64(r.sp.Seed)*1000 + uint64(rep) + 1})
+		if err != nil {
+			return "", fmt.Errorf("network profile %s: %w", p.Profile.Name, err)
+		}
+		return relay.Addr(), nil
+	}
 	switch peer, isPeer := harness.LookupPeer(p.Transport.Name); {
 	case p.Transport.Name == spec.NoopTransport:
 		tgt = harness.Noop{}
@@ -71,12 +97,13 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			if srv, err = r.startProcess(peer.ServerArgs("127.0.0.1:0"), ""); err != nil {
 				return fail(err)
 			}
-			addr = srv.Addr()
+			if addr, err = dialAddr(cmp.Or(peer.Network, "tcp")); err != nil {
+				stop()
+				return fail(err)
+			}
 		}
 		if tgt, err = peer.NewTarget(harness.PeerConfig{Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
-			if srv != nil {
-				srv.Stop()
-			}
+			stop()
 			return fail(err)
 		}
 	default:
@@ -87,8 +114,13 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 		if srv, err = r.startServer(t, p); err != nil {
 			return fail(err)
 		}
-		if tgt, err = rpctarget.New(rpctarget.Config{Transport: t, Addr: srv.Addr(), Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
-			srv.Stop()
+		addr, err := dialAddr(transports.Network(t))
+		if err != nil {
+			stop()
+			return fail(err)
+		}
+		if tgt, err = rpctarget.New(rpctarget.Config{Transport: t, Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
+			stop()
 			return fail(err)
 		}
 	}
@@ -122,10 +154,8 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 		rr.Figures = f
 		return err
 	}()
-	if srv != nil {
-		if serr := srv.Stop(); serr != nil && err == nil {
-			err = serr
-		}
+	if serr := stop(); serr != nil && err == nil {
+		err = serr
 	}
 	if err != nil {
 		return fail(err)

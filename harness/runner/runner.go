@@ -25,6 +25,7 @@ import (
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/spec"
+	"rpcbench/netem"
 	"rpcbench/transports"
 )
 
@@ -131,6 +132,9 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	r.run.Manifest.Notes = append(r.run.Manifest.Notes, plan.Notes...)
 	r.cells(plan)
 	r.run.Manifest.Peers = peerSettings(r.run.Cells)
+	if r.run.Manifest.Profiles = profiles(r.run.Cells); r.run.Manifest.Profiles != nil {
+		r.run.Manifest.ProfileModel = "relay (package netem) in the client process, so its CPU counts as client CPU; " + netem.Model
+	}
 	if err := r.resolveReference(); err != nil {
 		return nil, "", err
 	}
@@ -269,6 +273,11 @@ func (r *runner) cells(plan *spec.Plan) {
 			c.Status, c.SkipReason = results.StatusSkipped, "not applicable: "+err.Error()
 		} else if reason := r.remoteSkip(pc); reason != "" {
 			c.Status, c.SkipReason = results.StatusSkipped, reason
+		} else if pc.Profile != nil && pc.Transport.Name == "unix" {
+			c.Status, c.SkipReason = results.StatusSkipped, "network profiles relay TCP and UDP; a unix socket has no network path to impair"
+		}
+		if pc.Profile != nil && pc.Transport.Name == spec.NoopTransport {
+			c.Status, c.SkipReason = results.StatusSkipped, "the no-op target has no network path"
 		}
 		if pc.Load.Kind == "closed" {
 			maxConc = max(maxConc, pc.Concurrency)
@@ -466,6 +475,20 @@ func StatusOf(f *results.Figures) string {
 		return results.StatusBehind
 	}
 	return results.StatusOK
+}
+
+// profiles records the network profiles of cells, by name.
+func profiles(cells []*results.Cell) map[string]*netem.Profile {
+	var m map[string]*netem.Profile
+	for _, c := range cells {
+		if p := c.Params.Profile; p != nil {
+			if m == nil {
+				m = map[string]*netem.Profile{}
+			}
+			m[p.Name] = p
+		}
+	}
+	return m
 }
 
 // peerSettings records the settings of every peer among cells.

@@ -10,11 +10,12 @@ import (
 	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
 	"rpcbench/harness"
+	"rpcbench/netem"
 	"rpcbench/transports"
 )
 
 // DimensionNames are the dimensions in key order.
-var DimensionNames = []string{"transport", "codec", "compression", "payload", "concurrency", "connections", "load"}
+var DimensionNames = []string{"transport", "codec", "compression", "payload", "concurrency", "connections", "load", "profile"}
 
 // NoopTransport is the generator-ceiling target's transport name.
 const NoopTransport = "noop"
@@ -165,20 +166,35 @@ type Cell struct {
 	Concurrency int       `json:"concurrency"`
 	Connections int       `json:"connections"`
 	Load        Load      `json:"load"`
+	// Profile is the network profile the cell's traffic crosses, with all
+	// its settings; nil is direct (no relay).
+	Profile *netem.Profile `json:"profile,omitempty"`
+}
+
+// ProfileName is the cell's network profile name ("direct" for none).
+func (c *Cell) ProfileName() string {
+	if c.Profile == nil {
+		return netem.NameDirect
+	}
+	return c.Profile.Name
 }
 
 // Values returns the cell's dimension values in DimensionNames order.
 func (c *Cell) Values() []string {
 	return []string{c.Transport.String(), c.Codec, c.Compression, c.Payload,
-		strconv.Itoa(c.Concurrency), strconv.Itoa(c.Connections), c.Load.String()}
+		strconv.Itoa(c.Concurrency), strconv.Itoa(c.Connections), c.Load.String(), c.ProfileName()}
 }
 
 // keyNames are the short names used in keys.
-var keyNames = []string{"transport", "codec", "compression", "payload", "conc", "conns", "load"}
+var keyNames = []string{"transport", "codec", "compression", "payload", "conc", "conns", "load", "profile"}
 
-// KeyOf builds the key from the cell's values.
+// KeyOf builds the key from the cell's values. A direct cell's key has no
+// profile part, so keys from before profiles existed still match.
 func (c *Cell) KeyOf() string {
 	v := c.Values()
+	if c.Profile == nil {
+		v = v[:len(v)-1]
+	}
 	parts := make([]string, len(v))
 	for i := range v {
 		parts[i] = keyNames[i] + "=" + v[i]
@@ -212,6 +228,8 @@ func (s *Spec) Expand() (*Plan, error) {
 	for _, e := range s.Excludes {
 		errs = append(errs, e.check("excludes")...)
 	}
+	custom, perrs := s.customProfiles()
+	errs = append(errs, perrs...)
 	for _, g := range s.Groups {
 		for _, e := range g.Excludes {
 			errs = append(errs, e.check("group "+g.Name+" excludes")...)
@@ -242,6 +260,22 @@ func (s *Spec) Expand() (*Plan, error) {
 			}
 			loads = append(loads, l)
 		}
+		var profiles []*netem.Profile
+		if len(d.Profile) == 0 { // specs built in code, not by Parse
+			d.Profile = []string{netem.NameDirect}
+		}
+		for _, name := range d.Profile {
+			pr, err := netem.Lookup(name, custom)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("group %s: %w", g.Name, err))
+				continue
+			}
+			if pr.Direct {
+				profiles = append(profiles, nil)
+			} else {
+				profiles = append(profiles, &pr)
+			}
+		}
 		for _, n := range d.Concurrency {
 			if n < 1 {
 				errs = append(errs, fmt.Errorf("group %s: concurrency %d: must be at least 1", g.Name, n))
@@ -259,20 +293,22 @@ func (s *Spec) Expand() (*Plan, error) {
 						for _, conc := range d.Concurrency {
 							for _, conns := range d.Connections {
 								for _, l := range loads {
-									c := Cell{Group: g.Name, Transport: t, Codec: codec, Compression: comp, Payload: pl,
-										Concurrency: conc, Connections: conns, Load: l}
-									c.Key = c.KeyOf()
-									if excl(g, &c) || conc < 1 || conns < 1 {
-										continue
-									}
-									if i, dup := seen[c.Key]; dup {
-										if first := &p.Cells[i]; first.Group != g.Name && !slices.Contains(first.AlsoIn, g.Name) {
-											first.AlsoIn = append(first.AlsoIn, g.Name)
+									for _, pr := range profiles {
+										c := Cell{Group: g.Name, Transport: t, Codec: codec, Compression: comp, Payload: pl,
+											Concurrency: conc, Connections: conns, Load: l, Profile: pr}
+										c.Key = c.KeyOf()
+										if excl(g, &c) || conc < 1 || conns < 1 {
+											continue
 										}
-										continue
+										if i, dup := seen[c.Key]; dup {
+											if first := &p.Cells[i]; first.Group != g.Name && !slices.Contains(first.AlsoIn, g.Name) {
+												first.AlsoIn = append(first.AlsoIn, g.Name)
+											}
+											continue
+										}
+										seen[c.Key] = len(p.Cells)
+										p.Cells = append(p.Cells, c)
 									}
-									seen[c.Key] = len(p.Cells)
-									p.Cells = append(p.Cells, c)
 								}
 							}
 						}
@@ -288,6 +324,21 @@ func (s *Spec) Expand() (*Plan, error) {
 		return nil, errors.New("spec: every cell is excluded")
 	}
 	return p, nil
+}
+
+// customProfiles builds the spec's profiles section.
+func (s *Spec) customProfiles() (map[string]netem.Profile, []error) {
+	custom := map[string]netem.Profile{}
+	var errs []error
+	for name, settings := range s.Profiles {
+		p, err := netem.Define(name, settings)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("profiles: %w", err))
+			continue
+		}
+		custom[name] = p
+	}
+	return custom, errs
 }
 
 func prefix(group string, errs []error) []error {

@@ -14,6 +14,9 @@
 //	      codec: [proto]
 //	      payload: [Small]
 //	      concurrency: [1, 64]
+//	      profile: [direct, wan, mylink]   # network profiles (default direct)
+//	profiles:                  # custom network profiles (see package netem)
+//	  mylink: {rtt: 50ms, jitter: 5ms, loss: 0.5%, rate: 20Mbit}
 //	excludes:                  # apply to every group
 //	  - {codec: raw, payload: [Small, Medium, Large]}
 //
@@ -23,6 +26,12 @@
 // with its default options, and a trailing "?" marks an entry to skip,
 // with a note, when that transport is not built in. "noop" is the
 // generator-ceiling target. Codecs and compressions accept "all" too.
+//
+// Network profiles put a user-space relay (package netem) between the
+// client and the server: built-in names (direct, relay, lan, wan, lossy,
+// mobile), the spec's custom ones, or an inline form
+// ("rtt=50ms,loss=0.5%"). "direct" is no relay; "relay" is a relay that
+// impairs nothing, to measure the relay's own cost.
 //
 // Load models are closed, open@RATE (constant spacing), poisson@RATE and
 // sweep (open-loop steps set by the spec's sweep section).
@@ -73,6 +82,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"rpcbench/netem"
 )
 
 // Spec is a parsed matrix spec. Zero values select the documented
@@ -116,6 +127,10 @@ type Spec struct {
 	// Sweep configures cells whose load is "sweep".
 	Sweep Sweep `yaml:"sweep,omitempty" json:"sweep"`
 
+	// Profiles defines custom network profiles by name: settings as
+	// package netem's Keys.
+	Profiles map[string]map[string]string `yaml:"profiles,omitempty" json:"profiles,omitempty"`
+
 	Dimensions *Dimensions `yaml:"dimensions,omitempty" json:"dimensions,omitempty"`
 	Excludes   []Exclude   `yaml:"excludes,omitempty" json:"excludes,omitempty"`
 	Groups     []Group     `yaml:"groups,omitempty" json:"groups,omitempty"`
@@ -132,7 +147,7 @@ type Group struct {
 
 // Dimensions are the values crossed in a group. An empty dimension takes
 // its default: compression none, payload Small, concurrency 1, connections
-// 1, load closed. Transport and codec must be given.
+// 1, load closed, profile direct. Transport and codec must be given.
 type Dimensions struct {
 	Transport   []string `yaml:"transport" json:"transport"`
 	Codec       []string `yaml:"codec" json:"codec"`
@@ -141,6 +156,7 @@ type Dimensions struct {
 	Concurrency []int    `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
 	Connections []int    `yaml:"connections,omitempty" json:"connections,omitempty"`
 	Load        []string `yaml:"load,omitempty" json:"load,omitempty"`
+	Profile     []string `yaml:"profile,omitempty" json:"profile,omitempty"`
 }
 
 // Exclude drops every cell whose value in each named dimension is one of
@@ -260,7 +276,7 @@ func cleanYAMLError(err error) error {
 		return fmt.Errorf("%s (valid dimensions: %s)", msg, strings.Join(DimensionNames, ", "))
 	}
 	if strings.Contains(msg, "not found in type spec.Spec") {
-		return fmt.Errorf("%s (valid top-level keys: name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, dimensions, excludes, groups, scenarios)", msg)
+		return fmt.Errorf("%s (valid top-level keys: name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, profiles, dimensions, excludes, groups, scenarios)", msg)
 	}
 	if strings.Contains(msg, "not found in type spec.Scenario") {
 		return fmt.Errorf("%s (valid scenario keys: name, instances, transport, codec, payload, concurrency, load, warmup, duration, timeout, bucket, settle, registry, registry_ttl, balancers, retries, hedge_delay, repetitions, faults)", msg)
@@ -349,6 +365,9 @@ func (s *Spec) fill() {
 		}
 		if len(d.Load) == 0 {
 			d.Load = []string{"closed"}
+		}
+		if len(d.Profile) == 0 {
+			d.Profile = []string{netem.NameDirect}
 		}
 	}
 }

@@ -113,6 +113,10 @@ func New(opts Options) (*Transport, error) {
 // Name implements rpcbench.Transport.
 func (t *Transport) Name() string { return "quic" }
 
+// Network is the kind of socket under the transport, for what is put in
+// its path (the harness's network emulator).
+func (t *Transport) Network() string { return "udp" }
+
 // Mode returns the client mode, "stream" or "mux".
 func (t *Transport) Mode() string { return t.opts.Mode }
 

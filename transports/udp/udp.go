@@ -25,6 +25,10 @@ func New(opts Options) (*Transport, error) {
 // Name implements rpcbench.Transport.
 func (t *Transport) Name() string { return "udp" }
 
+// Network is the kind of socket under the transport, for what is put in
+// its path (the harness's network emulator).
+func (t *Transport) Network() string { return "udp" }
+
 // Options returns the transport's settings with defaults filled in.
 func (t *Transport) Options() Options { return t.opts }
 
