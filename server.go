@@ -317,7 +317,7 @@ func (x *serverSession) Disconnect(error) {
 }
 
 func (x *serverSession) request(f *wire.Frame) {
-	c := x.start(f)
+	c := x.start(f, true)
 	switch {
 	case c == nil:
 	case c.inline:
@@ -333,7 +333,7 @@ func (x *serverSession) request(f *wire.Frame) {
 // goroutine, or nil when the request was answered at once. The reply goes
 // through ServerConn.Send before Run returns.
 func (x *serverSession) Begin(f *wire.Frame) interface{ Run() } {
-	if c := x.start(f); c != nil {
+	if c := x.start(f, false); c != nil {
 		return c
 	}
 	return nil
@@ -343,8 +343,11 @@ func (x *serverSession) Begin(f *wire.Frame) interface{ Run() } {
 func (c *serverCall) Run() { c.run() }
 
 // start registers a request as a call in flight, or answers it at once and
-// returns nil (draining, unknown method or codec, in-flight limit).
-func (x *serverSession) start(f *wire.Frame) *serverCall {
+// returns nil (draining, unknown method or codec, in-flight limit). A call
+// of an Inline method may skip the registration (inlineOK) when it will
+// run before the transport reads on; Begin's calls run later, with
+// cancels arriving meanwhile, so they are registered like any other.
+func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 	s := x.srv
 	s.inflight.Add(1)
 	if s.draining.Load() {
@@ -368,7 +371,7 @@ func (x *serverSession) start(f *wire.Frame) *serverCall {
 		s.callDone()
 		return nil
 	}
-	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: m.inline && !s.opts.NoInline}
+	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: inlineOK && m.inline && !s.opts.NoInline}
 	c.ctx.parent = context.Background()
 	if f.BudgetMicros > 0 {
 		c.ctx.deadline = time.Now().Add(time.Duration(f.BudgetMicros) * time.Microsecond)
