@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,4 +216,41 @@ func TestInjectParsing(t *testing.T) {
 		}
 	}()
 	rpcbench.ParseInjectForTest("bogus=1")
+}
+
+// TestInjectedDelayLeavesInlineCallsConcurrent: a simulated slow handler
+// (SetInjectedDelay) must not be run on the connection's reader, where its
+// calls would queue one behind another; with the delay on, inline calls run
+// on workers, so four of them can be inside the handler at once.
+func TestInjectedDelayLeavesInlineCallsConcurrent(t *testing.T) {
+	rpcbench.SetInjectedDelay(time.Millisecond)
+	t.Cleanup(func() { rpcbench.SetInjectedDelay(0) })
+	const n = 4
+	var mu sync.Mutex
+	inside := 0
+	all := make(chan struct{})
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	srv.HandleRaw("T.Barrier", func(context.Context, []byte) ([]byte, error) {
+		mu.Lock()
+		if inside++; inside == n {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+			return nil, nil
+		case <-time.After(5 * time.Second):
+			return nil, errors.New("the other calls never arrived: inline calls ran one at a time")
+		}
+	}, rpcbench.Inline())
+	c := serveTCP(t, srv, rpcbench.ClientOptions{Codec: "raw"})
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() { var out []byte; errs <- c.Call(context.Background(), "T.Barrier", []byte{}, &out) }()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -346,7 +346,9 @@ func (c *serverCall) Run() { c.run() }
 // returns nil (draining, unknown method or codec, in-flight limit). A call
 // of an Inline method may skip the registration (inlineOK) when it will
 // run before the transport reads on; Begin's calls run later, with
-// cancels arriving meanwhile, so they are registered like any other.
+// cancels arriving meanwhile, so they are registered like any other. An
+// injected delay (a simulated slow handler, SetInjectedDelay) breaks
+// Inline's promise not to block, so calls go to workers while it lasts.
 func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 	s := x.srv
 	s.inflight.Add(1)
@@ -371,7 +373,7 @@ func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 		s.callDone()
 		return nil
 	}
-	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: inlineOK && m.inline && !s.opts.NoInline}
+	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: inlineOK && m.inline && !s.opts.NoInline && injected.delay.Load() == 0}
 	c.ctx.parent = context.Background()
 	if f.BudgetMicros > 0 {
 		c.ctx.deadline = time.Now().Add(time.Duration(f.BudgetMicros) * time.Microsecond)
