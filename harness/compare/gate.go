@@ -185,6 +185,22 @@ type Check struct {
 	// together.
 	Confirms []Sample
 	PooledP  float64
+	calls    float64 // the new cell's median calls per window
+}
+
+// medianCalls is a cell's median count of calls per measured window.
+func medianCalls(c *results.Cell) float64 {
+	var n []float64
+	for _, r := range c.Reps {
+		if r.Figures != nil {
+			n = append(n, float64(r.Figures.Calls))
+		}
+	}
+	if len(n) == 0 {
+		return 0
+	}
+	sort.Float64s(n)
+	return n[len(n)/2]
 }
 
 // Confidence is 1 - p, in percent.
@@ -311,7 +327,7 @@ func Gate(baseline, new *results.Run, opts GateOptions) (*GateResult, error) {
 			if row == nil {
 				continue
 			}
-			ck := &Check{Row: row, Limit: limit}
+			ck := &Check{Row: row, Limit: limit, calls: medianCalls(nc)}
 			ck.judge()
 			if !judged || limit.Off || m.Kind == Timing && isRef {
 				ck.Verdict = Informational
@@ -353,10 +369,14 @@ func (c *Check) judge() {
 	}
 }
 
-// judgeDeterministic: the median moved beyond Abs + Rel×|baseline|.
+// judgeDeterministic: the median moved beyond Abs + Rel×|baseline|, plus
+// the metric's fixed cost per window spread over the new run's calls.
 func (c *Check) judgeDeterministic() {
 	c.Worse = c.Metric.worse(c.OldMedian, c.NewMedian)
 	c.Allowed = c.Limit.Abs + c.Limit.Rel*math.Abs(c.OldMedian)
+	if c.calls > 0 {
+		c.Allowed += c.Metric.perWindow / c.calls
+	}
 	switch {
 	case c.Worse > c.Allowed:
 		c.Verdict = Regressed

@@ -53,7 +53,7 @@ func mkRun(id string, reps int, slow float64, cells ...cellFigs) *results.Run {
 			f := slow * machine[i%len(machine)] * jitter(ci, i)
 			alloc := c.serverAllocs + 0.01*float64(i%3) // pool misses
 			rc.Reps = append(rc.Reps, &results.Rep{Rep: i, Status: results.StatusOK, Figures: &results.Figures{
-				Calls: 1000, OK: 1000, Throughput: c.tput / f,
+				Calls: int64(c.tput / f), OK: int64(c.tput / f), Throughput: c.tput / f,
 				Latency: record.Summary{Count: 1000, P50: int64(c.p50 * f), P90: int64(1.5 * c.p50 * f), P99: int64(3 * c.p50 * f), P999: int64(9 * c.p50 * f)},
 				Server:  &cost.Delta{},
 				PerCall: results.PerCall{ClientCPUNs: 0.4 * c.p50 * f, ServerCPUNs: 0.3 * c.p50 * f, ClientAllocs: 2, ServerAllocs: alloc,
@@ -212,6 +212,23 @@ func TestGateDeterministicTolerance(t *testing.T) {
 	g := gate(t, baseline(), mkRun("new", 6, 1, c1, ref1, core8, ref8))
 	if got := strings.Join(regressed(g), ", "); got != "tcp/conc=1 wire-out, tcp/conc=1 wire-in" {
 		t.Errorf("one more wire byte per call: regressions = %q", got)
+	}
+}
+
+// A window a loaded machine let through only a few hundred calls carries
+// its fixed cost over fewer calls: the same +0.5 allocations per call that
+// fail a full window pass one of 400 calls (200/400 more allowed).
+func TestGateDeterministicFewCalls(t *testing.T) {
+	c1 := core1
+	c1.serverAllocs += 0.5
+	for _, tc := range []struct {
+		slow float64
+		fail bool
+	}{{1, true}, {core1.tput / 400, false}} {
+		g := gate(t, baseline(), mkRun("new", 6, tc.slow, c1, ref1, core8, ref8))
+		if g.Failed() != tc.fail {
+			t.Errorf("+0.5 allocs/call at %.0f calls per window: failed = %v, want %v:\n%s", core1.tput/tc.slow, g.Failed(), tc.fail, dump(g))
+		}
 	}
 }
 
