@@ -71,7 +71,8 @@ func find(run *results.Run, peer string, like *results.Cell) *results.Cell {
 	var best *results.Cell
 	for _, c := range run.Cells {
 		p, q := c.Params, like.Params
-		if !c.Ran() || p.Transport.Name != peer || p.Payload != q.Payload || p.Concurrency != q.Concurrency || p.Load.String() != q.Load.String() {
+		if !c.Ran() || p.Transport.Name != peer || p.Payload != q.Payload || p.Concurrency != q.Concurrency || p.Load.String() != q.Load.String() ||
+			p.ProfileName() != q.ProfileName() { // a limit measured across another network says nothing
 			continue
 		}
 		if p.Connections == q.Connections {
