@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"sync"
 	"testing"
 	"time"
 )
@@ -69,9 +70,12 @@ func TestTCPReset(t *testing.T) {
 // Duplication and reordering happen at their rates, seen at the receiver.
 func TestUDPDuplicateAndReorder(t *testing.T) {
 	const n = 2000
-	seen := make(chan uint32, 2*n)
+	var mu sync.Mutex
+	var arrivals []uint32
 	sink := udpServer(t, func(_ *net.UDPConn, b []byte, _ *net.UDPAddr) {
-		seen <- uint32(b[0]) | uint32(b[1])<<8
+		mu.Lock()
+		arrivals = append(arrivals, uint32(b[0])|uint32(b[1])<<8)
+		mu.Unlock()
 	})
 	p := mustParse(t, "delay=1ms,duplicate=10%,reorder=10%")
 	r := relay(t, "udp", sink, p)
@@ -87,11 +91,14 @@ func TestUDPDuplicateAndReorder(t *testing.T) {
 		}
 	}
 	time.Sleep(50 * time.Millisecond)
-	close(seen)
+	st := r.Stats()
+	mu.Lock() // datagrams still in flight arrive after this snapshot and are not counted
+	seen := append([]uint32(nil), arrivals...)
+	mu.Unlock()
 	total, dups, outOfOrder := 0, 0, 0
 	got := map[uint32]bool{}
 	var last uint32
-	for s := range seen {
+	for _, s := range seen {
 		total++
 		if got[s] {
 			dups++
@@ -101,7 +108,6 @@ func TestUDPDuplicateAndReorder(t *testing.T) {
 		}
 		got[s], last = true, max(last, s)
 	}
-	st := r.Stats()
 	t.Logf("%d sent, %d received, %d duplicates (relay %d), %d arrived behind a later one (relay reordered %d)", n, total, dups, st.Duplicated, outOfOrder, st.Reordered)
 	if len(got) != n || int64(dups) != st.Duplicated {
 		t.Errorf("received %d distinct with %d duplicates; relay duplicated %d", len(got), dups, st.Duplicated)
