@@ -107,7 +107,7 @@ func benchCmd(args []string) error {
 	if sp.Repetitions < 1 || sp.Pin != "auto" && sp.Pin != "off" {
 		return usageError("bench: --reps must be ≥ 1 and --pin auto or off")
 	}
-	cells, est, err := runner.Plan(sp)
+	cells, est, err := runner.Plan(sp, *server)
 	if err != nil {
 		return usageError("bench: %v", err)
 	}
@@ -123,6 +123,10 @@ func benchCmd(args []string) error {
 		}
 		runs := 0
 		for _, sc := range sp.Scenarios {
+			if *server != "" {
+				fmt.Printf("skip scenario %s (%s)\n", sc.Name, runner.RemoteScenarioSkip)
+				continue
+			}
 			for _, c := range sc.Combinations() {
 				runs++
 				fmt.Printf("run  scenario %s: %d instances, balancer %s, retries %s, rep %d, %v\n", sc.Name, sc.Instances, c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())

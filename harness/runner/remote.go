@@ -47,7 +47,7 @@ func loadSuffix(id int) string {
 // remoteSkip returns why a cell cannot run against the remote server, or
 // "" if it can.
 func (r *runner) remoteSkip(pc spec.Cell) string {
-	if r.remote == nil {
+	if r.opts.Server == "" {
 		return ""
 	}
 	if _, isPeer := harness.LookupPeer(pc.Transport.Name); isPeer {

@@ -86,6 +86,10 @@ func BenchServerArgs(t spec.Transport, addr string) []string {
 	return args
 }
 
+// RemoteScenarioSkip is why a spec's scenarios do not run against a
+// remote server.
+const RemoteScenarioSkip = "it starts, kills and restarts its own local server processes, which --server excludes"
+
 // MinCeilingRatio is how much faster than the fastest real cell the
 // generator-ceiling cell must be.
 const MinCeilingRatio = 10
@@ -185,7 +189,7 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 		}
 		if r.opts.Server != "" {
 			// A scenario kills and restarts its own server processes.
-			r.run.Manifest.Notes = append(r.run.Manifest.Notes, fmt.Sprintf("scenario %s skipped: it starts, kills and restarts its own local server processes, which --server excludes", sc.Name))
+			r.run.Manifest.Notes = append(r.run.Manifest.Notes, fmt.Sprintf("scenario %s skipped: %s", sc.Name, RemoteScenarioSkip))
 			continue
 		}
 		if r.opts.ServerBinary == "" {
@@ -214,18 +218,21 @@ func (r *runner) save(dir string) error {
 
 // Plan expands the spec as Run would, without running anything: the cells
 // (with their skip reasons) and the estimated wall time of the whole run.
-func Plan(sp *spec.Spec) ([]*results.Cell, time.Duration, error) {
+func Plan(sp *spec.Spec, server string) ([]*results.Cell, time.Duration, error) {
 	plan, err := sp.Expand()
 	if err != nil {
 		return nil, 0, err
 	}
-	r := &runner{sp: sp, run: &results.Run{}}
+	r := &runner{sp: sp, run: &results.Run{}, opts: Options{Server: server}}
 	r.cells(plan)
 	total := 0.0
 	for _, s := range r.estimates() {
 		total += s * float64(sp.Repetitions)
 	}
 	for _, sc := range sp.Scenarios {
+		if server != "" {
+			break // skipped against a remote server
+		}
 		// Each run: instances start, warm-up, the timeline, shutdown.
 		per := 0.2*float64(sc.Instances) + sc.Warmup.D().Seconds() + sc.Duration.D().Seconds() + 0.5
 		total += per * float64(len(sc.Combinations()))
