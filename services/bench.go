@@ -16,6 +16,9 @@ const (
 	MethodEchoMedium = "Bench.EchoMedium"
 	MethodEchoLarge  = "Bench.EchoLarge"
 	MethodEchoBlob   = "Bench.EchoBlob" // the Bytes(n) payload
+	// MethodEchoRaw sends the request payload back as it came, whatever
+	// the codec: the raw codec's echo.
+	MethodEchoRaw = "Echo.Echo"
 )
 
 // RegisterBench adds the benchmark echo methods to srv.

@@ -37,7 +37,7 @@ func RegisterServing(srv *rpcbench.Server, serving *Serving) error {
 	if err := RegisterAdmin(srv, serving); err != nil {
 		return err
 	}
-	if err := srv.HandleRaw("Echo.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {
+	if err := srv.HandleRaw(MethodEchoRaw, func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {
 		return err
 	}
 	return rpcbench.Handle(srv, "Arith.Add", func(_ context.Context, a *AddArgs) (*AddReply, error) {

@@ -91,7 +91,7 @@ func drive(ctx context.Context, sc *spec.Scenario, comb spec.Combination, opts O
 	if err != nil {
 		return err
 	}
-	echo, err := rpctarget.NewEcho(sc.Payload, opts.Seed)
+	echo, err := rpctarget.NewEcho(sc.Payload, sc.Codec, opts.Seed)
 	if err != nil {
 		return err
 	}

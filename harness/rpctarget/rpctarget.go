@@ -1,7 +1,10 @@
 // Package rpctarget is the harness.Target of rpcbench itself: one
 // rpcbench.Client per connection over any registered transport, calling the
 // benchmark echo method of the cell's payload (services.Bench.Echo*)
-// through the cell's codec and compression.
+// through the cell's codec and compression. With the raw codec, whose
+// payloads are opaque bytes (Bytes(n)), it calls Echo.Echo, which sends the
+// bytes back as they came: no message is decoded on the server, as none is
+// by the raw-socket limits beside it.
 package rpctarget
 
 import (
@@ -36,11 +39,14 @@ type Echo struct {
 	Zero   func() any
 }
 
-// NewEcho builds the payload and picks its echo method.
-func NewEcho(payload string, seed int64) (Echo, error) {
+// NewEcho builds the payload and picks its echo method for codec.
+func NewEcho(payload, codec string, seed int64) (Echo, error) {
 	method, err := services.BenchEchoMethod(payload)
 	if err != nil {
 		return Echo{}, err
+	}
+	if codec == "raw" {
+		method = services.MethodEchoRaw
 	}
 	req, err := benchmsg.New(payload, seed)
 	if err != nil {
@@ -68,7 +74,7 @@ var _ harness.Target = (*Target)(nil)
 
 // New builds the payload and picks the echo method.
 func New(cfg Config) (*Target, error) {
-	e, err := NewEcho(cfg.Payload, cfg.Seed)
+	e, err := NewEcho(cfg.Payload, cfg.Codec, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
