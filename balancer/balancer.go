@@ -14,7 +14,8 @@ package balancer
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -84,12 +85,7 @@ func Get(name string) (Builder, error) {
 func Names() []string {
 	builders.RLock()
 	defer builders.RUnlock()
-	names := make([]string, 0, len(builders.m))
-	for n := range builders.m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(builders.m))
 }
 
 func init() {

@@ -3,8 +3,9 @@ package discovery
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -50,10 +51,5 @@ func Open(ctx context.Context, target string) (Registry, error) {
 func Schemes() []string {
 	schemes.RLock()
 	defer schemes.RUnlock()
-	names := make([]string, 0, len(schemes.m))
-	for n := range schemes.m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(schemes.m))
 }

@@ -3,7 +3,8 @@ package harness
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 )
 
@@ -80,10 +81,5 @@ func LookupPeer(name string) (Peer, bool) {
 func PeerNames() []string {
 	peers.RLock()
 	defer peers.RUnlock()
-	names := make([]string, 0, len(peers.m))
-	for n := range peers.m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(peers.m))
 }

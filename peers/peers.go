@@ -2,7 +2,9 @@ package peers
 
 import (
 	"fmt"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,12 +66,7 @@ func Lookup(name string) (Peer, bool) {
 func Names() []string {
 	registry.RLock()
 	defer registry.RUnlock()
-	names := make([]string, 0, len(registry.m))
-	for n := range registry.m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(registry.m))
 }
 
 // SettingsOf returns name's settings, or nil for an unknown name.

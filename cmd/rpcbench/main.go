@@ -6,8 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -33,12 +34,7 @@ var commands = map[string]command{
 
 func usage() {
 	fmt.Fprintf(os.Stderr, "usage: rpcbench <command> [flags]\n\ncommands:\n")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(commands)) {
 		fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(os.Stderr, "\nrun 'rpcbench <command> --help' for a command's flags\n")
@@ -54,12 +50,7 @@ func main() {
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {
-		names := make([]string, 0, len(commands))
-		for n := range commands {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		fmt.Fprintf(os.Stderr, "rpcbench: unknown command %q (valid: %s)\n", os.Args[1], strings.Join(names, ", "))
+		fmt.Fprintf(os.Stderr, "rpcbench: unknown command %q (valid: %s)\n", os.Args[1], strings.Join(slices.Sorted(maps.Keys(commands)), ", "))
 		os.Exit(2)
 	}
 	if err := cmd.run(os.Args[2:]); err != nil {

@@ -7,6 +7,8 @@ package peerreport
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -115,12 +117,7 @@ func Markdown(w io.Writer, run *results.Run, settings map[string]map[string]stri
 	}
 	if len(settings) > 0 {
 		fmt.Fprintf(w, "### Peer settings\n\n| peer | setting | value |\n|---|---|---|\n")
-		names := make([]string, 0, len(settings))
-		for n := range settings {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(settings)) {
 			keys := make([]string, 0, len(settings[n]))
 			for k := range settings[n] {
 				keys = append(keys, k)
