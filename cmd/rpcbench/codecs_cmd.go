@@ -4,13 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
 	"rpcbench/codecs"
 	"rpcbench/codecs/bench"
 	"rpcbench/codecs/benchmsg"
+	"rpcbench/harness/report"
 )
 
 // codecsCmd runs `rpcbench codecs`: every codec on the benchmark messages
@@ -68,27 +68,14 @@ func codecsCmd(args []string) error {
 		return err
 	}
 	if *jsonOut != "" {
-		if err := writeFile(*jsonOut, rep.WriteJSON); err != nil {
+		if err := report.WriteFile(*jsonOut, rep.WriteJSON); err != nil {
 			return err
 		}
 	}
 	if *benchOut != "" {
-		if err := writeFile(*benchOut, rep.WriteGoBench); err != nil {
+		if err := report.WriteFile(*benchOut, rep.WriteGoBench); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// writeFile creates name and fills it with write, reporting a failed close.
-func writeFile(name string, write func(io.Writer) error) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

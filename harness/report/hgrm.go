@@ -41,7 +41,7 @@ func WriteHgrms(dir string, run *results.Run) error {
 				return fmt.Errorf("report: cell %s: %w", c.Key, err)
 			}
 			path := filepath.Join(dir, FileName(c.Key)+v.suffix)
-			if err := writeFile(path, func(w io.Writer) error { return WriteHgrm(w, h) }); err != nil {
+			if err := WriteFile(path, func(w io.Writer) error { return WriteHgrm(w, h) }); err != nil {
 				return err
 			}
 		}

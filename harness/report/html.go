@@ -220,7 +220,7 @@ func concurrencyChart(g *group, cells []*results.Cell) template.HTML {
 		}
 		x, y := float64(c.Params.Concurrency), c.Merged.Throughput.Median
 		lines[k].pts = append(lines[k].pts, [2]float64{x, y})
-		lines[k].tips = append(lines[k].tips, fmt.Sprintf("c=%d: %s calls/s", c.Params.Concurrency, fmtRate(y)))
+		lines[k].tips = append(lines[k].tips, fmt.Sprintf("c=%d: %s calls/s", c.Params.Concurrency, results.FormatRate(y)))
 		maxC, maxT = math.Max(maxC, x), math.Max(maxT, y)
 	}
 	var ss []series
@@ -234,7 +234,7 @@ func concurrencyChart(g *group, cells []*results.Cell) template.HTML {
 	for c := 1.0; c <= maxC*1.001; c *= 2 {
 		xt = append(xt, tick{c, strconv.Itoa(int(c))})
 	}
-	top, yt := linearTicks(maxT, 6, fmtRate)
+	top, yt := linearTicks(maxT, 6, results.FormatRate)
 	ch := &lineChart{title: "Throughput against concurrency — " + g.Name, x: axis{label: "concurrency (workers, log scale)", min: 1, max: math.Max(2, maxC), log: true, ticks: xt},
 		y: axis{label: "calls/s (median of repetitions)", min: 0, max: top, ticks: yt}, series: ss}
 	return ch.svg()
@@ -309,7 +309,7 @@ func htmlSweep(run *results.Run, g *group) htmlGroupData {
 				f := st.Figures
 				x := f.Throughput
 				p99.pts = append(p99.pts, [2]float64{x, float64(f.Latency.P99)})
-				p99.tips = append(p99.tips, fmt.Sprintf("target %s, achieved %s, p99 %s", fmtRate(st.TargetRate), fmtRate(x), fmtNs(float64(f.Latency.P99))))
+				p99.tips = append(p99.tips, fmt.Sprintf("target %s, achieved %s, p99 %s", results.FormatRate(st.TargetRate), results.FormatRate(x), fmtNs(float64(f.Latency.P99))))
 				p50.pts = append(p50.pts, [2]float64{x, float64(f.Latency.P50)})
 				lo, hi, maxX = math.Min(lo, float64(f.Latency.P50)), math.Max(hi, float64(f.Latency.P99)), math.Max(maxX, x)
 			}
@@ -319,14 +319,14 @@ func htmlSweep(run *results.Run, g *group) htmlGroupData {
 			}
 			ss = append(ss, p99, p50)
 		}
-		row.Cells = []htmlCell{{Text: fmtRate(c.Merged.CapacityRate)}, {Text: fmtRate(c.Merged.SustainedRate)}, {Text: fmt.Sprintf("%d of %d", held, total)}}
+		row.Cells = []htmlCell{{Text: results.FormatRate(c.Merged.CapacityRate)}, {Text: results.FormatRate(c.Merged.SustainedRate)}, {Text: fmt.Sprintf("%d of %d", held, total)}}
 		d.Rows = append(d.Rows, row)
 	}
 	if len(ss) == 0 {
 		return d
 	}
 	ylo, yhi, yt := latencyTicks(lo, hi)
-	top, xt := linearTicks(maxX, 6, fmtRate)
+	top, xt := linearTicks(maxX, 6, results.FormatRate)
 	ch := &lineChart{title: "Latency against throughput (rate sweeps) — " + g.Name,
 		x:      axis{label: "achieved calls/s", min: 0, max: top, ticks: xt},
 		y:      axis{label: "latency from intended send (corrected)", min: ylo, max: yhi, log: true, ticks: yt},

@@ -131,7 +131,7 @@ func writeSweepTable(w io.Writer, g *group) {
 			}
 			for _, st := range rr.Sweep.Steps {
 				f := st.Figures
-				s := fmt.Sprintf("%s → %s, %s", fmtRate(st.TargetRate), fmtRate(f.Throughput), fmtNs(float64(f.Latency.P99)))
+				s := fmt.Sprintf("%s → %s, %s", results.FormatRate(st.TargetRate), results.FormatRate(f.Throughput), fmtNs(float64(f.Latency.P99)))
 				if f.Uncorrected != nil {
 					s += " (" + fmtNs(float64(f.Uncorrected.P99)) + ")"
 				}
@@ -142,7 +142,7 @@ func writeSweepTable(w io.Writer, g *group) {
 			}
 			break // the first repetition's steps; all are in results.json
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", g.label(c), statusMark(c), fmtRate(c.Merged.CapacityRate), fmtRate(c.Merged.SustainedRate), strings.Join(steps, "; "))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", g.label(c), statusMark(c), results.FormatRate(c.Merged.CapacityRate), results.FormatRate(c.Merged.SustainedRate), strings.Join(steps, "; "))
 	}
 	fmt.Fprintln(w)
 }
@@ -171,7 +171,7 @@ func writeOpenTable(w io.Writer, run *results.Run) {
 		if c.Merged.Uncorrected != nil {
 			unc = fmtNs(float64(c.Merged.Uncorrected.P99))
 		}
-		rows = append(rows, fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s |", c.Key, fmtRate(target), fmtRate(c.Merged.Throughput.Median),
+		rows = append(rows, fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s |", c.Key, results.FormatRate(target), results.FormatRate(c.Merged.Throughput.Median),
 			fmtNs(float64(c.Merged.Latency.P99)), unc, fmtNs(float64(pacer)), fmtNs(float64(queue)), strings.Join(flags, " ")))
 	}
 	if len(rows) == 0 {
@@ -252,7 +252,7 @@ func Summary(w io.Writer, run *results.Run) error {
 		m := c.Merged
 		l := m.Latency
 		fmt.Fprintf(bw, "%s  [%s]\n", c.Key, c.Status)
-		fmt.Fprintf(bw, "  throughput  %s calls/s (median of %d; range %s–%s), %d errors\n", fmtRate(m.Throughput.Median), m.Reps, fmtRate(m.Throughput.Min), fmtRate(m.Throughput.Max), m.Errors)
+		fmt.Fprintf(bw, "  throughput  %s calls/s (median of %d; range %s–%s), %d errors\n", results.FormatRate(m.Throughput.Median), m.Reps, results.FormatRate(m.Throughput.Min), results.FormatRate(m.Throughput.Max), m.Errors)
 		fmt.Fprintf(bw, "  latency     p50 %s  p90 %s  p99 %s  p99.9 %s  p99.99 %s  max %s  mean %s  stdev %s\n",
 			fmtNs(float64(l.P50)), fmtNs(float64(l.P90)), fmtNs(float64(l.P99)), fmtNs(float64(l.P999)), fmtNs(float64(l.P9999)), fmtNs(float64(l.Max)), fmtNs(l.Mean), fmtNs(l.Stdev))
 		if u := m.Uncorrected; u != nil {
@@ -270,7 +270,7 @@ func Summary(w io.Writer, run *results.Run) error {
 			fmt.Fprintf(bw, "  peak RSS    client %s, server %s\n", fmtBytes(p.ClientPeakRSS), fmtBytes(p.ServerPeakRSS))
 		}
 		if m.SustainedRate > 0 || m.CapacityRate > 0 {
-			fmt.Fprintf(bw, "  sweep       capacity %s calls/s, sustained %s calls/s with p99 ≤ %v\n", fmtRate(m.CapacityRate), fmtRate(m.SustainedRate), time.Duration(run.Manifest.Spec.Sweep.P99Bound))
+			fmt.Fprintf(bw, "  sweep       capacity %s calls/s, sustained %s calls/s with p99 ≤ %v\n", results.FormatRate(m.CapacityRate), results.FormatRate(m.SustainedRate), time.Duration(run.Manifest.Spec.Sweep.P99Bound))
 		}
 	}
 	peerreport.Summary(bw, run)

@@ -135,7 +135,7 @@ func (v *profileView) overhead() (head []string, rows [][]string) {
 		}
 		p50a, p50b := float64(a.Merged.Latency.P50), float64(b.Merged.Latency.P50)
 		ta, tb := a.Merged.Throughput.Median, b.Merged.Throughput.Median
-		rows = append(rows, []string{row.Label, fmtNs(p50a), fmtNs(p50b), fmtRatio(p50b, p50a), fmtRate(ta), fmtRate(tb), fmtRatio(tb, ta)})
+		rows = append(rows, []string{row.Label, fmtNs(p50a), fmtNs(p50b), fmtRatio(p50b, p50a), results.FormatRate(ta), results.FormatRate(tb), fmtRatio(tb, ta)})
 	}
 	return head, rows
 }

@@ -31,14 +31,15 @@ func WriteAll(dir string, run *results.Run) error {
 		{"bench.txt", BenchFormat},
 	}
 	for _, f := range files {
-		if err := writeFile(filepath.Join(dir, f.name), func(w io.Writer) error { return f.write(w, run) }); err != nil {
+		if err := WriteFile(filepath.Join(dir, f.name), func(w io.Writer) error { return f.write(w, run) }); err != nil {
 			return err
 		}
 	}
 	return WriteHgrms(filepath.Join(dir, "hgrm"), run)
 }
 
-func writeFile(path string, write func(io.Writer) error) error {
+// WriteFile creates path and fills it with write, reporting a failed close.
+func WriteFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -150,7 +151,7 @@ func (col column) value(c *results.Cell) (float64, bool) {
 }
 
 var mainColumns = []column{
-	{"calls/s", func(c *results.Cell) (float64, bool) { return c.Merged.Throughput.Median, true }, fmtRate, false},
+	{"calls/s", func(c *results.Cell) (float64, bool) { return c.Merged.Throughput.Median, true }, results.FormatRate, false},
 	{"p50", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P50), true }, fmtNs, true},
 	{"p99", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P99), true }, fmtNs, true},
 	{"p99.9", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P999), true }, fmtNs, true},
@@ -195,16 +196,6 @@ func best(cells []*results.Cell, cols []column) []float64 {
 		}
 	}
 	return out
-}
-
-func fmtRate(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }
 
 func fmtNs(v float64) string {

@@ -299,7 +299,7 @@ func TestWriteAll(t *testing.T) {
 func TestHTMLRendersInChromium(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
-	if err := writeFile(path, func(w io.Writer) error { return HTML(w, fakeRun(t)) }); err != nil {
+	if err := WriteFile(path, func(w io.Writer) error { return HTML(w, fakeRun(t)) }); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)

@@ -138,7 +138,7 @@ func phaseRate(r *results.ScenarioRun, i int, p *results.Phase) string {
 	for _, v := range r.Served[i][from:to] {
 		n += v
 	}
-	return fmtRate(float64(n) / (time.Duration(int64(to-from) * r.BucketNs).Seconds()))
+	return results.FormatRate(float64(n) / (time.Duration(int64(to-from) * r.BucketNs).Seconds()))
 }
 
 // writeResilience writes the Markdown section.
@@ -233,7 +233,7 @@ func trafficChart(sc *results.Scenario, r *results.ScenarioRun) template.HTML {
 		}
 	}
 	xtop, xt := linearTicks(end, 8, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "s" })
-	ytop, yt := linearTicks(top, 6, fmtRate)
+	ytop, yt := linearTicks(top, 6, results.FormatRate)
 	ch := &lineChart{
 		title:  fmt.Sprintf("Traffic per instance — %s, balancer %s, retries %s", sc.Name, r.Balancer, runLabel(sc, r)),
 		x:      axis{label: "time since the timeline's start (s)", min: 0, max: xtop, ticks: xt},

@@ -102,7 +102,7 @@ func Markdown(w io.Writer, run *results.Run, settings map[string]map[string]stri
 			m := r.Cell.Merged
 			limit, xl, pl, xg, pg := "–", "–", "–", "–", "–"
 			if r.Limit != nil {
-				limit = fmt.Sprintf("%s (%s/s)", r.Limit.Params.Transport.Name, rate(r.Limit.Merged.Throughput.Median))
+				limit = fmt.Sprintf("%s (%s/s)", r.Limit.Params.Transport.Name, results.FormatRate(r.Limit.Merged.Throughput.Median))
 				xl = ratio(m.Throughput.Median, r.Limit.Merged.Throughput.Median)
 				pl = ratio(float64(m.Latency.P50), float64(r.Limit.Merged.Latency.P50))
 			}
@@ -110,7 +110,7 @@ func Markdown(w io.Writer, run *results.Run, settings map[string]map[string]stri
 				xg = ratio(m.Throughput.Median, r.GRPC.Merged.Throughput.Median)
 				pg = ratio(float64(m.Latency.P99), float64(r.GRPC.Merged.Latency.P99))
 			}
-			fmt.Fprintf(w, "| %s | %s | %v | %v | %s | %s | %s | %s | %s |\n", r.Cell.Key, rate(m.Throughput.Median),
+			fmt.Fprintf(w, "| %s | %s | %v | %v | %s | %s | %s | %s | %s |\n", r.Cell.Key, results.FormatRate(m.Throughput.Median),
 				dur(m.Latency.P50), dur(m.Latency.P99), limit, xl, pl, xg, pg)
 		}
 		fmt.Fprintln(w)
@@ -140,7 +140,7 @@ func Summary(w io.Writer, run *results.Run) {
 	fmt.Fprintf(w, "peers and limits (same run):\n")
 	for _, r := range rows {
 		m := r.Cell.Merged
-		line := fmt.Sprintf("  %-60s %9s/s", r.Cell.Key, rate(m.Throughput.Median))
+		line := fmt.Sprintf("  %-60s %9s/s", r.Cell.Key, results.FormatRate(m.Throughput.Median))
 		if r.Limit != nil {
 			line += fmt.Sprintf("  %s× %s (p50 %s×)", ratio(m.Throughput.Median, r.Limit.Merged.Throughput.Median), r.Limit.Params.Transport.Name,
 				ratio(float64(m.Latency.P50), float64(r.Limit.Merged.Latency.P50)))
@@ -158,16 +158,6 @@ func ratio(a, b float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f", a/b)
-}
-
-func rate(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }
 
 func dur(ns int64) time.Duration {

@@ -27,9 +27,6 @@ func NewReader(r io.Reader, maxPayload int) *Reader {
 	return &Reader{r: r, buf: make([]byte, 16<<10), maxPayload: maxPayload}
 }
 
-// Buffered returns the count of bytes read but not yet returned as frames.
-func (r *Reader) Buffered() int { return r.end - r.start }
-
 // Ready reports whether Next can return without reading: a whole frame, or
 // a malformed header, is buffered.
 func (r *Reader) Ready() bool {
