@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"rpcbench/codecs"
+	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
 )
 
@@ -284,7 +285,7 @@ func (c *Client) finish(call *pendingCall, method string, resp any) error {
 		if err != nil {
 			return err
 		}
-		defer putBuf(tmp)
+		defer bufpool.Put(tmp)
 		body = out
 	}
 	if resp == nil {
@@ -313,7 +314,7 @@ var callPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan s
 func getCall() *pendingCall { return callPool.Get().(*pendingCall) }
 
 func putCall(c *pendingCall) {
-	if cap(c.out) > maxPooled || cap(c.in) > maxPooled || cap(c.tmp) > maxPooled {
+	if cap(c.out) > bufpool.Max || cap(c.in) > bufpool.Max || cap(c.tmp) > bufpool.Max {
 		return
 	}
 	c.err, c.req.Payload, c.req.Method = nil, nil, ""

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"rpcbench/codecs"
+	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
 )
 
@@ -385,7 +386,7 @@ func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 		s.calls.Add(1)
 		return c
 	}
-	c.buf = getBuf()
+	c.buf = bufpool.Get()
 	*c.buf = append(*c.buf, f.Payload...)
 	c.req.Payload = *c.buf
 
@@ -393,12 +394,12 @@ func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 	switch {
 	case x.gone:
 		x.mu.Unlock()
-		putBuf(c.buf)
+		bufpool.Put(c.buf)
 		s.callDone()
 		return nil
 	case len(x.calls) >= s.opts.MaxInflightPerConn:
 		x.mu.Unlock()
-		putBuf(c.buf)
+		bufpool.Put(c.buf)
 		x.replyError(f, CodeResourceExhausted, fmt.Sprintf("more than %d calls in flight on this connection", s.opts.MaxInflightPerConn))
 		s.callDone()
 		return nil
@@ -411,11 +412,11 @@ func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 
 func (x *serverSession) replyError(req *wire.Frame, code Code, msg string) {
 	x.srv.failed.Add(1)
-	b := getBuf()
+	b := bufpool.Get()
 	*b = wire.AppendError(*b, uint16(code), msg)
 	f := wire.Frame{Kind: wire.KindError, Codec: req.Codec, CallID: req.CallID, RequestID: req.RequestID, Payload: *b}
 	x.conn.Send(&f)
-	putBuf(b)
+	bufpool.Put(b)
 }
 
 func (s *Server) callDone() {
@@ -444,7 +445,7 @@ type serverCall struct {
 
 func (c *serverCall) run() {
 	x := c.sess
-	out := getBuf()
+	out := bufpool.Get()
 	payload, err := c.invoke(out)
 	if !c.inline {
 		x.mu.Lock()
@@ -464,9 +465,9 @@ func (c *serverCall) run() {
 			CallID: c.req.CallID, RequestID: c.req.RequestID, Payload: payload}
 		x.conn.Send(&c.resp)
 	}
-	putBuf(out)
+	bufpool.Put(out)
 	if c.buf != nil {
-		putBuf(c.buf)
+		bufpool.Put(c.buf)
 	}
 	x.srv.callDone()
 }
@@ -486,7 +487,7 @@ func (c *serverCall) invoke(out *[]byte) (payload []byte, err error) {
 		if req, tmp, err = decompress(c.req.Compression, req, c.sess.srv.opts.MaxPayload); err != nil {
 			return nil, err
 		}
-		defer putBuf(tmp)
+		defer bufpool.Put(tmp)
 	}
 	if c.codec == nil {
 		c.codec = codecs.Raw{}
@@ -504,8 +505,8 @@ func (c *serverCall) invoke(out *[]byte) (payload []byte, err error) {
 	}
 	c.resp.Compression = 0
 	if c.req.Compression != 0 && len(body) >= c.sess.srv.opts.CompressThreshold {
-		tmp := getBuf()
-		defer putBuf(tmp)
+		tmp := bufpool.Get()
+		defer bufpool.Put(tmp)
 		if *tmp, err = codecs.CompressorByID(c.req.Compression).Compress((*tmp)[:0], body); err != nil {
 			return nil, Errorf(CodeInternal, "%s: compressing reply: %v", c.m.name, err)
 		}
@@ -522,10 +523,10 @@ func decompress(id uint8, src []byte, limit int) ([]byte, *[]byte, error) {
 	if comp == nil {
 		return nil, nil, Errorf(CodeBadRequest, "unknown compression ID %d", id)
 	}
-	b := getBuf()
+	b := bufpool.Get()
 	out, err := comp.Decompress((*b)[:0], src, limit)
 	if err != nil {
-		putBuf(b)
+		bufpool.Put(b)
 		return nil, nil, Errorf(CodeBadRequest, "decompressing %s payload: %v", comp.Name(), err)
 	}
 	*b = out

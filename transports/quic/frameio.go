@@ -4,25 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
+	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
 )
-
-// bufPool recycles frame buffers of call streams.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-const maxPooled = 1 << 20
-
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
-
-func putBuf(b *[]byte) {
-	if cap(*b) > maxPooled {
-		return
-	}
-	*b = (*b)[:0]
-	bufPool.Put(b)
-}
 
 // errNoFrame: a call stream ended before any byte of a frame.
 var errNoFrame = errors.New("quic: stream ended without a frame")
@@ -78,7 +63,7 @@ func readFrame(r io.Reader, buf *[]byte, maxPayload int) (wire.Frame, error) {
 
 // appendFrame encodes f into a pooled buffer.
 func appendFrame(f *wire.Frame) *[]byte {
-	b := getBuf()
+	b := bufpool.Get()
 	*b = wire.Append(*b, f)
 	return b
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
 )
 
@@ -46,8 +47,8 @@ func TestReadFrame(t *testing.T) {
 				r = iotest.OneByteReader(r)
 			}
 			t.Run(name, func(t *testing.T) {
-				buf := getBuf()
-				defer putBuf(buf)
+				buf := bufpool.Get()
+				defer bufpool.Put(buf)
 				f, err := readFrame(r, buf, 4096)
 				if tc.wantErr {
 					if err == nil || tc.err != nil && !errors.Is(err, tc.err) {
@@ -76,8 +77,8 @@ func FuzzReadFrame(f *testing.F) {
 		if chunk%2 == 1 {
 			r = iotest.OneByteReader(r)
 		}
-		buf := getBuf()
-		defer putBuf(buf)
+		buf := bufpool.Get()
+		defer bufpool.Put(buf)
 		fr, err := readFrame(r, buf, 1<<16)
 		if err != nil {
 			return

@@ -8,6 +8,7 @@ import (
 	quicgo "github.com/quic-go/quic-go"
 
 	"rpcbench"
+	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
 )
 
@@ -49,12 +50,12 @@ type reply struct {
 	buf *[]byte
 }
 
-var replyPool = sync.Pool{New: func() any { return &reply{buf: getBuf()} }}
+var replyPool = sync.Pool{New: func() any { return &reply{buf: bufpool.Get()} }}
 
 func putReply(r *reply) {
 	r.f = wire.Frame{}
-	if cap(*r.buf) > maxPooled {
-		r.buf = getBuf()
+	if cap(*r.buf) > bufpool.Max {
+		r.buf = bufpool.Get()
 	}
 	replyPool.Put(r)
 }
@@ -126,7 +127,7 @@ func (c *streamClient) Send(f *wire.Frame) error {
 		var limit *quicgo.StreamLimitReachedError
 		if !errors.As(err, &limit) {
 			c.forget(f.RequestID, call)
-			putBuf(b)
+			bufpool.Put(b)
 			return err
 		}
 		// Out of stream credit: wait for it off the caller's goroutine.
@@ -144,7 +145,7 @@ func (c *streamClient) Send(f *wire.Frame) error {
 func (c *streamClient) sendLater(id uint64, call *clientCall, b *[]byte) {
 	str, err := c.ep.conn.OpenStreamSync(c.ep.conn.Context())
 	if err != nil {
-		putBuf(b)
+		bufpool.Put(b)
 		c.failCall(id, call, err)
 		return
 	}
@@ -159,7 +160,7 @@ func (c *streamClient) start(str *quicgo.Stream, id uint64, call *clientCall, b 
 		c.mu.Lock()
 		if c.calls[id] != call {
 			c.mu.Unlock() // cancelled while waiting for credit
-			putBuf(b)
+			bufpool.Put(b)
 			str.CancelWrite(streamCanceled)
 			str.CancelRead(streamCanceled)
 			return nil
@@ -168,7 +169,7 @@ func (c *streamClient) start(str *quicgo.Stream, id uint64, call *clientCall, b 
 		c.mu.Unlock()
 	}
 	_, err := str.Write(*b)
-	putBuf(b)
+	bufpool.Put(b)
 	if err == nil {
 		err = str.Close()
 	}

@@ -9,6 +9,7 @@ import (
 	quicgo "github.com/quic-go/quic-go"
 
 	"rpcbench"
+	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
 )
 
@@ -67,8 +68,8 @@ func (s *streamServer) goAway() {
 }
 
 func (s *streamServer) handle(str *quicgo.Stream) {
-	buf := getBuf()
-	defer putBuf(buf)
+	buf := bufpool.Get()
+	defer bufpool.Put(buf)
 	f, err := readFrame(str, buf, s.maxPayload)
 	if err != nil {
 		var serr *quicgo.StreamError
@@ -91,7 +92,7 @@ func (s *streamServer) handle(str *quicgo.Stream) {
 		pong := wire.Frame{Kind: wire.KindPong, RequestID: f.RequestID}
 		b := appendFrame(&pong)
 		str.Write(*b)
-		putBuf(b)
+		bufpool.Put(b)
 		str.Close()
 	case wire.KindRequest:
 		c := &serverCall{str: str}
@@ -151,7 +152,7 @@ func (s *streamServer) Send(f *wire.Frame) error {
 	}
 	b := appendFrame(f)
 	_, err := c.str.Write(*b)
-	putBuf(b)
+	bufpool.Put(b)
 	if err != nil {
 		c.str.CancelWrite(streamCanceled)
 		return err
