@@ -196,11 +196,7 @@ func medianCalls(c *results.Cell) float64 {
 			n = append(n, float64(r.Figures.Calls))
 		}
 	}
-	if len(n) == 0 {
-		return 0
-	}
-	sort.Float64s(n)
-	return n[len(n)/2]
+	return median(n) // NaN without figures: no allowance added
 }
 
 // Confidence is 1 - p, in percent.
