@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"rpcbench"
+	"rpcbench/transports/transporttest"
 	"rpcbench/wirestats"
 )
 
@@ -79,19 +80,6 @@ func newTransport(t *testing.T, o Options) *Transport {
 	return tr
 }
 
-func dialClient(t *testing.T, tr *Transport, addr string, o rpcbench.ClientOptions) *rpcbench.Client {
-	t.Helper()
-	o.Codec = "raw"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := rpcbench.Dial(ctx, tr, addr, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // blockCalls starts n Block.Wait calls and waits until all reached the
 // handler; their results arrive on the returned channel.
 func blockCalls(t *testing.T, ts *testServer, c *rpcbench.Client, n int) chan error {
@@ -142,7 +130,7 @@ func TestServerGone(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			tr := newTransport(t, Options{Mode: mode, KeepAlivePeriod: 100 * time.Millisecond})
 			ts := startServer(t, tr)
-			c := dialClient(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: -1})
+			c := transporttest.Dial(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: -1})
 			results := blockCalls(t, ts, c, 5)
 			ts.l.tr.Close() // destroys every connection silently
 			ts.l.udp.Close()
@@ -159,7 +147,7 @@ func TestServerSilent(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			tr := newTransport(t, Options{Mode: mode, MaxIdleTimeout: time.Second, KeepAlivePeriod: 100 * time.Millisecond})
 			ts := startServer(t, tr)
-			c := dialClient(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: -1})
+			c := transporttest.Dial(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: -1})
 			results := blockCalls(t, ts, c, 5)
 			ts.l.tr.Close() // the socket stays open: packets are swallowed
 			defer ts.l.udp.Close()
@@ -175,7 +163,7 @@ func TestHeartbeat(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			tr := newTransport(t, Options{Mode: mode})
 			ts := startServer(t, tr)
-			c := dialClient(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: 100 * time.Millisecond, HeartbeatMisses: 6})
+			c := transporttest.Dial(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: 100 * time.Millisecond, HeartbeatMisses: 6})
 			time.Sleep(1200 * time.Millisecond) // twice what an unanswered heartbeat survives
 			var out []byte
 			if err := c.Call(context.Background(), "Echo.Echo", []byte("alive"), &out); err != nil || string(out) != "alive" {
@@ -197,7 +185,7 @@ func testStreamCredit(t *testing.T) {
 	const limit, extra = 8, 12
 	tr := newTransport(t, Options{MaxStreams: limit})
 	ts := startServer(t, tr)
-	c := dialClient(t, tr, ts.addr, rpcbench.ClientOptions{})
+	c := transporttest.Dial(t, tr, ts.addr, rpcbench.ClientOptions{})
 	results := blockCalls(t, ts, c, limit)
 
 	waiting := make(chan error, extra)
@@ -249,7 +237,7 @@ func TestWireStats(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			tr := newTransport(t, Options{Mode: mode})
 			ts := startServer(t, tr)
-			c := dialClient(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: -1})
+			c := transporttest.Dial(t, tr, ts.addr, rpcbench.ClientOptions{HeartbeatInterval: -1})
 			var out []byte
 			c.Call(context.Background(), "Echo.Echo", []byte("x"), &out) // settle the handshake
 			before := wirestats.Take()
@@ -316,7 +304,7 @@ func TestServerCloseInFlight(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			tr := newTransport(t, Options{Mode: mode})
 			ts := startServer(t, tr)
-			c := dialClient(t, tr, ts.addr, rpcbench.ClientOptions{})
+			c := transporttest.Dial(t, tr, ts.addr, rpcbench.ClientOptions{})
 			results := blockCalls(t, ts, c, 5)
 			ts.srv.Close()
 			expectUnavailable(t, results, 5, closeLinger+3*time.Second)

@@ -3,6 +3,7 @@ package transporttest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"rpcbench"
 )
@@ -31,4 +32,21 @@ func StartEcho(tb testing.TB, tr rpcbench.Transport) (*rpcbench.Client, func()) 
 		tb.Fatal(err)
 	}
 	return c, func() { c.Close(); srv.Close(); <-served }
+}
+
+// Dial returns a client of addr over tr that the test closes at its end;
+// o's codec defaults to raw.
+func Dial(tb testing.TB, tr rpcbench.Transport, addr string, o rpcbench.ClientOptions) *rpcbench.Client {
+	tb.Helper()
+	if o.Codec == "" {
+		o.Codec = "raw"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := rpcbench.Dial(ctx, tr, addr, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
 }

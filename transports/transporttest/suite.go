@@ -153,14 +153,7 @@ func (fx *fixture) client(t *testing.T, cfg *Config, codec string) *rpcbench.Cli
 	t.Helper()
 	o := cfg.ClientOptions
 	o.Codec = codec
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := rpcbench.Dial(ctx, fx.tr, fx.addr, o)
-	if err != nil {
-		t.Fatalf("dial %s: %v", fx.addr, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return Dial(t, fx.tr, fx.addr, o)
 }
 
 func must(t *testing.T, err error) {

@@ -27,21 +27,6 @@ func newTransport(t *testing.T, o udp.Options) *udp.Transport {
 	return tr
 }
 
-func dial(t *testing.T, tr rpcbench.Transport, addr string, o rpcbench.ClientOptions) *rpcbench.Client {
-	t.Helper()
-	if o.Codec == "" {
-		o.Codec = "raw"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := rpcbench.Dial(ctx, tr, addr, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // The suite again with a message cap below 1 MiB: the 1 MiB echo must fail
 // with resource exhausted.
 func TestConformanceCapped(t *testing.T) {
@@ -67,7 +52,7 @@ func TestMessageLimit(t *testing.T) {
 	tr := newTransport(t, udp.Options{MaxMessage: 64 << 10})
 	ex := &executions{n: map[uint64]int{}}
 	addr := server(t, tr, ex)
-	c := dial(t, tr, addr, rpcbench.ClientOptions{})
+	c := transporttest.Dial(t, tr, addr, rpcbench.ClientOptions{})
 	ctx := context.Background()
 	var out []byte
 	big := make([]byte, 64<<10+1)
@@ -86,7 +71,7 @@ func TestMessageLimit(t *testing.T) {
 	must(t, err)
 	go srv.Serve(l)
 	defer srv.Close()
-	c2 := dial(t, tr, l.Addr().String(), rpcbench.ClientOptions{})
+	c2 := transporttest.Dial(t, tr, l.Addr().String(), rpcbench.ClientOptions{})
 	err = c2.Call(ctx, "Big.Reply", []byte("x"), &out)
 	if !errors.Is(err, rpcbench.ErrResourceExhausted) {
 		t.Fatalf("reply over the limit: got %v, want resource exhausted", err)
@@ -197,7 +182,7 @@ func TestSilentServer(t *testing.T) {
 	ex := &executions{n: map[uint64]int{}}
 	addr := server(t, tr, ex)
 	relay := newLossyRelay(t, addr, impairment{}, 1)
-	c := dial(t, tr, relay.Addr(), rpcbench.ClientOptions{})
+	c := transporttest.Dial(t, tr, relay.Addr(), rpcbench.ClientOptions{})
 	var out []byte
 	must(t, c.Call(context.Background(), "Echo.Echo", []byte("hi"), &out))
 	relay.setLoss(1)
@@ -241,7 +226,7 @@ func TestServerCloseFailsFast(t *testing.T) {
 			must(t, err)
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(l) }()
-			c := dial(t, tr, l.Addr().String(), rpcbench.ClientOptions{})
+			c := transporttest.Dial(t, tr, l.Addr().String(), rpcbench.ClientOptions{})
 			done := make(chan error, 1)
 			go func() {
 				var out []byte
@@ -281,7 +266,7 @@ func TestManyCallers(t *testing.T) {
 			tr := newTransport(t, udp.Options{Engine: engine})
 			ex := &executions{n: map[uint64]int{}}
 			addr := server(t, tr, ex)
-			c := dial(t, tr, addr, rpcbench.ClientOptions{})
+			c := transporttest.Dial(t, tr, addr, rpcbench.ClientOptions{})
 			const callers, perCaller = 256, 20
 			var wg sync.WaitGroup
 			var failed atomic.Int64
@@ -347,7 +332,7 @@ func TestIdleReaping(t *testing.T) {
 	h := &countingHandler{ConnHandler: srv}
 	served := make(chan error, 1)
 	go func() { served <- l.Serve(h) }()
-	c := dial(t, tr, l.Addr().String(), rpcbench.ClientOptions{HeartbeatInterval: -1})
+	c := transporttest.Dial(t, tr, l.Addr().String(), rpcbench.ClientOptions{HeartbeatInterval: -1})
 	var out []byte
 	must(t, c.Call(context.Background(), "Echo.Echo", []byte("a"), &out))
 	time.Sleep(400 * time.Millisecond)
@@ -388,7 +373,7 @@ func TestIPv6(t *testing.T) {
 					targets = append(targets, fmt.Sprintf("127.0.0.1:%d", port))
 				}
 				for _, addr := range targets {
-					c := dial(t, tr, addr, rpcbench.ClientOptions{})
+					c := transporttest.Dial(t, tr, addr, rpcbench.ClientOptions{})
 					for _, n := range []int{10, 5000} {
 						in := bytes.Repeat([]byte{7}, n)
 						var out []byte

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"rpcbench"
+	"rpcbench/transports/transporttest"
 	"rpcbench/transports/udp"
 )
 
@@ -118,7 +119,7 @@ func testLossy(t *testing.T, engine string, imp impairment, deadline time.Durati
 	ex := &executions{n: map[uint64]int{}}
 	addr := server(t, tr, ex)
 	relay := newLossyRelay(t, addr, impairment{}, 42)
-	c := dial(t, tr, relay.Addr(), rpcbench.ClientOptions{})
+	c := transporttest.Dial(t, tr, relay.Addr(), rpcbench.ClientOptions{})
 	relay.setImpairment(imp) // after Dial, whose check would otherwise need luck
 
 	const callers, perCaller = 32, 25
@@ -187,7 +188,7 @@ func TestLossyLargeMessages(t *testing.T) {
 	ex := &executions{n: map[uint64]int{}}
 	addr := server(t, tr, ex)
 	relay := newLossyRelay(t, addr, impairment{}, 7)
-	c := dial(t, tr, relay.Addr(), rpcbench.ClientOptions{})
+	c := transporttest.Dial(t, tr, relay.Addr(), rpcbench.ClientOptions{})
 	relay.setImpairment(impairment{Loss: 0.05, Dup: 0.02, Reorder: 0.1, MaxDelay: 2 * time.Millisecond})
 	before := udp.ReadStats()
 	for i, n := range []int{100 << 10, 300 << 10, 1 << 20} {
