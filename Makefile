@@ -13,6 +13,7 @@ build:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 9m $(PKGS)
+	RPCBENCH_NETEM_TIMING=1 $(GO) test -count=1 -run '^(TestDelayRoundTrip|TestRateCap)$$' ./netem
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -4,14 +4,26 @@ import (
 	"io"
 	"math"
 	"net"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
+// timingAlone skips a test of the emulator's timing unless it runs alone:
+// beside other packages' tests on two cores, the relay's wake-ups come
+// milliseconds late for reasons that are not the relay's. make test runs
+// these after everything else, with RPCBENCH_NETEM_TIMING=1.
+func timingAlone(t *testing.T) {
+	if os.Getenv("RPCBENCH_NETEM_TIMING") == "" {
+		t.Skip("timing accuracy is measured alone: RPCBENCH_NETEM_TIMING=1 (make test runs it after the other packages)")
+	}
+}
+
 // The accuracy demands: a 10 ms one-way delay gives a round trip
 // within 10% of 20 ms plus the direct round trip.
 func TestDelayRoundTrip(t *testing.T) {
+	timingAlone(t)
 	p := mustParse(t, "delay=10ms")
 	for _, network := range []string{"tcp", "udp"} {
 		t.Run(network, func(t *testing.T) {
@@ -75,6 +87,7 @@ func TestLossRate(t *testing.T) {
 
 // A bandwidth cap yields a throughput within 10% of it.
 func TestRateCap(t *testing.T) {
+	timingAlone(t)
 	const rate = 20e6 // bits/s
 	p := mustParse(t, "rate=20Mbit")
 	t.Run("tcp", func(t *testing.T) {
