@@ -318,7 +318,7 @@ func (x *serverSession) Disconnect(error) {
 }
 
 func (x *serverSession) request(f *wire.Frame) {
-	c := x.start(f, true)
+	c := x.start(f, fromFrame)
 	switch {
 	case c == nil:
 	case c.inline:
@@ -332,9 +332,10 @@ func (x *serverSession) request(f *wire.Frame) {
 // call per connection at a time (HTTP/1.1): it accepts a request as Frame
 // would, but returns the call for the transport to run on its own
 // goroutine, or nil when the request was answered at once. The reply goes
-// through ServerConn.Send before Run returns.
+// through ServerConn.Send before Run returns. f.Payload must stay valid
+// until Run returns: the call does not copy it.
 func (x *serverSession) Begin(f *wire.Frame) interface{ Run() } {
-	if c := x.start(f, false); c != nil {
+	if c := x.start(f, fromBegin); c != nil {
 		return c
 	}
 	return nil
@@ -343,14 +344,23 @@ func (x *serverSession) Begin(f *wire.Frame) interface{ Run() } {
 // Run runs the call on the caller's goroutine (see Begin).
 func (c *serverCall) Run() { c.run() }
 
+// How a request reached start.
+type startMode uint8
+
+const (
+	fromFrame startMode = iota // Frame: the payload is valid only during the call to Frame
+	fromBegin                  // Begin: the payload stays valid until Run returns
+)
+
 // start registers a request as a call in flight, or answers it at once and
 // returns nil (draining, unknown method or codec, in-flight limit). A call
-// of an Inline method may skip the registration (inlineOK) when it will
-// run before the transport reads on; Begin's calls run later, with
-// cancels arriving meanwhile, so they are registered like any other. An
-// injected delay (a simulated slow handler, SetInjectedDelay) breaks
-// Inline's promise not to block, so calls go to workers while it lasts.
-func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
+// of an Inline method that came through Frame skips the registration: it
+// runs before the transport reads on. Begin's calls run later, with
+// cancels arriving meanwhile, so they are registered like any other, but
+// keep the transport's payload. An injected delay (a simulated slow
+// handler, SetInjectedDelay) breaks Inline's promise not to block, so
+// calls go to workers while it lasts.
+func (x *serverSession) start(f *wire.Frame, mode startMode) *serverCall {
 	s := x.srv
 	s.inflight.Add(1)
 	if s.draining.Load() {
@@ -374,7 +384,7 @@ func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 		s.callDone()
 		return nil
 	}
-	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: inlineOK && m.inline && !s.opts.NoInline && injected.delay.Load() == 0}
+	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: mode == fromFrame && m.inline && !s.opts.NoInline && injected.delay.Load() == 0}
 	c.ctx.parent = context.Background()
 	if f.BudgetMicros > 0 {
 		c.ctx.deadline = time.Now().Add(time.Duration(f.BudgetMicros) * time.Microsecond)
@@ -386,20 +396,22 @@ func (x *serverSession) start(f *wire.Frame, inlineOK bool) *serverCall {
 		s.calls.Add(1)
 		return c
 	}
-	c.buf = bufpool.Get()
-	*c.buf = append(*c.buf, f.Payload...)
-	c.req.Payload = *c.buf
+	if mode == fromFrame {
+		c.buf = bufpool.Get()
+		*c.buf = append(*c.buf, f.Payload...)
+		c.req.Payload = *c.buf
+	}
 
 	x.mu.Lock()
 	switch {
 	case x.gone:
 		x.mu.Unlock()
-		bufpool.Put(c.buf)
+		c.release()
 		s.callDone()
 		return nil
 	case len(x.calls) >= s.opts.MaxInflightPerConn:
 		x.mu.Unlock()
-		bufpool.Put(c.buf)
+		c.release()
 		x.replyError(f, CodeResourceExhausted, fmt.Sprintf("more than %d calls in flight on this connection", s.opts.MaxInflightPerConn))
 		s.callDone()
 		return nil
@@ -466,10 +478,16 @@ func (c *serverCall) run() {
 		x.conn.Send(&c.resp)
 	}
 	bufpool.Put(out)
+	c.release()
+	x.srv.callDone()
+}
+
+// release returns the call's copy of its payload, if it made one.
+func (c *serverCall) release() {
 	if c.buf != nil {
 		bufpool.Put(c.buf)
+		c.buf = nil
 	}
-	x.srv.callDone()
 }
 
 // invoke decompresses, runs the handler with panic recovery, and compresses

@@ -84,9 +84,13 @@ func benchHTTP1Client(b *testing.B, callers int, payload []byte, addr string) {
 	c, err := rpcbench.Dial(context.Background(), tr, addr, rpcbench.ClientOptions{Codec: "raw"})
 	must(b, err)
 	defer c.Close()
+	// One cancellable context with a deadline for every call, as the
+	// harness's load runs use: each call carries a budget and must be
+	// abortable.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	runCallers(b, callers, func() func() error {
 		var out []byte
-		ctx := context.Background()
 		return func() error {
 			if err := c.Call(ctx, "Echo.Echo", payload, &out); err != nil {
 				return err

@@ -39,6 +39,10 @@ type clientConn struct {
 
 	last *exchange // returned by the previous Recv, released by the next
 
+	// abandon tells the server the caller of an exchange gave up (its
+	// context ended); a func made once, not per call.
+	abandon func(id uint64)
+
 	exchangeIDs atomic.Uint64
 }
 
@@ -72,7 +76,7 @@ func putExchange(x *exchange) {
 }
 
 func newClientConn(t *Transport, host string) *clientConn {
-	return &clientConn{
+	cc := &clientConn{
 		t: t, host: host, id: rand.Uint64(),
 		pool:     newPool(t, host, t.opts.MaxConns, t.opts.MaxConnWait),
 		ctl:      newPool(t, host, 1, t.opts.PingTimeout),
@@ -80,6 +84,9 @@ func newClientConn(t *Transport, host string) *clientConn {
 		closed:   make(chan struct{}),
 		inflight: map[uint64]*exchange{},
 	}
+	// Best effort: if the cancel fails, the server's budget still applies.
+	cc.abandon = func(id uint64) { cc.sendCancel(id) } //nolint:errcheck
+	return cc
 }
 
 // Send implements rpcbench.ClientConn. It returns at once; the exchange
@@ -348,15 +355,12 @@ func (cc *clientConn) Exchange(ctx context.Context, f *wire.Frame, reply func(*w
 		reply(&x.frame)
 		return nil
 	}
-	stop := func() bool { return true }
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() {
-			pc.nc.Close() // ends the exchange now, whatever the server does
-			cc.sendCancel(id)
-		})
+	if !pc.begin(ctx, id, cc.abandon) {
+		cc.pool.release(pc, !pc.end()) // not sent; reusable unless aborted meanwhile
+		return ctx.Err()
 	}
 	err = pc.roundTrip(&x.req, &x.resp, x.deadline, cc.pool.maxBody)
-	if !stop() {
+	if pc.end() {
 		cc.pool.release(pc, false)
 		return ctx.Err()
 	}

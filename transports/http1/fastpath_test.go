@@ -3,6 +3,7 @@ package http1_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -37,6 +38,11 @@ func request(method string, payload []byte) *wire.Frame {
 	return &wire.Frame{Kind: wire.KindRequest, Codec: 1, CallID: rpcbench.CallID(method), Method: method, Payload: payload}
 }
 
+// TestExchange drives the fast path: replies, error frames, cancellation,
+// and the cancellation watch that calls under one long-lived context (and
+// values layered on it) share per connection: it still aborts the call in
+// progress when the context ends, leaves idle connections alone, and a
+// context that has ended sends nothing.
 func TestExchange(t *testing.T) {
 	noLeaks(t)
 	ts := startServer(t, http1.Options{})
@@ -46,10 +52,14 @@ func TestExchange(t *testing.T) {
 	var got wire.Frame
 	var body string
 	keep := func(f *wire.Frame) { got, body = *f, string(f.Payload) }
-	must(t, ex.Exchange(context.Background(), request("Echo.Echo", []byte("hello")), keep))
-	if got.Kind != wire.KindResponse || body != "hello" {
-		t.Fatalf("echo: %v %q", got.Kind, body)
+	echo := func(ctx context.Context, what string) {
+		t.Helper()
+		must(t, ex.Exchange(ctx, request("Echo.Echo", []byte(what)), keep))
+		if got.Kind != wire.KindResponse || body != what {
+			t.Fatalf("%s: %v %q", what, got.Kind, body)
+		}
 	}
+	echo(context.Background(), "hello")
 	must(t, ex.Exchange(context.Background(), request("No.Such", nil), keep))
 	if code, msg, _ := wire.ParseError([]byte(body)); got.Kind != wire.KindError || rpcbench.Code(code) != rpcbench.CodeUnknownMethod || !strings.Contains(msg, "No.Such") {
 		t.Fatalf("unknown method: %v %d %q", got.Kind, code, msg)
@@ -58,8 +68,55 @@ func TestExchange(t *testing.T) {
 	// Cancelling the context ends the exchange at once, and the handler's
 	// context too.
 	ctx, cancel := context.WithCancel(context.Background())
+	cancelBlocked(t, ts, ex, ctx, cancel)
+	echo(context.Background(), "again")
+
+	// The same, for a context many calls have shared.
+	type key struct{}
+	run, end := context.WithCancel(context.Background())
+	layered := context.WithValue(run, key{}, "v")
+	for i := range 3 {
+		echo(run, fmt.Sprint("run ", i))
+		echo(layered, fmt.Sprint("layered ", i))
+	}
+	cancelBlocked(t, ts, ex, layered, end)
+
+	// A context that ends while its connection is idle aborts nothing:
+	// the next call reuses the connection.
+	idle, endIdle := context.WithCancel(context.Background())
+	echo(idle, "armed")
+	endIdle()
+	echo(context.Background(), "after an idle cancel")
+
+	// A context that has ended sends nothing, whether this connection
+	// watches it already (run) or not (ended).
+	ended, endNow := context.WithCancel(context.Background())
+	endNow()
+	for _, ctx := range []context.Context{run, ended} {
+		if err := ex.Exchange(ctx, request("Block.Wait", nil), keep); !errors.Is(err, context.Canceled) {
+			t.Fatalf("exchange under an ended context returned %v", err)
+		}
+	}
+	select {
+	case <-ts.entered:
+		t.Fatal("a call under an ended context reached its handler")
+	case <-time.After(50 * time.Millisecond):
+	}
+	echo(context.Background(), "still usable")
+
+	cc.Close()
+	if err := ex.Exchange(context.Background(), request("Echo.Echo", nil), keep); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("exchange on a closed conn: %v", err)
+	}
+}
+
+// cancelBlocked starts Block.Wait under ctx, cancels ctx once the handler
+// has it, and checks that the exchange ends at once with context.Canceled
+// and that the cancel reaches the handler.
+func cancelBlocked(t *testing.T, ts *testServer, ex exchanger, ctx context.Context, cancel context.CancelFunc) {
+	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- ex.Exchange(ctx, request("Block.Wait", nil), keep) }()
+	go func() { done <- ex.Exchange(ctx, request("Block.Wait", nil), func(*wire.Frame) {}) }()
 	<-ts.entered
 	cancel()
 	select {
@@ -77,12 +134,6 @@ func TestExchange(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the cancel never reached the handler")
-	}
-	must(t, ex.Exchange(context.Background(), request("Echo.Echo", []byte("again")), keep))
-
-	cc.Close()
-	if err := ex.Exchange(context.Background(), request("Echo.Echo", nil), keep); !errors.Is(err, net.ErrClosed) {
-		t.Fatalf("exchange on a closed conn: %v", err)
 	}
 }
 
@@ -137,7 +188,7 @@ func (s *inlineSession) Begin(f *wire.Frame) interface{ Run() } {
 	s.mu.Lock()
 	s.cancels[f.RequestID] = cancel
 	s.mu.Unlock()
-	payload := append([]byte(nil), f.Payload...) // f.Payload is valid only during Begin
+	payload := append([]byte(nil), f.Payload...) // a copy the test may keep
 	return &inlineCall{s: s, ctx: ctx, cancel: cancel, method: f.Method,
 		reply: wire.Frame{Kind: wire.KindResponse, Codec: f.Codec, RequestID: f.RequestID, Payload: payload}}
 }

@@ -47,7 +47,84 @@ type poolConn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	lastUse  time.Time
-	deadline bool // a deadline is set on nc
+	deadline time.Time // set on nc; zero if none
+	watch    ctxWatch
+}
+
+// ctxWatch aborts the exchange in progress on a connection when its
+// context ends. The context.AfterFunc it arms stays armed across calls
+// whose contexts share a Done channel (one long-lived context for many
+// calls, or values layered on it), so that such calls do not pay for
+// registering with the parent context and removing themselves again.
+type ctxWatch struct {
+	mu      sync.Mutex
+	done    <-chan struct{} // of the armed context, nil if none
+	stop    func() bool
+	gen     uint64 // of the armed registration, from 1
+	busyGen uint64 // registration of the exchange in progress; 0 when idle
+	id      uint64 // the exchange in progress
+	aborted bool
+}
+
+// begin marks exchange id under ctx in progress on pc, and arms onAbort(id)
+// (after closing the connection) for when ctx ends first. It returns false
+// if ctx has already ended.
+func (pc *poolConn) begin(ctx context.Context, id uint64, onAbort func(uint64)) bool {
+	done := ctx.Done()
+	if done == nil {
+		return true
+	}
+	w := &pc.watch
+	w.mu.Lock()
+	if done != w.done {
+		if w.stop != nil {
+			w.stop()
+		}
+		w.gen++
+		gen := w.gen
+		w.done = done
+		// Runs at once on a goroutine of its own if ctx has ended already:
+		// not under w.mu.
+		w.stop = context.AfterFunc(ctx, func() { pc.abort(gen, onAbort) })
+	}
+	w.busyGen, w.id, w.aborted = w.gen, id, false
+	w.mu.Unlock()
+	// An ending that came before busyGen was set aborted nothing.
+	return ctx.Err() == nil
+}
+
+// abort ends the exchange in progress if it runs under registration gen.
+func (pc *poolConn) abort(gen uint64, onAbort func(uint64)) {
+	w := &pc.watch
+	w.mu.Lock()
+	hit, id := w.busyGen == gen, w.id
+	w.aborted = w.aborted || hit
+	w.mu.Unlock()
+	if hit {
+		pc.nc.Close() // ends the exchange now, whatever the server does
+		onAbort(id)
+	}
+}
+
+// end marks the exchange over; it reports whether its context's end
+// aborted it.
+func (pc *poolConn) end() (aborted bool) {
+	w := &pc.watch
+	w.mu.Lock()
+	aborted, w.busyGen, w.aborted = w.aborted, 0, false
+	w.mu.Unlock()
+	return aborted
+}
+
+// unwatch disarms the watch of a connection being closed.
+func (pc *poolConn) unwatch() {
+	w := &pc.watch
+	w.mu.Lock()
+	if w.stop != nil {
+		w.stop()
+		w.stop, w.done = nil, nil
+	}
+	w.mu.Unlock()
 }
 
 // A waiter receives a connection, or an empty grant meaning "a slot is
@@ -114,11 +191,8 @@ func (p *connPool) roundTrip(req *fasthttp.Request, resp *fasthttp.Response, dea
 }
 
 func (pc *poolConn) roundTrip(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time, maxBody int) error {
-	if !deadline.IsZero() || pc.deadline {
-		if err := pc.nc.SetDeadline(deadline); err != nil {
-			return err
-		}
-		pc.deadline = !deadline.IsZero()
+	if err := pc.setDeadline(deadline); err != nil {
+		return err
 	}
 	werr := req.Write(pc.bw)
 	if werr == nil {
@@ -128,9 +202,9 @@ func (pc *poolConn) roundTrip(req *fasthttp.Request, resp *fasthttp.Response, de
 		// A server that refuses a request (413) answers and closes without
 		// reading the rest of the body, which can fail our write: its
 		// answer may be waiting all the same.
-		if !pc.deadline {
-			pc.nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-			pc.deadline = true
+		if pc.deadline.IsZero() {
+			pc.deadline = time.Now().Add(100 * time.Millisecond)
+			pc.nc.SetReadDeadline(pc.deadline)
 		}
 		if resp.ReadLimitBody(pc.br, maxBody) == nil {
 			resp.SetConnectionClose()
@@ -139,6 +213,25 @@ func (pc *poolConn) roundTrip(req *fasthttp.Request, resp *fasthttp.Response, de
 		return werr
 	}
 	return resp.ReadLimitBody(pc.br, maxBody)
+}
+
+// setDeadline bounds the exchange about to start; zero means no bound. A
+// call's deadline only guards against a server that stopped answering
+// (the server enforces the call's budget), so a deadline already set a
+// little later, by under 1/16 of the time left, is kept: calls under one
+// long-lived context then skip re-arming the poller's timer every call.
+func (pc *poolConn) setDeadline(d time.Time) error {
+	switch {
+	case d.IsZero() && pc.deadline.IsZero():
+		return nil
+	case !d.IsZero() && !pc.deadline.Before(d) && pc.deadline.Sub(d) < time.Until(d)/16:
+		return nil
+	}
+	if err := pc.nc.SetDeadline(d); err != nil {
+		return err
+	}
+	pc.deadline = d
+	return nil
 }
 
 // acquire returns an idle connection, a new one while under max, or the
@@ -273,6 +366,7 @@ func (p *connPool) release(pc *poolConn, reuse bool) {
 	defer p.mu.Unlock()
 	if !reuse || p.closed {
 		pc.nc.Close()
+		pc.unwatch()
 		delete(p.all, pc)
 		p.open--
 		p.passSlotLocked()
@@ -303,6 +397,7 @@ func (p *connPool) reap() {
 	for n < len(p.idle) && p.idle[n].lastUse.Before(cutoff) {
 		pc := p.idle[n]
 		pc.nc.Close()
+		pc.unwatch()
 		delete(p.all, pc)
 		p.open--
 		n++
@@ -328,6 +423,7 @@ func (p *connPool) close() {
 	p.cancel()
 	for pc := range p.all {
 		pc.nc.Close()
+		pc.unwatch()
 	}
 	for _, w := range p.waiters {
 		w.ch <- grant{err: errPoolClosed}

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"rpcbench"
+	"rpcbench/codecs"
 	"rpcbench/wire"
 	"rpcbench/wirestats"
 )
@@ -173,7 +174,8 @@ func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
 		return
 	}
 	h := &ctx.Request.Header
-	codec, ok := codecOf(h.ContentType())
+	sc := connOf(ctx)
+	codec, ok := sc.codecOf(h.ContentType())
 	if !ok {
 		writeError(&ctx.Response, fasthttp.StatusUnsupportedMediaType, rpcbench.CodeBadRequest,
 			fmt.Sprintf("http1: unsupported Content-Type %q; use one of %s", h.ContentType(), supportedTypes()))
@@ -200,14 +202,34 @@ func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
 		writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest, err.Error())
 		return
 	}
-	method := l.names.intern(name)
-	sc := connOf(ctx)
+	method := sc.methodOf(name)
 	sc.in = wire.Frame{
 		Kind: wire.KindRequest, Codec: codec.ID(), Compression: comp,
 		CallID: rpcbench.CallID(method), Method: method, BudgetMicros: budget,
 		Payload: ctx.PostBody(), // the core copies it during Frame
 	}
 	sc.exchange(ctx, &sc.in, key, cancelable)
+}
+
+// codecOf is codecOf(ct), remembered for the connection's next request.
+func (c *serverConn) codecOf(ct []byte) (codecs.Codec, bool) {
+	if c.lastCodec != nil && bytes.Equal(ct, c.lastType) {
+		return c.lastCodec, true
+	}
+	codec, ok := codecOf(ct)
+	if ok {
+		c.lastType, c.lastCodec = append(c.lastType[:0], ct...), codec
+	}
+	return codec, ok
+}
+
+// methodOf interns a method name, remembering it for the connection's
+// next request.
+func (c *serverConn) methodOf(name []byte) string {
+	if c.lastMethod == "" || !bytes.Equal(name, c.lastName) {
+		c.lastMethod, c.lastName = c.l.names.intern(name), append(c.lastName[:0], name...)
+	}
+	return c.lastMethod
 }
 
 // ping hands a ping frame to the session; the core answers with a pong.
@@ -247,6 +269,14 @@ type serverConn struct {
 	sess   rpcbench.Session
 	remote net.Addr
 	in     wire.Frame // the frame of the current exchange (one at a time)
+
+	// The last request's Content-Type and method name, and what they
+	// resolved to: a connection's calls mostly repeat both. Used by the
+	// connection's handler goroutine only.
+	lastType   []byte
+	lastCodec  codecs.Codec
+	lastName   []byte
+	lastMethod string
 
 	// frameMu serialises Session.Frame calls: the connection's own handler
 	// and cancels arriving on other connections both make them.
@@ -295,24 +325,33 @@ func (c *serverConn) Close() error {
 // Session.Frame, and the reply comes back through Send (or a cancel, or
 // Close) into ctx.Response.
 func (c *serverConn) exchange(ctx *fasthttp.RequestCtx, f *wire.Frame, key callKey, cancelable bool) {
+	is, inline := c.sess.(inlineSession)
+	if inline = inline && f.Kind == wire.KindRequest; !inline {
+		is = nil
+	}
 	c.mu.Lock()
 	c.nextID++
 	id := c.nextID
 	f.RequestID = id
-	c.cur, c.reqID, c.key, c.answered = ctx, id, key, false
+	// From here Close cancels an inline call (once Begin has it).
+	c.cur, c.reqID, c.key, c.answered, c.inline = ctx, id, key, false, inline
 	c.mu.Unlock()
 	if cancelable {
 		c.l.calls.add(key, c)
 	}
-	defer func() {
-		if cancelable {
-			c.l.calls.remove(key, c)
-		}
-		c.mu.Lock()
-		c.cur, c.inline = nil, false
-		c.mu.Unlock()
-	}()
-	if is, ok := c.sess.(inlineSession); ok && f.Kind == wire.KindRequest {
+	c.await(is, f, id)
+	if cancelable {
+		c.l.calls.remove(key, c)
+	}
+	c.mu.Lock()
+	c.cur, c.inline = nil, false
+	c.mu.Unlock()
+}
+
+// await runs f through the session (inline when is is not nil) and returns
+// once the exchange has its response.
+func (c *serverConn) await(is inlineSession, f *wire.Frame, id uint64) {
+	if is != nil {
 		c.runInline(is, f)
 	} else if !c.frame(f) {
 		c.claimAndFail(id, "http1: the connection is closing")
@@ -353,29 +392,29 @@ func (c *serverConn) claim(id uint64) *fasthttp.RequestCtx {
 // the call for the transport to Run on its own goroutine (nil when the
 // request was answered at once: unknown method, draining...). The reply
 // goes through ServerConn.Send before Run returns, and Frame (cancels) may
-// be called while Run runs. HTTP/1.1 carries one call at a time per
-// connection, so running it there saves two goroutine hand-offs per call.
+// be called while Run runs. The request body handed to Begin stays valid
+// until Run returns (the handler waits for it), so the core need not copy
+// it. HTTP/1.1 carries one call at a time per connection, so running it
+// there saves two goroutine hand-offs per call.
 // Without it, requests go through Frame.
 type inlineSession interface {
 	Begin(f *wire.Frame) interface{ Run() }
 }
 
 // runInline runs a request through an inlineSession. Begin is serialised
-// with cancels (frameMu), so a cancel always finds the call registered.
+// with cancels (frameMu), and a Close that came first is seen under that
+// lock, so a cancel from Close always finds the call registered.
 func (c *serverConn) runInline(is inlineSession, f *wire.Frame) {
-	c.mu.Lock()
-	c.inline = true // from here Close cancels the call (after Begin)
-	c.mu.Unlock()
 	var call interface{ Run() }
+	c.frameMu.Lock()
 	select {
 	case <-c.closing: // exchange answers 503
 	default:
-		c.frameMu.Lock()
 		if !c.gone {
 			call = is.Begin(f)
 		}
-		c.frameMu.Unlock()
 	}
+	c.frameMu.Unlock()
 	if call != nil {
 		call.Run()
 	}
