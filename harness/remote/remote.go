@@ -80,12 +80,14 @@ func (s *Server) Info() services.AdminHost { return s.info }
 
 // Endpoint returns the address at which the server serves t, or an error
 // naming what it serves instead. A listener bound to every interface is
-// reached at the admin address's host.
+// reached at the admin address's host. A listener serves every client
+// mode of its transport (quic serves quic+mux), and "net" is the default
+// engine (tcp+net is tcp).
 func (s *Server) Endpoint(t spec.Transport) (string, error) {
 	want := t.String()
 	var have []string
 	for _, l := range s.info.Serving {
-		if l.Transport != want {
+		if lt, err := spec.ParseTransport(l.Transport); err != nil || lt.Served() != t.Served() {
 			have = append(have, l.Transport+" on "+l.Addr)
 			continue
 		}

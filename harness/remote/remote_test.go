@@ -41,6 +41,55 @@ func serve(t *testing.T) string {
 	return "127.0.0.1:" + port
 }
 
+// TestEndpointModes: a QUIC listener serves both client modes, so a
+// quic+mux cell runs against a server started as plain quic.
+func TestEndpointModes(t *testing.T) {
+	tr, err := transports.New("quic", transports.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	serving := &services.Serving{}
+	if err := services.RegisterServing(srv, serving); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving.Add("quic", l.Addr().String())
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := remote.Dial(ctx, "quic://"+l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, mode := range []string{"", "stream", "mux"} {
+		ep, err := s.Endpoint(spec.Transport{Name: "quic", Mode: mode})
+		if err != nil || ep != l.Addr().String() {
+			t.Fatalf("quic mode %q: endpoint %q, %v", mode, ep, err)
+		}
+		mtr, err := transports.New("quic", transports.Options{Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := rpcbench.Dial(ctx, mtr, ep, rpcbench.ClientOptions{Codec: "raw", HeartbeatInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		err = c.Call(ctx, "Echo.Echo", []byte("mode "+mode), &out)
+		c.Close()
+		if err != nil || string(out) != "mode "+mode {
+			t.Fatalf("quic mode %q: %q, %v", mode, out, err)
+		}
+	}
+}
+
 // TestStatsExcludeAdminTraffic checks that the server's byte counters
 // between two Stats calls are exactly the bytes the measured connection
 // moved, though the admin calls cross the same server's sockets.
@@ -61,8 +110,13 @@ func TestStatsExcludeAdminTraffic(t *testing.T) {
 	if err != nil || ep != addr {
 		t.Fatalf("endpoint %q, %v; want %s", ep, err, addr)
 	}
-	if _, err := s.Endpoint(spec.Transport{Name: "tcp", Engine: "gnet"}); err == nil || !strings.Contains(err.Error(), "does not serve tcp+gnet (it serves tcp on ") {
-		t.Errorf("mismatched transport: %v", err)
+	if ep, err := s.Endpoint(spec.Transport{Name: "tcp", Engine: "net"}); err != nil || ep != addr {
+		t.Errorf("tcp+net (the default engine): endpoint %q, %v; want %s", ep, err, addr)
+	}
+	for _, other := range []spec.Transport{{Name: "tcp", Engine: "gnet"}, {Name: "tcp", Workers: true}, {Name: "tcp", TLS: true}, {Name: "quic"}} {
+		if _, err := s.Endpoint(other); err == nil || !strings.Contains(err.Error(), "does not serve "+other.String()+" (it serves tcp on ") {
+			t.Errorf("mismatched transport %s: %v", other, err)
+		}
 	}
 	if err := s.Check("proto", "zstd"); err != nil {
 		t.Error(err)

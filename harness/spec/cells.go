@@ -64,6 +64,17 @@ func (t Transport) String() string {
 	return s
 }
 
+// Served is t as a server sees it, for telling whether a server started
+// for one variant serves another: the mode is a client's choice (a QUIC
+// server speaks both), and the engine "net" is the default one.
+func (t Transport) Served() Transport {
+	t.Mode = ""
+	if t.Engine == "net" {
+		t.Engine = ""
+	}
+	return t
+}
+
 // Options returns the registry options for t.
 func (t Transport) Options() transports.Options {
 	return transports.Options{Engine: t.Engine, Mode: t.Mode, TLS: t.TLS}
