@@ -82,4 +82,22 @@ func (c *callCtx) finishLocked(err error) {
 	}
 }
 
+// end ends the context when its call has run, as cancel(context.Canceled)
+// would. It reports whether the caller had cancelled the call, and whether
+// nobody asked for the Done channel, so that no timer or goroutine can
+// still refer to the context.
+func (c *callCtx) end() (canceled, untouched bool) {
+	c.mu.Lock()
+	prev := c.err
+	if prev == nil {
+		c.finishLocked(context.Canceled)
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	untouched = c.done == nil && c.timer == nil
+	c.mu.Unlock()
+	return prev == context.Canceled, untouched
+}
+
 func (c *callCtx) String() string { return "rpcbench.callCtx" }

@@ -254,3 +254,43 @@ func TestInjectedDelayLeavesInlineCallsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineContextKeptWhenDoneAsked: an inline call's state is recycled
+// after it runs, except when its handler asked for ctx.Done(), which a
+// goroutine may still select on: that context must stay ended whatever
+// calls follow, and its deadline must stay its own.
+func TestInlineContextKeptWhenDoneAsked(t *testing.T) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	kept := make(chan context.Context, 1)
+	srv.HandleRaw("T.Keep", func(ctx context.Context, p []byte) ([]byte, error) {
+		ctx.Done()
+		kept <- ctx
+		return p, nil
+	}, rpcbench.Inline())
+	srv.HandleRaw("T.Echo", func(_ context.Context, p []byte) ([]byte, error) { return p, nil }, rpcbench.Inline())
+	c := serveTCP(t, srv, rpcbench.ClientOptions{Codec: "raw"})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out []byte
+	if err := c.Call(ctx, "T.Keep", []byte("k"), &out); err != nil {
+		t.Fatal(err)
+	}
+	leaked := <-kept
+	dl, _ := leaked.Deadline()
+	for i := 0; i < 200; i++ {
+		if err := c.Call(context.Background(), "T.Echo", []byte("e"), &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-leaked.Done():
+	default:
+		t.Fatal("the context of a finished call is live again")
+	}
+	if !errors.Is(leaked.Err(), context.Canceled) {
+		t.Fatalf("the context of a finished call says %v", leaked.Err())
+	}
+	if got, ok := leaked.Deadline(); !ok || !got.Equal(dl) {
+		t.Fatalf("deadline changed from %v to %v (%v)", dl, got, ok)
+	}
+}

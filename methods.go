@@ -27,7 +27,9 @@ type MethodOption func(*method)
 // work. It suits handlers that neither block nor run long (echo,
 // arithmetic, an in-memory lookup): while one runs, its connection reads
 // nothing else, so a slow inline handler delays every call behind it on
-// that connection, including cancellations.
+// that connection, including cancellations. The handler's context is
+// valid only until it returns: an inline call's state is reused by later
+// calls unless the handler asked for ctx.Done().
 func Inline() MethodOption { return func(m *method) { m.inline = true } }
 
 // methodTable maps call IDs to methods. It is copied on write so that the

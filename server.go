@@ -384,7 +384,14 @@ func (x *serverSession) start(f *wire.Frame, mode startMode) *serverCall {
 		s.callDone()
 		return nil
 	}
-	c := &serverCall{sess: x, m: m, codec: codec, req: *f, inline: mode == fromFrame && m.inline && !s.opts.NoInline && injected.delay.Load() == 0}
+	var c *serverCall
+	if mode == fromFrame && m.inline && !s.opts.NoInline && injected.delay.Load() == 0 {
+		c = inlineCalls.Get().(*serverCall)
+		c.inline = true
+	} else {
+		c = new(serverCall)
+	}
+	c.sess, c.m, c.codec, c.req = x, m, codec, *f
 	c.ctx.parent = context.Background()
 	if f.BudgetMicros > 0 {
 		c.ctx.deadline = time.Now().Add(time.Duration(f.BudgetMicros) * time.Microsecond)
@@ -464,7 +471,7 @@ func (c *serverCall) run() {
 		delete(x.calls, c.req.RequestID)
 		x.mu.Unlock()
 	}
-	canceled := c.ctx.cancel(context.Canceled) == context.Canceled // also stops a deadline timer
+	canceled, untouched := c.ctx.end() // also stops a deadline timer
 	// (a live context ends here, so handler goroutines holding it stop too)
 	switch {
 	case canceled:
@@ -480,7 +487,17 @@ func (c *serverCall) run() {
 	bufpool.Put(out)
 	c.release()
 	x.srv.callDone()
+	if c.inline && untouched {
+		*c = serverCall{}
+		inlineCalls.Put(c)
+	}
 }
+
+// inlineCalls recycles the state of inline calls, which nothing refers to
+// once they have run (Inline: the handler's context is valid only until it
+// returns), except a context whose Done channel or deadline timer the
+// handler asked for: those calls are left to the garbage collector.
+var inlineCalls = sync.Pool{New: func() any { return new(serverCall) }}
 
 // release returns the call's copy of its payload, if it made one.
 func (c *serverCall) release() {

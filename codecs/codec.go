@@ -44,6 +44,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Codec turns values into bytes and back. Implementations are safe for
@@ -73,6 +74,9 @@ var registry = struct {
 	sync.RWMutex
 	byName map[string]Codec
 	byID   [256]Codec
+	// ids is byID for the per-call lookup, copied on write (codecs are
+	// registered at start-up) so that reading it takes no lock.
+	ids atomic.Pointer[[256]Codec]
 }{byName: map[string]Codec{}}
 
 // Register adds c to the registry. It panics on a duplicate name or ID,
@@ -88,6 +92,8 @@ func Register(c Codec) {
 	}
 	registry.byName[c.Name()] = c
 	registry.byID[c.ID()] = c
+	ids := registry.byID
+	registry.ids.Store(&ids)
 }
 
 // ByName returns the codec registered as name, or an error listing the
@@ -104,9 +110,10 @@ func ByName(name string) (Codec, error) {
 
 // ByID returns the codec with the given wire ID, or nil.
 func ByID(id uint8) Codec {
-	registry.RLock()
-	defer registry.RUnlock()
-	return registry.byID[id]
+	if ids := registry.ids.Load(); ids != nil {
+		return ids[id]
+	}
+	return nil
 }
 
 // Names lists the registered codec names in order.

@@ -127,7 +127,9 @@ func TestAllocsPerCall(t *testing.T) {
 	for i := 0; i < 1000; i++ { // warm pools and maps
 		c.Call(ctx, "Echo.Echo", payload64, &out)
 	}
-	for _, method := range []string{"Echo.Echo", "Echo.Inline"} {
+	// A call on the worker path allocates its state; an inline call's is
+	// recycled. Both stay within the 2 the project allows.
+	for method, most := range map[string]float64{"Echo.Echo": 1, "Echo.Inline": 0} {
 		runtime.GC()
 		n := testing.AllocsPerRun(2000, func() {
 			if err := c.Call(ctx, method, &payload64, &out); err != nil {
@@ -135,8 +137,8 @@ func TestAllocsPerCall(t *testing.T) {
 			}
 		})
 		t.Logf("%s: %.2f allocations per call (client + server)", method, n)
-		if n > 2 {
-			t.Fatalf("%s: %.2f allocations per call, want <= 2", method, n)
+		if n > most {
+			t.Fatalf("%s: %.2f allocations per call, want <= %v", method, n, most)
 		}
 	}
 }
