@@ -329,8 +329,7 @@ type clientConn struct {
 	opts *ClientOptions
 
 	mu      sync.Mutex
-	pending map[uint64]*pendingCall
-	nextID  uint64
+	pending pendingTable
 	err     *Error // why the connection ended
 
 	broken   atomic.Bool
@@ -339,7 +338,7 @@ type clientConn struct {
 }
 
 func newClientConn(conn ClientConn, opts *ClientOptions) *clientConn {
-	cc := &clientConn{conn: conn, opts: opts, pending: map[uint64]*pendingCall{}, stop: make(chan struct{})}
+	cc := &clientConn{conn: conn, opts: opts, stop: make(chan struct{})}
 	go cc.readLoop()
 	if opts.HeartbeatInterval > 0 {
 		go cc.heartbeat()
@@ -355,9 +354,7 @@ func (cc *clientConn) start(call *pendingCall) error {
 		cc.mu.Unlock()
 		return err
 	}
-	cc.nextID++
-	call.req.RequestID = cc.nextID
-	cc.pending[cc.nextID] = call
+	call.req.RequestID = cc.pending.add(call)
 	cc.mu.Unlock()
 	return nil
 }
@@ -367,11 +364,7 @@ func (cc *clientConn) start(call *pendingCall) error {
 func (cc *clientConn) abandon(call *pendingCall) bool {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if cc.pending[call.req.RequestID] != call {
-		return false
-	}
-	delete(cc.pending, call.req.RequestID)
-	return true
+	return cc.pending.take(call.req.RequestID) != nil
 }
 
 // fail ends the connection: every pending call fails at once with err.
@@ -383,8 +376,7 @@ func (cc *clientConn) fail(err *Error) {
 	}
 	cc.err = err
 	cc.broken.Store(true)
-	pending := cc.pending
-	cc.pending = map[uint64]*pendingCall{}
+	pending := cc.pending.drain()
 	cc.mu.Unlock()
 	close(cc.stop)
 	cc.conn.Close()
@@ -405,8 +397,7 @@ func (cc *clientConn) readLoop() {
 		switch f.Kind {
 		case wire.KindResponse, wire.KindError:
 			cc.mu.Lock()
-			call := cc.pending[f.RequestID]
-			delete(cc.pending, f.RequestID)
+			call := cc.pending.take(f.RequestID)
 			cc.mu.Unlock()
 			if call == nil {
 				continue // late reply to a call that gave up
