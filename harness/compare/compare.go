@@ -4,7 +4,9 @@
 // Compare is benchstat for results.json: for every cell in both runs and
 // every metric, the old and new medians over the repetitions, the change,
 // and a Mann-Whitney U test over the repetitions ("~" when the change is
-// not significant), with a geometric-mean row per metric.
+// not significant), with a geometric-mean row per metric. Resilience
+// scenarios in both runs are shown old → new for information
+// (scenarios.go); the gate does not judge them.
 //
 // Gate decides whether a new run regressed against a baseline and says
 // which cells, which metrics, by how much and with what confidence:
@@ -200,6 +202,13 @@ type Comparison struct {
 	NotRun           []string
 	// Reference is the reference fragment used for ratios, if any.
 	Reference string
+	// Scenarios compare the resilience scenarios run in both, for
+	// information (see scenarios.go); ScenarioOnlyOld and ScenarioOnlyNew
+	// list the scenario runs present in one run only, ScenarioNotRun those
+	// in both that could not run in one.
+	Scenarios                        []*ScenarioComparison
+	ScenarioOnlyOld, ScenarioOnlyNew []string
+	ScenarioNotRun                   []string
 }
 
 // Compare compares every cell and metric of old and new.
@@ -212,6 +221,7 @@ func Compare(old, new *results.Run, opts Options) (*Comparison, error) {
 	}
 	cmp := &Comparison{Old: old, New: new, Alpha: opts.Alpha, Reference: opts.Reference}
 	pairs := matchCells(old, new, &cmp.OnlyOld, &cmp.OnlyNew)
+	cmp.compareScenarios()
 	var oldRefs, newRefs refIndex
 	if opts.Reference != "" {
 		var err error
@@ -248,17 +258,31 @@ func Compare(old, new *results.Run, opts Options) (*Comparison, error) {
 // matchCells pairs the cells of a and b by key, in a's order, and lists
 // the cells found in one run only.
 func matchCells(a, b *results.Run, onlyA, onlyB *[]string) [][2]*results.Cell {
-	var pairs [][2]*results.Cell
-	for _, c := range a.Cells {
-		if d := b.Cell(c.Key); d != nil {
-			pairs = append(pairs, [2]*results.Cell{c, d})
-		} else {
-			*onlyA = append(*onlyA, c.Key)
+	key := func(c *results.Cell) string { return c.Key }
+	return matchBy(a.Cells, b.Cells, key, key, onlyA, onlyB)
+}
+
+// matchBy pairs the items of a and b with the same key, in a's order, and
+// lists by name the items found in one only.
+func matchBy[T any, K comparable](a, b []T, key func(T) K, name func(T) string, onlyA, onlyB *[]string) [][2]T {
+	inA, inB := map[K]bool{}, map[K]T{}
+	for _, y := range b {
+		if _, dup := inB[key(y)]; !dup {
+			inB[key(y)] = y
 		}
 	}
-	for _, d := range b.Cells {
-		if a.Cell(d.Key) == nil {
-			*onlyB = append(*onlyB, d.Key)
+	var pairs [][2]T
+	for _, x := range a {
+		inA[key(x)] = true
+		if y, ok := inB[key(x)]; ok {
+			pairs = append(pairs, [2]T{x, y})
+		} else {
+			*onlyA = append(*onlyA, name(x))
+		}
+	}
+	for _, y := range b {
+		if !inA[key(y)] {
+			*onlyB = append(*onlyB, name(y))
 		}
 	}
 	return pairs

@@ -179,6 +179,7 @@ func (c *Comparison) WriteText(w io.Writer, oldName, newName string) error {
 		fmt.Fprintln(w)
 		writeTable(w, "", t, 1, 4)
 	}
+	c.writeScenarios(w, false)
 	c.writeLeftovers(w, "", "")
 	return nil
 }
@@ -204,6 +205,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer, oldName, newName string) error {
 			fmt.Fprintf(w, "| **geomean** | %s | %s | %s | |\n", fmtGeo(g, g.Old), fmtGeo(g, g.New), pct(g.Delta))
 		}
 	}
+	c.writeScenarios(w, true)
 	c.writeLeftovers(w, "\n", "- ")
 	return nil
 }
@@ -221,6 +223,9 @@ func (c *Comparison) writeLeftovers(w io.Writer, sep, bullet string) {
 	list("only in the old run", c.OnlyOld)
 	list("only in the new run", c.OnlyNew)
 	list("in both runs but not compared", c.NotRun)
+	list("scenario runs only in the old run", c.ScenarioOnlyOld)
+	list("scenario runs only in the new run", c.ScenarioOnlyNew)
+	list("scenario runs in both runs but not compared", c.ScenarioNotRun)
 }
 
 func orIndent(bullet string) string {
@@ -488,5 +493,29 @@ func writeTable(w io.Writer, indent string, rows [][]string, left, right int) {
 			}
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// writeMarkdownTable writes rows, the first the header, as a Markdown
+// table, aligned as writeTable aligns them.
+func writeMarkdownTable(w io.Writer, rows [][]string, left, right int) {
+	for i, r := range rows {
+		cells := make([]string, len(r))
+		for j, cell := range r {
+			cells[j] = strings.ReplaceAll(cell, "|", `\|`)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+		if i > 0 {
+			continue
+		}
+		fmt.Fprint(w, "|")
+		for j := range r {
+			if j < left || j >= right {
+				fmt.Fprint(w, "---|")
+			} else {
+				fmt.Fprint(w, "--:|")
+			}
+		}
+		fmt.Fprintln(w)
 	}
 }

@@ -309,7 +309,7 @@ func htmlSweep(run *results.Run, g *group) htmlGroupData {
 				f := st.Figures
 				x := f.Throughput
 				p99.pts = append(p99.pts, [2]float64{x, float64(f.Latency.P99)})
-				p99.tips = append(p99.tips, fmt.Sprintf("target %s, achieved %s, p99 %s", results.FormatRate(st.TargetRate), results.FormatRate(x), fmtNs(float64(f.Latency.P99))))
+				p99.tips = append(p99.tips, fmt.Sprintf("target %s, achieved %s, p99 %s", results.FormatRate(st.TargetRate), results.FormatRate(x), results.FormatNs(float64(f.Latency.P99))))
 				p50.pts = append(p50.pts, [2]float64{x, float64(f.Latency.P50)})
 				lo, hi, maxX = math.Min(lo, float64(f.Latency.P50)), math.Max(hi, float64(f.Latency.P99)), math.Max(maxX, x)
 			}

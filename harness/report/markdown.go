@@ -131,9 +131,9 @@ func writeSweepTable(w io.Writer, g *group) {
 			}
 			for _, st := range rr.Sweep.Steps {
 				f := st.Figures
-				s := fmt.Sprintf("%s → %s, %s", results.FormatRate(st.TargetRate), results.FormatRate(f.Throughput), fmtNs(float64(f.Latency.P99)))
+				s := fmt.Sprintf("%s → %s, %s", results.FormatRate(st.TargetRate), results.FormatRate(f.Throughput), results.FormatNs(float64(f.Latency.P99)))
 				if f.Uncorrected != nil {
-					s += " (" + fmtNs(float64(f.Uncorrected.P99)) + ")"
+					s += " (" + results.FormatNs(float64(f.Uncorrected.P99)) + ")"
 				}
 				if !st.Held {
 					s += " ✗"
@@ -169,10 +169,10 @@ func writeOpenTable(w io.Writer, run *results.Run) {
 		}
 		unc := "–"
 		if c.Merged.Uncorrected != nil {
-			unc = fmtNs(float64(c.Merged.Uncorrected.P99))
+			unc = results.FormatNs(float64(c.Merged.Uncorrected.P99))
 		}
 		rows = append(rows, fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s |", c.Key, results.FormatRate(target), results.FormatRate(c.Merged.Throughput.Median),
-			fmtNs(float64(c.Merged.Latency.P99)), unc, fmtNs(float64(pacer)), fmtNs(float64(queue)), strings.Join(flags, " ")))
+			results.FormatNs(float64(c.Merged.Latency.P99)), unc, results.FormatNs(float64(pacer)), results.FormatNs(float64(queue)), strings.Join(flags, " ")))
 	}
 	if len(rows) == 0 {
 		return
@@ -254,9 +254,9 @@ func Summary(w io.Writer, run *results.Run) error {
 		fmt.Fprintf(bw, "%s  [%s]\n", c.Key, c.Status)
 		fmt.Fprintf(bw, "  throughput  %s calls/s (median of %d; range %s–%s), %d errors\n", results.FormatRate(m.Throughput.Median), m.Reps, results.FormatRate(m.Throughput.Min), results.FormatRate(m.Throughput.Max), m.Errors)
 		fmt.Fprintf(bw, "  latency     p50 %s  p90 %s  p99 %s  p99.9 %s  p99.99 %s  max %s  mean %s  stdev %s\n",
-			fmtNs(float64(l.P50)), fmtNs(float64(l.P90)), fmtNs(float64(l.P99)), fmtNs(float64(l.P999)), fmtNs(float64(l.P9999)), fmtNs(float64(l.Max)), fmtNs(l.Mean), fmtNs(l.Stdev))
+			results.FormatNs(float64(l.P50)), results.FormatNs(float64(l.P90)), results.FormatNs(float64(l.P99)), results.FormatNs(float64(l.P999)), results.FormatNs(float64(l.P9999)), results.FormatNs(float64(l.Max)), results.FormatNs(l.Mean), results.FormatNs(l.Stdev))
 		if u := m.Uncorrected; u != nil {
-			fmt.Fprintf(bw, "  uncorrected p50 %s  p99 %s  p99.9 %s  max %s\n", fmtNs(float64(u.P50)), fmtNs(float64(u.P99)), fmtNs(float64(u.P999)), fmtNs(float64(u.Max)))
+			fmt.Fprintf(bw, "  uncorrected p50 %s  p99 %s  p99.9 %s  max %s\n", results.FormatNs(float64(u.P50)), results.FormatNs(float64(u.P99)), results.FormatNs(float64(u.P999)), results.FormatNs(float64(u.Max)))
 		}
 		if !isNoop(c) {
 			p := m.PerCall

@@ -135,7 +135,7 @@ func (v *profileView) overhead() (head []string, rows [][]string) {
 		}
 		p50a, p50b := float64(a.Merged.Latency.P50), float64(b.Merged.Latency.P50)
 		ta, tb := a.Merged.Throughput.Median, b.Merged.Throughput.Median
-		rows = append(rows, []string{row.Label, fmtNs(p50a), fmtNs(p50b), fmtRatio(p50b, p50a), results.FormatRate(ta), results.FormatRate(tb), fmtRatio(tb, ta)})
+		rows = append(rows, []string{row.Label, results.FormatNs(p50a), results.FormatNs(p50b), fmtRatio(p50b, p50a), results.FormatRate(ta), results.FormatRate(tb), fmtRatio(tb, ta)})
 	}
 	return head, rows
 }
@@ -159,7 +159,7 @@ func (v *profileView) chart() template.HTML {
 			}
 			p99 := float64(c.Merged.Latency.P99)
 			s.pts = append(s.pts, [2]float64{float64(j), p99})
-			s.tips = append(s.tips, fmt.Sprintf("%s: p99 %s", v.Profiles[j], fmtNs(p99)))
+			s.tips = append(s.tips, fmt.Sprintf("%s: p99 %s", v.Profiles[j], results.FormatNs(p99)))
 			lo, hi = math.Min(lo, p99), math.Max(hi, p99)
 		}
 		ss = append(ss, s)

@@ -152,9 +152,9 @@ func (col column) value(c *results.Cell) (float64, bool) {
 
 var mainColumns = []column{
 	{"calls/s", func(c *results.Cell) (float64, bool) { return c.Merged.Throughput.Median, true }, results.FormatRate, false},
-	{"p50", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P50), true }, fmtNs, true},
-	{"p99", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P99), true }, fmtNs, true},
-	{"p99.9", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P999), true }, fmtNs, true},
+	{"p50", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P50), true }, results.FormatNs, true},
+	{"p99", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P99), true }, results.FormatNs, true},
+	{"p99.9", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P999), true }, results.FormatNs, true},
 	{"CPU µs/call (client+server)", func(c *results.Cell) (float64, bool) {
 		p := c.Merged.PerCall
 		return (p.ClientCPUNs + p.ServerCPUNs) / 1e3, !isNoop(c)
@@ -196,19 +196,6 @@ func best(cells []*results.Cell, cols []column) []float64 {
 		}
 	}
 	return out
-}
-
-func fmtNs(v float64) string {
-	d := time.Duration(v)
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.2fms", float64(d)/1e6)
-	case d >= time.Microsecond:
-		return fmt.Sprintf("%.1fµs", float64(d)/1e3)
-	}
-	return fmt.Sprintf("%dns", int64(d))
 }
 
 func fmtF0(v float64) string { return fmt.Sprintf("%.0f", v) }
@@ -305,13 +292,13 @@ func problems(run *results.Run) []problem {
 	// happen, or a fault that could not be applied, is a problem.
 	for _, sc := range run.Scenarios {
 		for _, r := range sc.Runs {
-			key := fmt.Sprintf("scenario %s, balancer %s, retries %s", sc.Name, r.Balancer, runLabel(sc, r))
+			key := fmt.Sprintf("scenario %s, balancer %s, retries %s", sc.Name, r.Balancer, sc.RunLabel(r))
 			if r.Status == results.StatusFailed {
 				out = append(out, problem{"FAILED", key, r.Error})
 			}
 			for _, f := range r.Faults {
 				if f.Error != "" {
-					out = append(out, problem{"FAULT", key, faultName(f) + " not applied: " + f.Error})
+					out = append(out, problem{"FAULT", key, f.Label() + " not applied: " + f.Error})
 				}
 			}
 		}

@@ -25,7 +25,7 @@ var resilienceHead = []string{"balancer", "retries", "calls", "failed", "failed 
 func resilienceRows(sc *results.Scenario) [][]string {
 	var rows [][]string
 	for _, r := range sc.Runs {
-		row := []string{r.Balancer, runLabel(sc, r)}
+		row := []string{r.Balancer, sc.RunLabel(r)}
 		if r.Status == results.StatusFailed {
 			rows = append(rows, append(row, "FAILED: "+r.Error, "", "", "", "", "", "", ""))
 			continue
@@ -36,10 +36,10 @@ func resilienceRows(sc *results.Scenario) [][]string {
 		}
 		var recov []string
 		for _, f := range r.Faults {
-			recov = append(recov, faultName(f)+": "+recoveryText(f))
+			recov = append(recov, f.Label()+": "+f.ErrorFreeText())
 		}
 		pair := func(get func(p *results.Phase) int64) string {
-			return fmtNs(float64(get(&r.Before))) + " → " + fmtNs(float64(get(&r.During)))
+			return results.FormatNs(float64(get(&r.Before))) + " → " + results.FormatNs(float64(get(&r.During)))
 		}
 		row = append(row, strconv.FormatInt(r.Issued, 10), strconv.FormatInt(r.Failed, 10), strings.Join(codes, ", "),
 			strings.Join(recov, "; "),
@@ -52,50 +52,13 @@ func resilienceRows(sc *results.Scenario) [][]string {
 	return rows
 }
 
-// runLabel is the run's retry policy, with its repetition if there are
-// several.
-func runLabel(sc *results.Scenario, r *results.ScenarioRun) string {
-	if sc.Settings.Repetitions > 1 {
-		return fmt.Sprintf("%s (rep %d)", r.Retries, r.Rep+1)
-	}
-	return r.Retries
-}
-
-func faultName(f results.FaultOutcome) string {
-	s := fmt.Sprintf("%s i%d @%v", f.Action, f.Instance, f.At.D())
-	if f.Delay > 0 {
-		s += " +" + f.Delay.D().String()
-	}
-	return s
-}
-
-func recoveryText(f results.FaultOutcome) string {
-	switch {
-	case f.Error != "":
-		return "not applied (" + f.Error + ")"
-	case f.ErrorFreeAfterNs < 0:
-		return "not within the run"
-	case f.ErrorFreeAfterNs == 0:
-		return "0"
-	}
-	return fmtNs(float64(f.ErrorFreeAfterNs))
-}
-
 // scenarioSettings describes a scenario in one sentence.
 func scenarioSettings(sc *results.Scenario) string {
 	s := sc.Settings
 	from, to := s.FaultWindow()
 	var faults []string
 	for _, f := range s.Faults {
-		d := fmt.Sprintf("%s i%d at %v", f.Action, f.Instance, f.At.D())
-		if f.Action == "slow" {
-			d += fmt.Sprintf(" (+%v", f.Delay.D())
-			if f.Until > 0 {
-				d += fmt.Sprintf(" until %v", f.Until.D())
-			}
-			d += ")"
-		}
-		faults = append(faults, d)
+		faults = append(faults, f.Describe())
 	}
 	return fmt.Sprintf("%d instances of %s (%s, %s) announced in registry %s (lease TTL %v); load %s from %d workers for %v after a %v warm-up, per-call timeout %v; faults: %s. Fault window %v–%v; error-free means %v without a failed call (%v buckets).",
 		s.Instances, s.Transport, s.Codec, s.Payload, s.Registry, s.RegistryTTL.D(), s.Load, s.Concurrency, s.Duration.D(), s.Warmup.D(),
@@ -113,7 +76,7 @@ func trafficRows(sc *results.Scenario) [][]string {
 		}
 		phases := []*results.Phase{&r.Before, &r.During, r.After}
 		for i, id := range r.Instances {
-			row := []string{r.Balancer, runLabel(sc, r), id}
+			row := []string{r.Balancer, sc.RunLabel(r), id}
 			for _, p := range phases {
 				row = append(row, phaseRate(r, i, p))
 			}
@@ -235,7 +198,7 @@ func trafficChart(sc *results.Scenario, r *results.ScenarioRun) template.HTML {
 	xtop, xt := linearTicks(end, 8, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "s" })
 	ytop, yt := linearTicks(top, 6, results.FormatRate)
 	ch := &lineChart{
-		title:  fmt.Sprintf("Traffic per instance — %s, balancer %s, retries %s", sc.Name, r.Balancer, runLabel(sc, r)),
+		title:  fmt.Sprintf("Traffic per instance — %s, balancer %s, retries %s", sc.Name, r.Balancer, sc.RunLabel(r)),
 		x:      axis{label: "time since the timeline's start (s)", min: 0, max: xtop, ticks: xt},
 		y:      axis{label: fmt.Sprintf("calls/s (per %v bucket)", bucket), min: 0, max: ytop, ticks: yt},
 		series: ss, vlines: marks,

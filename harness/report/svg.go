@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"math"
 	"strings"
+
+	"rpcbench/harness/results"
 )
 
 // A tiny SVG chart kit: line charts on linear or log axes and horizontal
@@ -228,7 +230,7 @@ func latencyTicks(lo, hi float64) (float64, float64, []tick) {
 	hi = math.Pow(10, math.Ceil(math.Log10(math.Max(hi, lo*10))))
 	var ts []tick
 	for v := lo; v <= hi*1.001; v *= 10 {
-		ts = append(ts, tick{v, fmtNs(v)})
+		ts = append(ts, tick{v, results.FormatNs(v)})
 	}
 	return lo, hi, ts
 }

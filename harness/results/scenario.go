@@ -1,6 +1,8 @@
 package results
 
 import (
+	"fmt"
+
 	"rpcbench/harness/record"
 	"rpcbench/harness/spec"
 )
@@ -11,6 +13,15 @@ type Scenario struct {
 	Name     string         `json:"name"`
 	Settings spec.Scenario  `json:"settings"`
 	Runs     []*ScenarioRun `json:"runs"`
+}
+
+// RunLabel is the run's retry policy, with its repetition if the scenario
+// has several.
+func (sc *Scenario) RunLabel(r *ScenarioRun) string {
+	if sc.Settings.Repetitions > 1 {
+		return fmt.Sprintf("%s (rep %d)", r.Retries, r.Rep+1)
+	}
+	return r.Retries
 }
 
 // ScenarioRun is one run of a scenario. Calls are placed on the timeline
@@ -75,6 +86,21 @@ type FaultOutcome struct {
 	// Settle without a failed call began; 0 if the fault caused no
 	// failures, -1 if no such stretch came before the end.
 	ErrorFreeAfterNs int64 `json:"error_free_after_ns"`
+}
+
+// ErrorFreeText is the time until error-free again after the fault as the
+// reports show it: a duration, "0" if the fault caused no failures, "not
+// within the run", or "not applied (why)".
+func (f *FaultOutcome) ErrorFreeText() string {
+	switch {
+	case f.Error != "":
+		return "not applied (" + f.Error + ")"
+	case f.ErrorFreeAfterNs < 0:
+		return "not within the run"
+	case f.ErrorFreeAfterNs == 0:
+		return "0"
+	}
+	return FormatNs(float64(f.ErrorFreeAfterNs))
 }
 
 // Phase is one part of the timeline.

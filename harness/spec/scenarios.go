@@ -74,6 +74,29 @@ type Fault struct {
 	Until Duration `yaml:"until,omitempty" json:"until,omitempty"`
 }
 
+// Label names the fault in a few words: "kill i1 @3s", "slow i2 @4s +20ms".
+func (f Fault) Label() string {
+	s := fmt.Sprintf("%s i%d @%v", f.Action, f.Instance, f.At.D())
+	if f.Delay > 0 {
+		s += " +" + f.Delay.D().String()
+	}
+	return s
+}
+
+// Describe is the fault in full: "kill i1 at 3s", "slow i2 at 4s (+20ms
+// until 8s)".
+func (f Fault) Describe() string {
+	d := fmt.Sprintf("%s i%d at %v", f.Action, f.Instance, f.At.D())
+	if f.Action == FaultSlow {
+		d += fmt.Sprintf(" (+%v", f.Delay.D())
+		if f.Until > 0 {
+			d += fmt.Sprintf(" until %v", f.Until.D())
+		}
+		d += ")"
+	}
+	return d
+}
+
 // Fault actions.
 const (
 	// FaultKill sends SIGKILL: no deregistration, no draining; the
