@@ -18,7 +18,19 @@ import (
 // "rpcbench serve" does, bound to every interface.
 func serve(t *testing.T) string {
 	t.Helper()
-	tr, err := transports.New("tcp", transports.Options{})
+	addr := serveOn(t, "tcp", "0.0.0.0:0")
+	_, port, _ := strings.Cut(addr, "]:")
+	if port == "" {
+		_, port, _ = strings.Cut(addr, ":")
+	}
+	return "127.0.0.1:" + port
+}
+
+// serveOn runs the built-in services on transport at addr, reporting the
+// listener as "rpcbench serve" does, and returns its address.
+func serveOn(t *testing.T, transport, addr string) string {
+	t.Helper()
+	tr, err := transports.New(transport, transports.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,50 +39,30 @@ func serve(t *testing.T) string {
 	if err := services.RegisterServing(srv, serving); err != nil {
 		t.Fatal(err)
 	}
-	l, err := tr.Listen("0.0.0.0:0")
+	l, err := tr.Listen(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serving.Add("tcp", l.Addr().String())
+	serving.Add(transport, l.Addr().String())
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	_, port, _ := strings.Cut(l.Addr().String(), "]:")
-	if port == "" {
-		_, port, _ = strings.Cut(l.Addr().String(), ":")
-	}
-	return "127.0.0.1:" + port
+	return l.Addr().String()
 }
 
 // TestEndpointModes: a QUIC listener serves both client modes, so a
 // quic+mux cell runs against a server started as plain quic.
 func TestEndpointModes(t *testing.T) {
-	tr, err := transports.New("quic", transports.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
-	serving := &services.Serving{}
-	if err := services.RegisterServing(srv, serving); err != nil {
-		t.Fatal(err)
-	}
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving.Add("quic", l.Addr().String())
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-
+	addr := serveOn(t, "quic", "127.0.0.1:0")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := remote.Dial(ctx, "quic://"+l.Addr().String())
+	s, err := remote.Dial(ctx, "quic://"+addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	for _, mode := range []string{"", "stream", "mux"} {
 		ep, err := s.Endpoint(spec.Transport{Name: "quic", Mode: mode})
-		if err != nil || ep != l.Addr().String() {
+		if err != nil || ep != addr {
 			t.Fatalf("quic mode %q: endpoint %q, %v", mode, ep, err)
 		}
 		mtr, err := transports.New("quic", transports.Options{Mode: mode})
