@@ -65,6 +65,10 @@ func (c *callCtx) expiredLocked() bool {
 func (c *callCtx) cancel(err error) (prev error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.cancelLocked(err)
+}
+
+func (c *callCtx) cancelLocked(err error) (prev error) {
 	prev = c.err
 	if prev == nil {
 		c.finishLocked(err)
@@ -88,16 +92,10 @@ func (c *callCtx) finishLocked(err error) {
 // still refer to the context.
 func (c *callCtx) end() (canceled, untouched bool) {
 	c.mu.Lock()
-	prev := c.err
-	if prev == nil {
-		c.finishLocked(context.Canceled)
-	}
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	canceled = c.cancelLocked(context.Canceled) == context.Canceled
 	untouched = c.done == nil && c.timer == nil
 	c.mu.Unlock()
-	return prev == context.Canceled, untouched
+	return canceled, untouched
 }
 
 func (c *callCtx) String() string { return "rpcbench.callCtx" }

@@ -98,7 +98,9 @@ func (pc *poolConn) abort(gen uint64, onAbort func(uint64)) {
 	w := &pc.watch
 	w.mu.Lock()
 	hit, id := w.busyGen == gen, w.id
-	w.aborted = w.aborted || hit
+	if hit {
+		w.aborted = true
+	}
 	w.mu.Unlock()
 	if hit {
 		pc.nc.Close() // ends the exchange now, whatever the server does
