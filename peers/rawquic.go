@@ -39,7 +39,7 @@ func init() {
 	})
 }
 
-func quicTLS() (*tls.Config, error) { return tlsconf.Load("", "", quicALPN) }
+func quicTLS() (*tls.Config, error) { return tlsconf.Load(tlsconf.Settings{}, quicALPN) }
 
 func serveRawQUIC(addr string) (string, func() error, error) {
 	tc, err := quicTLS()

@@ -2,6 +2,10 @@ package services
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
 	"os"
 	"runtime"
 	"sync"
@@ -37,8 +41,29 @@ type AdminStats struct {
 	Inflight int64  `json:"inflight"`
 }
 
-// AdminArgs is the (empty) request of every admin method.
-type AdminArgs struct{}
+// AdminArgs is the request of every admin method: the token the server's
+// admin methods were registered with.
+type AdminArgs struct {
+	Token string `json:"token"`
+}
+
+// AdminTokenEnv names the environment variable from which 'rpcbench serve
+// --admin' and 'rpcbench bench --server' read the admin token when no
+// --admin-token flag gives it.
+const AdminTokenEnv = "RPCBENCH_ADMIN_TOKEN"
+
+// errAdminToken is the one answer to a wrong or missing token: it says
+// nothing about the token expected.
+var errAdminToken = errors.New("admin: refused: wrong or missing admin token (see 'rpcbench serve --admin')")
+
+// NewAdminToken returns a fresh random token (128 bits, hex).
+func NewAdminToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
 
 // AdminStatsArgs is Admin.Stats's request.
 type AdminStatsArgs = AdminArgs
@@ -76,16 +101,21 @@ func CollectAdminStats(srv *rpcbench.Server) AdminStats {
 //	Admin.GC      {} -> {} after a garbage collection, so windows start alike
 //	Admin.Host    {} -> AdminHost (the machine, and the listeners in serving; nil for none)
 //
-// in the AdminCodec. The harness's own server process reports the same
-// figures over its stdin/stdout instead, so that asking for them puts no
-// bytes on the wire being measured; a server on another host answers them
-// on a connection of their own.
-func RegisterAdmin(srv *rpcbench.Server, serving *Serving) error {
+// in the AdminCodec, each answering only a request carrying token (they
+// reveal the host and let a caller force collections, so they are not
+// registered by default). The harness's own server process reports the
+// same figures over its stdin/stdout instead, so that asking for them puts
+// no bytes on the wire being measured; a server on another host answers
+// them on a connection of their own.
+func RegisterAdmin(srv *rpcbench.Server, serving *Serving, token string) error {
+	if token == "" {
+		return errors.New("services: the admin methods need a token")
+	}
 	if serving == nil {
 		serving = &Serving{}
 	}
 	for _, err := range []error{
-		rpcbench.Handle(srv, MethodAdminStats, func(context.Context, *AdminArgs) (*AdminStats, error) {
+		handleAdmin(srv, token, MethodAdminStats, func() (*AdminStats, error) {
 			// A writer counts its bytes once its write returns, which can
 			// be after the peer read them and asked for these stats: let
 			// the last replies be counted first.
@@ -93,11 +123,11 @@ func RegisterAdmin(srv *rpcbench.Server, serving *Serving) error {
 			st := CollectAdminStats(srv)
 			return &st, nil
 		}),
-		rpcbench.Handle(srv, MethodAdminGC, func(context.Context, *AdminArgs) (*AdminOK, error) {
+		handleAdmin(srv, token, MethodAdminGC, func() (*AdminOK, error) {
 			runtime.GC()
 			return &AdminOK{}, nil
 		}),
-		rpcbench.Handle(srv, MethodAdminHost, func(context.Context, *AdminArgs) (*AdminHost, error) {
+		handleAdmin(srv, token, MethodAdminHost, func() (*AdminHost, error) {
 			return &AdminHost{Host: cost.ThisHost(), PID: os.Getpid(), Serving: serving.list(),
 				Codecs: codecs.Names(), Compressors: codecs.CompressorNames()}, nil
 		}),
@@ -107,6 +137,17 @@ func RegisterAdmin(srv *rpcbench.Server, serving *Serving) error {
 		}
 	}
 	return nil
+}
+
+// handleAdmin registers an admin method that runs f only for a request
+// carrying token, compared in constant time.
+func handleAdmin[Resp any](srv *rpcbench.Server, token, method string, f func() (*Resp, error)) error {
+	return rpcbench.Handle(srv, method, func(_ context.Context, a *AdminArgs) (*Resp, error) {
+		if subtle.ConstantTimeCompare([]byte(a.Token), []byte(token)) != 1 {
+			return nil, errAdminToken
+		}
+		return f()
+	})
 }
 
 // Serving is the list of listeners Admin.Host reports; the server adds

@@ -25,16 +25,11 @@ type AddReply struct {
 //	Echo.Echo   raw bytes back as they came
 //	Arith.Add   {"a":1,"b":2} -> {"sum":3}
 //	Bench.Echo{Small,Medium,Large,Blob}   benchmark messages back, through any codec
-//	Admin.*     the process's cost counters, GC and host (see RegisterAdmin)
-func Register(srv *rpcbench.Server) error { return RegisterServing(srv, nil) }
-
-// RegisterServing is Register for a server whose Admin.Host reports the
-// listeners in serving.
-func RegisterServing(srv *rpcbench.Server, serving *Serving) error {
+//
+// The admin methods are not among them: RegisterAdmin adds them, with a
+// token, where they are wanted.
+func Register(srv *rpcbench.Server) error {
 	if err := RegisterBench(srv); err != nil {
-		return err
-	}
-	if err := RegisterAdmin(srv, serving); err != nil {
 		return err
 	}
 	if err := srv.HandleRaw(MethodEchoRaw, func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {

@@ -18,7 +18,7 @@ func init() {
 		}
 		opts := http1.Options{MaxPayload: o.MaxPayload}
 		if o.TLS {
-			cfg, err := tlsconf.Load(o.CertFile, o.KeyFile, "http/1.1")
+			cfg, err := tlsconf.Load(o.TLSConf, "http/1.1")
 			if err != nil {
 				return nil, err
 			}

@@ -9,7 +9,7 @@ import (
 func init() {
 	Register("quic", func(o Options) (rpcbench.Transport, error) {
 		// QUIC always runs TLS; the quic package sets ALPN per mode.
-		cfg, err := tlsconf.Load(o.CertFile, o.KeyFile, quic.ALPNStream, quic.ALPNMux)
+		cfg, err := tlsconf.Load(o.TLSConf, quic.ALPNStream, quic.ALPNMux)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"rpcbench"
+	"rpcbench/transports/tlsconf"
 )
 
 // Options are the transport settings a user can choose by name; each
@@ -22,10 +23,10 @@ type Options struct {
 	Mode string
 	// TLS turns on TLS where it is optional (tcp, http1); QUIC always has it.
 	TLS bool
-	// CertFile and KeyFile hold the server certificate; empty means a
-	// self-signed certificate generated at start-up for loopback use. On
-	// the client side an empty CertFile means the server is not verified.
-	CertFile, KeyFile string
+	// TLSConf holds certificates and trust for both sides (see
+	// tlsconf.Settings: the zero value is a self-signed server certificate
+	// and clients that trust only it).
+	TLSConf tlsconf.Settings
 	// MaxPayload caps frame payloads (0: the transport's default).
 	MaxPayload int
 }

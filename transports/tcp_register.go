@@ -10,7 +10,7 @@ func init() {
 	factory := func(o Options) (rpcbench.Transport, error) {
 		opts := tcp.Options{Engine: o.Engine, MaxPayload: o.MaxPayload}
 		if o.TLS {
-			cfg, err := tlsconf.Load(o.CertFile, o.KeyFile, "rpcbench-tcp")
+			cfg, err := tlsconf.Load(o.TLSConf, "rpcbench-tcp")
 			if err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"rpcbench/harness/serverproc"
 	"rpcbench/harness/spec"
 	"rpcbench/peers"
+	"rpcbench/services"
 )
 
 // benchCmd runs `rpcbench bench`: a matrix spec, or one ad-hoc cell
@@ -30,6 +32,7 @@ func benchCmd(args []string) error {
 	progress := fs.String("progress", "auto", "progress line: auto (on a terminal, not in CI), always, never")
 	inprocess := fs.Bool("inprocess", false, "run the server inside this process (debugging: costs of both sides mix)")
 	server := fs.String("server", "", "measure the server already running at `[TRANSPORT://]HOST:PORT` ('rpcbench serve' on another host; its admin methods over tcp unless TRANSPORT says otherwise) instead of starting one per cell")
+	adminToken := fs.String("admin-token", "", "with --server: the token the server's admin methods were started with ('rpcbench serve --admin'; default $"+services.AdminTokenEnv+")")
 	loadID := fs.Int("load-id", 0, "with --server: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
 	pin := fs.String("pin", "", "CPU pinning: auto or off (default: the spec's, auto)")
 	reps := fs.Int("reps", 0, "repetitions per cell (default: the spec's; ad-hoc 1)")
@@ -40,7 +43,7 @@ func benchCmd(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the client (this process) to `FILE`")
 	// Ad-hoc cell.
 	var tf transportFlags
-	tf.register(fs, false)
+	tf.register(fs, false, clientSide)
 	codec := fs.String("codec", "proto", "codec of the ad-hoc cell")
 	compression := fs.String("compression", "none", "compression of the ad-hoc cell")
 	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n)")
@@ -98,6 +101,13 @@ func benchCmd(args []string) error {
 	if *server != "" && *inprocess {
 		return usageError("bench: --server measures a server on another host; it cannot be combined with --inprocess")
 	}
+	if *server == "" {
+		for _, name := range []string{"admin-token", "cacert", "insecure", "client-cert", "client-key"} {
+			if set[name] {
+				return usageError("bench: --%s concerns a server on another host (--server); bench trusts the servers it starts itself", name)
+			}
+		}
+	}
 	if *loadID != 0 && *server == "" {
 		return usageError("bench: --load-id numbers load processes against one shared server: it needs --server")
 	}
@@ -139,7 +149,7 @@ func benchCmd(args []string) error {
 	opts := runner.Options{
 		Spec: sp, SpecYAML: yamlText, SpecPath: *matrix, Dir: *out, ResultsRoot: *resultsRoot,
 		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
-		Server: *server, LoadID: *loadID,
+		Server: *server, LoadID: *loadID, ServerTLS: tf.o.TLSConf, AdminToken: cmp.Or(*adminToken, os.Getenv(services.AdminTokenEnv)),
 	}
 	switch *progress {
 	case "auto":
@@ -233,7 +243,7 @@ func isTerminal(f *os.File) bool {
 func benchServerCmd(args []string) error {
 	fs := newFlagSet("bench-server", "[flags]  (started by 'rpcbench bench'; stdin carries commands)")
 	var tf transportFlags
-	tf.register(fs, false)
+	tf.register(fs, false, serverSide)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	workers := fs.Bool("workers", false, "run every call on a worker goroutine, even methods declared inline")
 	var af announceFlags

@@ -13,7 +13,7 @@ import (
 func callCmd(args []string) error {
 	fs := newFlagSet("call", "[flags] Service.Method [JSON request]")
 	var tf transportFlags
-	tf.register(fs, false)
+	tf.register(fs, false, clientSide)
 	addr := fs.String("addr", "127.0.0.1:7000", "server address")
 	timeout := fs.Duration("timeout", 5*time.Second, "call deadline")
 	codec := fs.String("codec", "json", "codec for the request and reply (JSON given on the command line is sent as is with json)")

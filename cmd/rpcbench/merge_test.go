@@ -23,7 +23,7 @@ func TestLoadsMerged(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, dir := range dirs {
 		wg.Go(func() {
-			rpcbench(t, ctx, nil, "bench", "--server", addr, "--load-id", string(rune('1'+i)), "--out", dir, "--progress", "never",
+			rpcbench(t, ctx, nil, "bench", "--server", addr, "--admin-token", adminToken, "--load-id", string(rune('1'+i)), "--out", dir, "--progress", "never",
 				"--transport", "tcp", "--codec", "proto", "--payload", "Small", "--concurrency", "4", "--warmup", "200ms", "--duration", "1s")
 		})
 	}

@@ -80,7 +80,7 @@ func TestTwoHosts(t *testing.T) {
 	defer cancel()
 	tmp := t.TempDir()
 	bench := func(dir, payload, conc, duration string) {
-		rpcbench(t, ctx, in(h.cli), "bench", "--server", addr, "--out", dir, "--progress", "never",
+		rpcbench(t, ctx, in(h.cli), "bench", "--server", addr, "--admin-token", adminToken, "--out", dir, "--progress", "never",
 			"--transport", "tcp", "--codec", "proto", "--payload", payload, "--concurrency", conc, "--warmup", "300ms", "--duration", duration)
 	}
 

@@ -22,7 +22,7 @@ import (
 func registryCmd(args []string) error {
 	fs := newFlagSet("registry", "[flags]")
 	var tf transportFlags
-	tf.register(fs, false)
+	tf.register(fs, false, serverSide)
 	addr := fs.String("addr", "127.0.0.1:7100", "address to listen on (port 0 picks a free port)")
 	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for calls in flight")
 	if err := parseFlags(fs, args); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -17,24 +18,40 @@ import (
 func serveCmd(args []string) error {
 	fs := newFlagSet("serve", "[flags]")
 	var tf transportFlags
-	tf.register(fs, true)
+	tf.register(fs, true, serverSide)
 	addrs := fs.String("addr", "127.0.0.1:7000", "address to listen on (comma-separated, one per transport; port 0 picks a free port)")
 	grace := fs.Duration("grace", 10*time.Second, "how long shutdown waits for in-flight calls")
+	certOut := fs.String("write-cert", "", "write the TLS certificate the server presents to `FILE`, for clients to trust with --cacert")
+	admin := fs.Bool("admin", false, "serve the admin methods (Admin.Stats, Admin.GC, Admin.Host) that 'rpcbench bench --server' calls; they answer only requests carrying the admin token")
+	adminToken := fs.String("admin-token", "", "the admin token (default: $"+services.AdminTokenEnv+", else a random one printed at start)")
 	var af announceFlags
 	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *adminToken != "" && !*admin {
+		return usageError("serve: --admin-token needs --admin")
+	}
 	names, as := strings.Split(tf.name, ","), strings.Split(*addrs, ",")
 	if len(names) != len(as) {
 		return usageError("serve: %d transports but %d addresses: give one --addr per transport", len(names), len(as))
 	}
+	if *certOut != "" {
+		if err := writeCert(*certOut, &tf); err != nil {
+			return usageError("serve: %v", err)
+		}
+	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	if err := services.Register(srv); err != nil {
+		return err
+	}
 	// Admin.Host reports the listeners, so that 'bench --server' on another
 	// host can match its cells' transports against them.
 	serving := &services.Serving{}
-	if err := services.RegisterServing(srv, serving); err != nil {
-		return err
+	if *admin {
+		if err := registerAdmin(srv, serving, *adminToken); err != nil {
+			return err
+		}
 	}
 	errc := make(chan error, len(names))
 	var listening []listenerAddr
@@ -78,4 +95,18 @@ func serveCmd(args []string) error {
 		fmt.Fprintf(os.Stderr, "rpcbench: deregistering: %v\n", err)
 	}
 	return srv.Shutdown(ctx)
+}
+
+// registerAdmin adds the admin methods with token, else the environment's,
+// else a new one that it prints for the bench side to use.
+func registerAdmin(srv *rpcbench.Server, serving *services.Serving, token string) error {
+	token = cmp.Or(token, os.Getenv(services.AdminTokenEnv))
+	if token == "" {
+		var err error
+		if token, err = services.NewAdminToken(); err != nil {
+			return err
+		}
+		fmt.Printf("rpcbench: admin token %s (give it to 'rpcbench bench --server' as --admin-token or $%s)\n", token, services.AdminTokenEnv)
+	}
+	return services.RegisterAdmin(srv, serving, token)
 }

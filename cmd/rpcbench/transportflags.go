@@ -2,10 +2,13 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"os"
 	"strings"
 
 	"rpcbench"
 	"rpcbench/transports"
+	"rpcbench/transports/tlsconf"
 )
 
 // transportFlags are the flags that choose and tune a transport, shared by
@@ -15,7 +18,15 @@ type transportFlags struct {
 	o    transports.Options
 }
 
-func (tf *transportFlags) register(fs *flag.FlagSet, multi bool) {
+// side says which end of a connection a command is: the TLS flags differ.
+type side int
+
+const (
+	serverSide side = iota
+	clientSide
+)
+
+func (tf *transportFlags) register(fs *flag.FlagSet, multi bool, s side) {
 	help := "transport: " + strings.Join(transports.Names(), ", ")
 	if multi {
 		help += " (comma-separated to listen on several, with as many --addr)"
@@ -23,9 +34,18 @@ func (tf *transportFlags) register(fs *flag.FlagSet, multi bool) {
 	fs.StringVar(&tf.name, "transport", "tcp", help)
 	fs.StringVar(&tf.o.Engine, "engine", "", "server engine where a transport has several (tcp: net, gnet; udp: net, gnet)")
 	fs.StringVar(&tf.o.Mode, "mode", "", "transport variant (quic: stream, mux)")
-	fs.BoolVar(&tf.o.TLS, "tls", false, "use TLS where optional (tcp, http1)")
-	fs.StringVar(&tf.o.CertFile, "cert", "", "TLS certificate file (default: self-signed, loopback only)")
-	fs.StringVar(&tf.o.KeyFile, "key", "", "TLS key file")
+	fs.BoolVar(&tf.o.TLS, "tls", false, "use TLS where optional (tcp with the net engine, http1; quic always has it; udp and the gnet engine have none)")
+	c := &tf.o.TLSConf
+	if s == serverSide {
+		fs.StringVar(&c.Cert, "cert", "", "TLS certificate file (default: a self-signed one, made at start-up)")
+		fs.StringVar(&c.Key, "key", "", "TLS key file")
+		fs.StringVar(&c.ClientCA, "client-ca", "", "mutual TLS: refuse clients without a certificate signed by one in this PEM `FILE`")
+		return
+	}
+	fs.StringVar(&c.CA, "cacert", "", "verify the server's TLS certificate against the PEM certificates in `FILE` (e.g. one 'serve --write-cert' wrote); by default a client trusts only a server started by this process")
+	fs.BoolVar(&c.Insecure, "insecure", false, "accept any TLS certificate from the server, unverified (recorded in a run's manifest)")
+	fs.StringVar(&c.ClientCert, "client-cert", "", "mutual TLS: present the certificate in `FILE`")
+	fs.StringVar(&c.ClientKey, "client-key", "", "mutual TLS: the key of --client-cert")
 }
 
 func (tf *transportFlags) build(name string) (rpcbench.Transport, error) {
@@ -34,4 +54,17 @@ func (tf *transportFlags) build(name string) (rpcbench.Transport, error) {
 		return nil, usageError("%v", err)
 	}
 	return t, nil
+}
+
+// writeCert writes the certificate the server presents to file, for
+// clients to trust with --cacert.
+func writeCert(file string, tf *transportFlags) error {
+	pem, err := tlsconf.CertPEM(tf.o.TLSConf)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, pem, 0o644); err != nil {
+		return fmt.Errorf("--write-cert: %w", err)
+	}
+	return nil
 }

@@ -59,11 +59,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// serve starts "rpcbench serve" (after prefix, e.g. "ip netns exec NS")
-// and returns the address it printed. It is killed when the test ends.
+// adminToken is the admin token of the servers serve starts.
+const adminToken = "twohost-test-token"
+
+// serve starts "rpcbench serve --admin" (after prefix, e.g. "ip netns
+// exec NS") and returns the address it printed. It is killed when the test
+// ends.
 func serve(t *testing.T, prefix []string, args ...string) string {
 	t.Helper()
-	cmd := append(prefix, append([]string{rpcbenchBinary(t), "serve"}, args...)...)
+	cmd := append(prefix, append([]string{rpcbenchBinary(t), "serve", "--admin", "--admin-token", adminToken}, args...)...)
 	p, err := serverproc.Start(serverproc.Options{Binary: cmd[0], Args: cmd[1:]})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/services"
 	"rpcbench/transports"
+	"rpcbench/transports/tlsconf"
 	"rpcbench/wirestats"
 )
 
@@ -35,16 +36,27 @@ type Server struct {
 	c    *rpcbench.Client
 	info services.AdminHost
 
+	token string
+
 	mu sync.Mutex
 	// sent and received count the admin connection's bytes so far, as
 	// this side's socket counters saw them.
 	sent, received uint64
 }
 
+// Access is what it takes to reach a server's admin methods.
+type Access struct {
+	// Token is the admin token the server was started with.
+	Token string
+	// TLS says how to verify the server's certificate, and which one to
+	// present, over a TLS transport.
+	TLS tlsconf.Settings
+}
+
 // Dial connects to the admin methods at addr, "[TRANSPORT://]HOST:PORT"
 // (transport in the spec's form, default tcp: e.g. "tcp+tls://10.0.0.1:7000"),
 // and asks the server what it serves.
-func Dial(ctx context.Context, addr string) (*Server, error) {
+func Dial(ctx context.Context, addr string, a Access) (*Server, error) {
 	ts := spec.Transport{Name: "tcp"}
 	if scheme, rest, ok := strings.Cut(addr, "://"); ok {
 		var err error
@@ -53,11 +65,13 @@ func Dial(ctx context.Context, addr string) (*Server, error) {
 		}
 		addr = rest
 	}
-	t, err := transports.New(ts.Name, ts.Options())
+	o := ts.Options()
+	o.TLSConf = a.TLS
+	t, err := transports.New(ts.Name, o)
 	if err != nil {
 		return nil, fmt.Errorf("remote: server %q: %w", addr, err)
 	}
-	s := &Server{Addr: addr, host: addr}
+	s := &Server{Addr: addr, host: addr, token: a.Token}
 	if h, _, err := net.SplitHostPort(addr); err == nil {
 		s.host = h
 	}
@@ -70,7 +84,7 @@ func Dial(ctx context.Context, addr string) (*Server, error) {
 	s.count(w0, w1)
 	if err := s.call(ctx, services.MethodAdminHost, &s.info); err != nil {
 		s.c.Close()
-		return nil, fmt.Errorf("remote: %s does not answer %s (is it 'rpcbench serve' of this version?): %w", addr, services.MethodAdminHost, err)
+		return nil, fmt.Errorf("remote: %s does not answer %s (is it 'rpcbench serve --admin' of this version, and is --admin-token its token?): %w", addr, services.MethodAdminHost, err)
 	}
 	return s, nil
 }
@@ -150,7 +164,7 @@ func (s *Server) Close() error { return s.c.Close() }
 // change across the call is the call's bytes.
 func (s *Server) call(ctx context.Context, method string, resp any) error {
 	w0 := wirestats.Take()
-	err := s.c.Call(ctx, method, &services.AdminArgs{}, resp)
+	err := s.c.Call(ctx, method, &services.AdminArgs{Token: s.token}, resp)
 	s.count(w0, wirestats.Take())
 	return err
 }

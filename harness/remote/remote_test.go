@@ -14,6 +14,8 @@ import (
 	"rpcbench/wirestats"
 )
 
+const testToken = "remote-test-token"
+
 // serve runs the built-in services on tcp, reporting the listener as
 // "rpcbench serve" does, bound to every interface.
 func serve(t *testing.T) string {
@@ -36,7 +38,10 @@ func serveOn(t *testing.T, transport, addr string) string {
 	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
 	serving := &services.Serving{}
-	if err := services.RegisterServing(srv, serving); err != nil {
+	if err := services.Register(srv); err != nil {
+		t.Fatal(err)
+	}
+	if err := services.RegisterAdmin(srv, serving, testToken); err != nil {
 		t.Fatal(err)
 	}
 	l, err := tr.Listen(addr)
@@ -55,7 +60,7 @@ func TestEndpointModes(t *testing.T) {
 	addr := serveOn(t, "quic", "127.0.0.1:0")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := remote.Dial(ctx, "quic://"+addr)
+	s, err := remote.Dial(ctx, "quic://"+addr, remote.Access{Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +94,7 @@ func TestStatsExcludeAdminTraffic(t *testing.T) {
 	addr := serve(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := remote.Dial(ctx, addr)
+	s, err := remote.Dial(ctx, addr, remote.Access{Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,5 +153,23 @@ func TestStatsExcludeAdminTraffic(t *testing.T) {
 	}
 	if after.Calls-before.Calls < 100 || d.CPUUserNs+d.CPUSysNs <= 0 {
 		t.Errorf("calls %d, cpu %d ns", after.Calls-before.Calls, d.CPUUserNs+d.CPUSysNs)
+	}
+}
+
+// TestDialNeedsToken: a server's admin methods refuse a harness without
+// their token, and Dial says what to check.
+func TestDialNeedsToken(t *testing.T) {
+	addr := serve(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, token := range []string{"", "not-" + testToken} {
+		s, err := remote.Dial(ctx, addr, remote.Access{Token: token})
+		if err == nil {
+			s.Close()
+			t.Fatalf("token %q accepted", token)
+		}
+		if !strings.Contains(err.Error(), "--admin-token") || !strings.Contains(err.Error(), "wrong or missing admin token") {
+			t.Errorf("token %q: %v", token, err)
+		}
 	}
 }

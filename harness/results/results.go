@@ -87,6 +87,9 @@ type Manifest struct {
 	Codecs       []string `json:"codecs"`
 	Compressors  []string `json:"compressors"`
 	ClientConfig string   `json:"client_config"`
+	// TLSVerify says how TLS clients verified their server: against a
+	// CA file, the harness's own certificate, or not at all (--insecure).
+	TLSVerify string `json:"tls_verify,omitempty"`
 	// Peers holds the settings of every peer the run's cells use.
 	Peers map[string]map[string]string `json:"peers,omitempty"`
 	// Profiles are the network profiles the run's cells crossed, with every

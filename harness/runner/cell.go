@@ -107,7 +107,9 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			return fail(err)
 		}
 	default:
-		t, err := transports.New(p.Transport.Name, p.Transport.Options())
+		o := p.Transport.Options()
+		o.TLSConf = r.opts.ServerTLS
+		t, err := transports.New(p.Transport.Name, o)
 		if err != nil {
 			return fail(err)
 		}

@@ -20,7 +20,7 @@ const adminTimeout = 10 * time.Second
 func (r *runner) dialRemote(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(ctx, adminTimeout)
 	defer cancel()
-	s, err := remote.Dial(dctx, r.opts.Server)
+	s, err := remote.Dial(dctx, r.opts.Server, remote.Access{Token: r.opts.AdminToken, TLS: r.opts.ServerTLS})
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/netem"
 	"rpcbench/transports"
+	"rpcbench/transports/tlsconf"
 )
 
 // Options configure a run.
@@ -58,6 +59,13 @@ type Options struct {
 	// costs come from its admin methods. Empty: the runner starts one per
 	// cell as the spec says.
 	Server string
+	// ServerTLS is how cells and admin calls verify Server's TLS
+	// certificate (CA file or Insecure) and the client certificate they
+	// present; the servers the runner starts need none of it (they present
+	// this process's own certificate, see tlsconf.SelfEnv).
+	ServerTLS tlsconf.Settings
+	// AdminToken is Server's admin token ('rpcbench serve --admin').
+	AdminToken string
 	// LoadID tells apart load processes that run the same spec against one
 	// Server at once (their runs are merged later); it suffixes the run id.
 	LoadID int
@@ -467,10 +475,24 @@ func manifest(opts Options) results.Manifest {
 		Transports: transports.Names(), Codecs: codecs.Names(), Compressors: codecs.CompressorNames(),
 	}
 	m.Hostname, _ = os.Hostname()
+	m.TLSVerify = tlsVerify(opts)
 	m.Commit, m.Dirty, m.Modules = buildInfo()
 	co := rpctarget.ClientOptions("<codec>", "<compression>")
 	m.ClientConfig = fmt.Sprintf("one rpcbench.Client per connection (Conns=%d, heartbeats off), workers spread round-robin over connections, each worker reuses its reply value; server: rpcbench.NewServer defaults, services.Register", co.Conns)
 	return m
+}
+
+// tlsVerify says how the run's TLS clients verify their server.
+func tlsVerify(opts Options) string {
+	switch c := opts.ServerTLS; {
+	case c.Insecure:
+		return "insecure: server certificates not verified (--insecure)"
+	case c.CA != "":
+		return "verified against the certificates in " + c.CA + " (--cacert)"
+	case opts.Server != "":
+		return "verified; without --cacert only a certificate this process made is trusted"
+	}
+	return "verified: each server process presents this process's self-signed certificate"
 }
 
 // StatusOf chooses a repetition's status from its figures.

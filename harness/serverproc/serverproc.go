@@ -41,6 +41,7 @@ import (
 	"rpcbench"
 	"rpcbench/harness/cost"
 	"rpcbench/services"
+	"rpcbench/transports/tlsconf"
 )
 
 // PinEnv names the environment variable holding the CPU list the server
@@ -194,12 +195,18 @@ func Start(opts Options) (*Proc, error) {
 	if len(opts.CPUs) > 0 {
 		cmd.Env = append(cmd.Env, PinEnv+"="+cost.FormatCPUs(opts.CPUs), fmt.Sprintf("GOMAXPROCS=%d", len(opts.CPUs)))
 	}
+	// The server presents this process's self-signed certificate, which
+	// this process's TLS clients trust.
+	self, err := tlsconf.SelfEnvEntry()
+	if err != nil {
+		return nil, fmt.Errorf("serverproc: %w", err)
+	}
+	cmd.Env = append(cmd.Env, self)
 	// Quiet quic-go's buffer-size warning: the harness records buffer
 	// settings in the manifest instead.
 	cmd.Env = append(cmd.Env, "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
 	p := &Proc{cmd: cmd, lines: make(chan string, 4), stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
-	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
 	}

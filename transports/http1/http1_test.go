@@ -47,7 +47,7 @@ func TestConformanceTLS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: the TLS run repeats the whole suite")
 	}
-	cfg, err := tlsconf.Load("", "", "http/1.1")
+	cfg, err := tlsconf.Load(tlsconf.Settings{}, "http/1.1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"rpcbench/transports/tlsconf"
 	"rpcbench/wirestats"
 )
 
@@ -150,14 +151,9 @@ var (
 
 func newPool(t *Transport, addr string, max int, wait time.Duration) *connPool {
 	p := &connPool{
-		addr: addr, tls: t.opts.TLS, max: max, wait: wait,
+		addr: addr, tls: tlsconf.ForAddr(t.opts.TLS, addr), max: max, wait: wait,
 		idleFor: t.opts.MaxIdleConnDuration, dialFor: t.opts.DialTimeout, maxBody: t.opts.MaxPayload,
 		all: map[*poolConn]struct{}{},
-	}
-	if p.tls != nil && p.tls.ServerName == "" && !p.tls.InsecureSkipVerify {
-		cfg := p.tls.Clone()
-		cfg.ServerName, _, _ = net.SplitHostPort(addr)
-		p.tls = cfg
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p

@@ -96,7 +96,7 @@ func New(opts Options) (*Transport, error) {
 	base := opts.TLS
 	if base == nil {
 		var err error
-		if base, err = tlsconf.Load("", ""); err != nil {
+		if base, err = tlsconf.Load(tlsconf.Settings{}); err != nil {
 			return nil, fmt.Errorf("quic: %w", err)
 		}
 	}
@@ -214,7 +214,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*endpoint, error) {
 	}
 	prepareSocket(udp)
 	tr := &quicgo.Transport{Conn: newCountingConn(udp, &wirestats.Client, true)}
-	conn, err := tr.Dial(ctx, raddr, t.clientTLS, t.clientConfig())
+	conn, err := tr.Dial(ctx, raddr, tlsconf.ForAddr(t.clientTLS, addr), t.clientConfig())
 	if err != nil {
 		tr.Close()
 		udp.Close()

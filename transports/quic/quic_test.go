@@ -58,7 +58,7 @@ type rawStream struct {
 }
 
 func rawDial(addr, alpn string) (net.Conn, error) {
-	cfg, err := tlsconf.Load("", "", alpn)
+	cfg, err := tlsconf.Load(tlsconf.Settings{}, alpn)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports/framing"
+	"rpcbench/transports/tlsconf"
 	"rpcbench/wirestats"
 )
 
@@ -94,7 +95,7 @@ func (t *Transport) Dial(ctx context.Context, addr string) (rpcbench.ClientConn,
 		return nil, err
 	}
 	if t.opts.TLS != nil {
-		tc := tls.Client(nc, t.opts.TLS)
+		tc := tls.Client(nc, tlsconf.ForAddr(t.opts.TLS, address))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, err

@@ -48,7 +48,7 @@ func TestUnknownEngine(t *testing.T) {
 func TestConformanceTLS(t *testing.T) {
 	cfg := suite("net", false)
 	cfg.New = func(t *testing.T) rpcbench.Transport {
-		tc, err := tlsconf.Load("", "", "rpcbench")
+		tc, err := tlsconf.Load(tlsconf.Settings{}, "rpcbench")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,105 @@
+package services_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"rpcbench"
+	"rpcbench/services"
+	"rpcbench/transports"
+)
+
+// TestAdminDoor checks, over real sockets on every transport an admin
+// call can take, that the admin methods are off unless registered, and
+// then answer only the token they were registered with.
+func TestAdminDoor(t *testing.T) {
+	const token = "0123456789abcdef"
+	for _, name := range []string{"tcp", "udp", "http1"} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+
+			plain := dialServer(t, name, func(srv *rpcbench.Server) error { return services.Register(srv) })
+			var host services.AdminHost
+			err := plain.Call(ctx, services.MethodAdminHost, &services.AdminArgs{Token: token}, &host)
+			if !errors.Is(err, &rpcbench.Error{Code: rpcbench.CodeUnknownMethod}) {
+				t.Fatalf("admin methods off by default: Admin.Host gave %v, want unknown method", err)
+			}
+
+			admin := dialServer(t, name, func(srv *rpcbench.Server) error {
+				if err := services.Register(srv); err != nil {
+					return err
+				}
+				return services.RegisterAdmin(srv, nil, token)
+			})
+			for _, m := range []string{services.MethodAdminHost, services.MethodAdminStats, services.MethodAdminGC} {
+				for _, bad := range []string{"", token[:15], token + "0", "x" + token[1:]} {
+					var out map[string]any
+					err := admin.Call(ctx, m, &services.AdminArgs{Token: bad}, &out)
+					if err == nil || !strings.Contains(err.Error(), "wrong or missing admin token") {
+						t.Errorf("%s with token %q: %v, %v; want refused", m, bad, out, err)
+					}
+					if len(out) != 0 {
+						t.Errorf("%s with token %q leaked %v", m, bad, out)
+					}
+				}
+			}
+			if err := admin.Call(ctx, services.MethodAdminHost, &services.AdminArgs{Token: token}, &host); err != nil || host.PID == 0 || host.Hostname == "" {
+				t.Fatalf("Admin.Host with the token: %+v, %v", host, err)
+			}
+			var st services.AdminStats
+			if err := admin.Call(ctx, services.MethodAdminStats, &services.AdminArgs{Token: token}, &st); err != nil || st.Calls == 0 {
+				t.Fatalf("Admin.Stats with the token: %+v, %v", st, err)
+			}
+			if err := admin.Call(ctx, services.MethodAdminGC, &services.AdminArgs{Token: token}, &services.AdminOK{}); err != nil {
+				t.Fatalf("Admin.GC with the token: %v", err)
+			}
+		})
+	}
+}
+
+func TestAdminNeedsToken(t *testing.T) {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	if err := services.RegisterAdmin(srv, nil, ""); err == nil {
+		t.Fatal("admin methods registered without a token")
+	}
+	a, err := services.NewAdminToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := services.NewAdminToken()
+	if len(a) != 32 || a == b {
+		t.Fatalf("tokens %q, %q: want 32 hex digits, fresh each time", a, b)
+	}
+}
+
+// dialServer serves what register adds on a new server over transport
+// name on loopback, and returns a client of it in the admin codec.
+func dialServer(t *testing.T, name string, register func(*rpcbench.Server) error) *rpcbench.Client {
+	t.Helper()
+	tr, err := transports.New(name, transports.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	if err := register(srv); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := rpcbench.Dial(ctx, tr, l.Addr().String(), rpcbench.ClientOptions{Codec: services.AdminCodec, HeartbeatInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
