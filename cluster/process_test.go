@@ -134,7 +134,7 @@ func startRegistry(t *testing.T) (*process, *regserver.Client) {
 	tr, _ := tcp.New(tcp.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := regserver.Dial(ctx, tr, p.addr)
+	c, err := regserver.Dial(ctx, tr, p.addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestRegistryProcess(t *testing.T) {
 	tr, _ := tcp.New(tcp.Options{})
 	t.Run("Conformance", func(t *testing.T) {
 		registrytest.Run(t, func(t *testing.T) discovery.Registry {
-			c, err := regserver.Dial(context.Background(), tr, p.addr)
+			c, err := regserver.Dial(context.Background(), tr, p.addr, "")
 			if err != nil {
 				t.Fatal(err)
 			}

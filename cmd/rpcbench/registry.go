@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	_ "rpcbench/discovery/etcdreg" // etcd:// registries
 	_ "rpcbench/discovery/memreg"  // mem://
 	"rpcbench/discovery/regserver"
+	"rpcbench/services"
 )
 
 // registryCmd runs `rpcbench registry`: a standalone service registry
@@ -25,17 +28,32 @@ func registryCmd(args []string) error {
 	tf.register(fs, false, serverSide)
 	addr := fs.String("addr", "127.0.0.1:7100", "address to listen on (port 0 picks a free port)")
 	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for calls in flight")
+	var ro regserver.Options
+	fs.StringVar(&ro.Token, "token", "", "shared token every client must present (clients: $"+regserver.TokenEnv+"); default $"+regserver.TokenEnv+", else none on loopback and a random one, printed, on any other address unless --client-ca authenticates clients")
+	fs.DurationVar(&ro.MaxTTL, "max-ttl", 10*time.Minute, "longest lease TTL granted")
+	fs.IntVar(&ro.Limits.PerOwner, "max-leases-per-client", 100, "live leases one client may hold")
+	fs.IntVar(&ro.Limits.Leases, "max-leases", 10000, "live leases the registry holds in all")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError("registry: unexpected arguments %q", fs.Args())
 	}
+	if ro.MaxTTL <= 0 || ro.Limits.PerOwner <= 0 || ro.Limits.Leases <= 0 {
+		return usageError("registry: --max-ttl, --max-leases-per-client and --max-leases must be positive")
+	}
 	t, err := tf.build(tf.name)
 	if err != nil {
 		return err
 	}
-	rs, err := regserver.Listen(t, *addr, rpcbench.ServerOptions{})
+	ro.Token = cmp.Or(ro.Token, os.Getenv(regserver.TokenEnv))
+	if ro.Token == "" && tf.o.TLSConf.ClientCA == "" && !loopback(tf.name, *addr) {
+		if ro.Token, err = services.NewAdminToken(); err != nil {
+			return err
+		}
+		fmt.Printf("rpcbench: registry token %s (it listens beyond loopback; clients set $%s)\n", ro.Token, regserver.TokenEnv)
+	}
+	rs, err := regserver.Listen(t, *addr, rpcbench.ServerOptions{}, ro)
 	if err != nil {
 		return err
 	}
@@ -53,6 +71,23 @@ func registryCmd(args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
 	return rs.Shutdown(ctx)
+}
+
+// loopback reports whether addr on transport is reachable from this host
+// only.
+func loopback(transport, addr string) bool {
+	if transport == "unix" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // announceFlags are the flags with which `rpcbench serve` announces itself

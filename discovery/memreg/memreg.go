@@ -6,6 +6,10 @@ package memreg
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"net/url"
 	"sync"
 	"time"
@@ -13,18 +17,39 @@ import (
 	"rpcbench/discovery"
 )
 
-// Registry is an in-memory registry, safe for concurrent use.
+// Registry is an in-memory registry, safe for concurrent use. Its own
+// Registrar methods act for this process (owner ""); Owned gives the
+// registrar of one remote client.
 type Registry struct {
-	mu        sync.Mutex
-	closed    bool
-	nextLease discovery.LeaseID
-	leases    map[discovery.LeaseID]*lease
-	services  map[string]*service
-	rev       uint64 // bumped by every change to any service
+	mu       sync.Mutex
+	closed   bool
+	limits   Limits
+	leases   map[discovery.LeaseID]*lease
+	owned    map[string]int // live leases by owner
+	services map[string]*service
+	rev      uint64 // bumped by every change to any service
 }
+
+// Limits cap the leases a registry holds; zero means no cap.
+type Limits struct {
+	// Leases caps the live leases in all.
+	Leases int
+	// PerOwner caps the live leases of one owner.
+	PerOwner int
+}
+
+// Errors of owned registrars and limits.
+var (
+	// ErrHeld: the instance is registered under a live lease of another
+	// owner, which only that owner (or the lease's end) can replace.
+	ErrHeld = errors.New("memreg: the instance is held by another owner's live lease")
+	// ErrTooManyLeases: a Limits cap is reached.
+	ErrTooManyLeases = errors.New("memreg: too many leases")
+)
 
 type lease struct {
 	id       discovery.LeaseID
+	owner    string
 	ttl      time.Duration
 	deadline time.Time
 	timer    *time.Timer
@@ -49,7 +74,49 @@ var _ discovery.Registry = (*Registry)(nil)
 
 // New returns an empty registry.
 func New() *Registry {
-	return &Registry{leases: map[discovery.LeaseID]*lease{}, services: map[string]*service{}}
+	return &Registry{leases: map[discovery.LeaseID]*lease{}, owned: map[string]int{}, services: map[string]*service{}}
+}
+
+// SetLimits sets the caps applied to later grants.
+func (r *Registry) SetLimits(l Limits) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limits = l
+}
+
+// Owned returns the registrar through which owner (a secret only that
+// client knows) grants its own leases: it renews, ends and registers
+// with no lease but its own (another's is ErrLeaseNotFound, as if it did
+// not exist), and cannot take over an instance held by another owner's
+// live lease (ErrHeld).
+func (r *Registry) Owned(owner string) discovery.Registrar { return ownedRegistrar{r, owner} }
+
+type ownedRegistrar struct {
+	r     *Registry
+	owner string
+}
+
+func (o ownedRegistrar) Grant(_ context.Context, ttl time.Duration) (discovery.LeaseID, error) {
+	return o.r.grant(ttl, o.owner)
+}
+
+func (o ownedRegistrar) Register(_ context.Context, id discovery.LeaseID, inst discovery.Instance) error {
+	return o.r.register(id, inst, o.owner)
+}
+
+func (o ownedRegistrar) KeepAlive(_ context.Context, id discovery.LeaseID) error {
+	return o.r.keepAlive(id, o.owner)
+}
+
+func (o ownedRegistrar) Deregister(_ context.Context, id discovery.LeaseID) error {
+	return o.r.deregister(id, o.owner)
+}
+
+// newLeaseID draws an unguessable, positive lease ID.
+func newLeaseID() discovery.LeaseID {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return discovery.LeaseID(binary.LittleEndian.Uint64(b[:])>>1 | 1)
 }
 
 var (
@@ -85,6 +152,10 @@ func (r *Registry) svc(name string) *service {
 
 // Grant implements discovery.Registrar.
 func (r *Registry) Grant(_ context.Context, ttl time.Duration) (discovery.LeaseID, error) {
+	return r.grant(ttl, "")
+}
+
+func (r *Registry) grant(ttl time.Duration, owner string) (discovery.LeaseID, error) {
 	if ttl <= 0 {
 		ttl = discovery.DefaultTTL
 	}
@@ -93,27 +164,38 @@ func (r *Registry) Grant(_ context.Context, ttl time.Duration) (discovery.LeaseI
 	if r.closed {
 		return 0, discovery.ErrClosed
 	}
-	r.nextLease++
-	l := &lease{id: r.nextLease, ttl: ttl, deadline: time.Now().Add(ttl), keys: map[key]struct{}{}}
+	if n := r.limits.Leases; n > 0 && len(r.leases) >= n {
+		return 0, fmt.Errorf("%w: the registry holds its limit of %d", ErrTooManyLeases, n)
+	}
+	if n := r.limits.PerOwner; n > 0 && r.owned[owner] >= n {
+		return 0, fmt.Errorf("%w: this client holds its limit of %d", ErrTooManyLeases, n)
+	}
+	id := newLeaseID()
+	for r.leases[id] != nil {
+		id = newLeaseID()
+	}
+	l := &lease{id: id, owner: owner, ttl: ttl, deadline: time.Now().Add(ttl), keys: map[key]struct{}{}}
 	l.timer = time.AfterFunc(ttl, func() { r.expire(l) })
 	r.leases[l.id] = l
+	r.owned[owner]++
 	return l.id, nil
 }
 
 // Register implements discovery.Registrar.
 func (r *Registry) Register(_ context.Context, id discovery.LeaseID, inst discovery.Instance) error {
+	return r.register(id, inst, "")
+}
+
+func (r *Registry) register(id discovery.LeaseID, inst discovery.Instance, owner string) error {
 	inst, err := inst.Normalize()
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return discovery.ErrClosed
-	}
-	l := r.leases[id]
-	if l == nil {
-		return discovery.ErrLeaseNotFound
+	l, err := r.leaseLocked(id, owner)
+	if err != nil {
+		return err
 	}
 	s := r.svc(inst.Service)
 	k := key{inst.Service, inst.ID}
@@ -122,6 +204,9 @@ func (r *Registry) Register(_ context.Context, id discovery.LeaseID, inst discov
 			return nil
 		}
 		if ol := r.leases[old.lease]; ol != nil {
+			if ol.owner != owner {
+				return fmt.Errorf("%w: %s", ErrHeld, inst)
+			}
 			delete(ol.keys, k)
 		}
 	}
@@ -133,9 +218,13 @@ func (r *Registry) Register(_ context.Context, id discovery.LeaseID, inst discov
 
 // KeepAlive implements discovery.Registrar.
 func (r *Registry) KeepAlive(_ context.Context, id discovery.LeaseID) error {
+	return r.keepAlive(id, "")
+}
+
+func (r *Registry) keepAlive(id discovery.LeaseID, owner string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	l, err := r.leaseLocked(id)
+	l, err := r.leaseLocked(id, owner)
 	if err != nil {
 		return err
 	}
@@ -146,9 +235,13 @@ func (r *Registry) KeepAlive(_ context.Context, id discovery.LeaseID) error {
 
 // Deregister implements discovery.Registrar.
 func (r *Registry) Deregister(_ context.Context, id discovery.LeaseID) error {
+	return r.deregister(id, "")
+}
+
+func (r *Registry) deregister(id discovery.LeaseID, owner string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	l, err := r.leaseLocked(id)
+	l, err := r.leaseLocked(id, owner)
 	if err != nil {
 		return err
 	}
@@ -156,12 +249,13 @@ func (r *Registry) Deregister(_ context.Context, id discovery.LeaseID) error {
 	return nil
 }
 
-// leaseLocked returns the live lease id.
-func (r *Registry) leaseLocked(id discovery.LeaseID) (*lease, error) {
+// leaseLocked returns the live lease id of owner; another owner's is
+// not found, so that its existence is not revealed.
+func (r *Registry) leaseLocked(id discovery.LeaseID, owner string) (*lease, error) {
 	if r.closed {
 		return nil, discovery.ErrClosed
 	}
-	if l := r.leases[id]; l != nil {
+	if l := r.leases[id]; l != nil && l.owner == owner {
 		return l, nil
 	}
 	return nil, discovery.ErrLeaseNotFound
@@ -181,6 +275,9 @@ func (r *Registry) expire(l *lease) {
 func (r *Registry) endLocked(l *lease) {
 	l.timer.Stop()
 	delete(r.leases, l.id)
+	if r.owned[l.owner]--; r.owned[l.owner] == 0 {
+		delete(r.owned, l.owner)
+	}
 	touched := map[*service]struct{}{}
 	for k := range l.keys {
 		s := r.services[k.service]

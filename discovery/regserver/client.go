@@ -2,8 +2,11 @@ package regserver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -16,6 +19,9 @@ import (
 // safe for concurrent use.
 type Client struct {
 	rc *rpcbench.Client
+	// auth goes in every request: the registry's token and this client's
+	// owner key, drawn at Dial.
+	auth auth
 
 	life context.Context // ends at Close: stops the watches' long polls
 	stop context.CancelFunc
@@ -34,14 +40,22 @@ const (
 	maxRetryDelay = 2 * time.Second
 )
 
-// Dial connects to the registry at addr on t; an unreachable registry is
-// reported here.
-func Dial(ctx context.Context, t rpcbench.Transport, addr string) (*Client, error) {
+// TokenEnv names the environment variable from which registries opened by
+// URL ("rpcbench://...") take their token.
+const TokenEnv = "RPCBENCH_REGISTRY_TOKEN"
+
+// Dial connects to the registry at addr on t; token is the registry's
+// shared token ("" for none). An unreachable registry is reported here.
+func Dial(ctx context.Context, t rpcbench.Transport, addr, token string) (*Client, error) {
+	var owner [16]byte
+	if _, err := rand.Read(owner[:]); err != nil {
+		return nil, err
+	}
 	rc, err := rpcbench.Dial(ctx, t, addr, rpcbench.ClientOptions{Codec: codec, HeartbeatInterval: 2 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("regserver: registry at %s %s: %w", t.Name(), addr, err)
 	}
-	c := &Client{rc: rc}
+	c := &Client{rc: rc, auth: auth{Token: token, Owner: hex.EncodeToString(owner[:])}}
 	c.life, c.stop = context.WithCancel(context.Background())
 	return c, nil
 }
@@ -49,17 +63,39 @@ func Dial(ctx context.Context, t rpcbench.Transport, addr string) (*Client, erro
 func init() {
 	open := func(transport string) discovery.Opener {
 		return func(ctx context.Context, u *url.URL) (discovery.Registry, error) {
-			t, err := transports.New(transport, transports.Options{})
+			o, err := urlOptions(u.Query())
+			if err != nil {
+				return nil, fmt.Errorf("regserver: %s: %w", u.Redacted(), err)
+			}
+			t, err := transports.New(transport, o)
 			if err != nil {
 				return nil, err
 			}
-			return Dial(ctx, t, u.Host+u.Path)
+			return Dial(ctx, t, u.Host+u.Path, os.Getenv(TokenEnv))
 		}
 	}
 	discovery.RegisterScheme("rpcbench", open("tcp"))
 	for _, name := range transports.Names() {
 		discovery.RegisterScheme("rpcbench+"+name, open(name))
 	}
+}
+
+// urlOptions reads a registry URL's TLS settings: ?tls=1, and cacert,
+// insecure, client-cert and client-key as the command-line flags of those
+// names.
+func urlOptions(q url.Values) (transports.Options, error) {
+	var o transports.Options
+	for k := range q {
+		switch k {
+		case "tls", "cacert", "insecure", "client-cert", "client-key":
+		default:
+			return o, fmt.Errorf("unknown parameter %q (valid: tls, cacert, insecure, client-cert, client-key)", k)
+		}
+	}
+	o.TLS = q.Get("tls") == "1" || q.Get("tls") == "true"
+	o.TLSConf.CA, o.TLSConf.ClientCert, o.TLSConf.ClientKey = q.Get("cacert"), q.Get("client-cert"), q.Get("client-key")
+	o.TLSConf.Insecure = q.Get("insecure") == "1" || q.Get("insecure") == "true"
+	return o, nil
 }
 
 func (c *Client) call(ctx context.Context, method string, req, resp any) error {
@@ -80,7 +116,7 @@ func (c *Client) Grant(ctx context.Context, ttl time.Duration) (discovery.LeaseI
 		ttl = discovery.DefaultTTL
 	}
 	var r grantReply
-	if err := c.call(ctx, MethodGrant, &grantArgs{TTLMillis: max(ttl.Milliseconds(), 1)}, &r); err != nil {
+	if err := c.call(ctx, MethodGrant, &grantArgs{auth: c.auth, TTLMillis: max(ttl.Milliseconds(), 1)}, &r); err != nil {
 		return 0, err
 	}
 	return r.Lease, nil
@@ -103,23 +139,23 @@ func (c *Client) Register(ctx context.Context, lease discovery.LeaseID, inst dis
 	if err != nil {
 		return err
 	}
-	return c.leaseCall(ctx, MethodRegister, &registerArgs{Lease: lease, Instance: inst})
+	return c.leaseCall(ctx, MethodRegister, &registerArgs{auth: c.auth, Lease: lease, Instance: inst})
 }
 
 // KeepAlive implements discovery.Registrar.
 func (c *Client) KeepAlive(ctx context.Context, lease discovery.LeaseID) error {
-	return c.leaseCall(ctx, MethodKeepAlive, &leaseArgs{Lease: lease})
+	return c.leaseCall(ctx, MethodKeepAlive, &leaseArgs{auth: c.auth, Lease: lease})
 }
 
 // Deregister implements discovery.Registrar.
 func (c *Client) Deregister(ctx context.Context, lease discovery.LeaseID) error {
-	return c.leaseCall(ctx, MethodDeregister, &leaseArgs{Lease: lease})
+	return c.leaseCall(ctx, MethodDeregister, &leaseArgs{auth: c.auth, Lease: lease})
 }
 
 // Resolve implements discovery.Resolver.
 func (c *Client) Resolve(ctx context.Context, service string) ([]discovery.Instance, error) {
 	var r snapshotReply
-	if err := c.call(ctx, MethodResolve, &resolveArgs{Service: service}, &r); err != nil {
+	if err := c.call(ctx, MethodResolve, &resolveArgs{auth: c.auth, Service: service}, &r); err != nil {
 		return nil, err
 	}
 	return r.Instances, nil
@@ -134,7 +170,7 @@ func (c *Client) Watch(ctx context.Context, service string) (<-chan discovery.Up
 		return nil, discovery.ErrClosed
 	}
 	var first snapshotReply
-	if err := c.call(ctx, MethodResolve, &resolveArgs{Service: service}, &first); err != nil {
+	if err := c.call(ctx, MethodResolve, &resolveArgs{auth: c.auth, Service: service}, &first); err != nil {
 		return nil, err
 	}
 	pctx, cancel := context.WithCancel(ctx)
@@ -156,7 +192,7 @@ func (c *Client) poll(ctx context.Context, feed *discovery.Feed, service string,
 	for ctx.Err() == nil {
 		var r snapshotReply
 		cctx, cancel := context.WithTimeout(ctx, pollWait+callTimeout)
-		err := c.rc.Call(cctx, MethodWatch, &watchArgs{Service: service, Epoch: epoch, Revision: rev, WaitMillis: pollWait.Milliseconds()}, &r)
+		err := c.rc.Call(cctx, MethodWatch, &watchArgs{auth: c.auth, Service: service, Epoch: epoch, Revision: rev, WaitMillis: pollWait.Milliseconds()}, &r)
 		cancel()
 		if err != nil {
 			select {

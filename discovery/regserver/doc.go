@@ -3,7 +3,9 @@
 // implements the discovery contract against it, for several processes on
 // one host.
 //
-// Methods (JSON codec):
+// Methods (JSON codec); every request also carries "token" (the registry's
+// shared token, if it was started with one) and "owner" (a secret each
+// client draws at random, which makes the leases it grants its own):
 //
 //	Registry.Grant       {ttl_ms}                          -> {lease}
 //	Registry.Register    {lease, instance}                 -> {lease_not_found}
@@ -16,6 +18,11 @@
 // from the (epoch, revision) the caller last saw, or after wait_ms with the
 // same state. The epoch is drawn at random when the registry starts, so a
 // restarted registry is never mistaken for the one before.
+//
+// Lease IDs are drawn from crypto/rand; only a lease's owner can renew,
+// end or register with it, an instance held by another owner's live lease
+// cannot be taken over, TTLs are bounded, and leases are capped per owner
+// and in all (see Options).
 //
 // URLs for discovery.Open: "rpcbench://host:port" (TCP) and
 // "rpcbench+TRANSPORT://address", e.g. "rpcbench+unix:///run/reg.sock".
@@ -36,7 +43,16 @@ const (
 // codec is the codec of every registry call.
 const codec = "json"
 
+// auth is what every request carries.
+type auth struct {
+	Token string `json:"token,omitempty"`
+	Owner string `json:"owner,omitempty"`
+}
+
+func (a *auth) creds() *auth { return a }
+
 type grantArgs struct {
+	auth
 	TTLMillis int64 `json:"ttl_ms"`
 }
 
@@ -45,11 +61,13 @@ type grantReply struct {
 }
 
 type registerArgs struct {
+	auth
 	Lease    discovery.LeaseID  `json:"lease"`
 	Instance discovery.Instance `json:"instance"`
 }
 
 type leaseArgs struct {
+	auth
 	Lease discovery.LeaseID `json:"lease"`
 }
 
@@ -60,10 +78,12 @@ type leaseReply struct {
 }
 
 type resolveArgs struct {
+	auth
 	Service string `json:"service"`
 }
 
 type watchArgs struct {
+	auth
 	Service    string `json:"service"`
 	Epoch      uint64 `json:"epoch"`
 	Revision   uint64 `json:"revision"`

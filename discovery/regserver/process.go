@@ -20,10 +20,10 @@ type Server struct {
 }
 
 // Listen starts a registry at addr on t. opts configures the rpcbench
-// server (zero values: its defaults).
-func Listen(t rpcbench.Transport, addr string, opts rpcbench.ServerOptions) (*Server, error) {
+// server and ro the registry (zero values: their defaults).
+func Listen(t rpcbench.Transport, addr string, opts rpcbench.ServerOptions, ro Options) (*Server, error) {
 	s := &Server{reg: memreg.New(), srv: rpcbench.NewServer(opts), errc: make(chan error, 1)}
-	s.svc = NewService(s.reg)
+	s.svc = NewService(s.reg, ro)
 	if err := s.svc.Register(s.srv); err != nil {
 		return nil, err
 	}

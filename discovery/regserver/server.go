@@ -2,6 +2,7 @@ package regserver
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"math/rand/v2"
 	"sync"
@@ -15,18 +16,44 @@ import (
 // MaxWait caps a Watch long poll.
 const MaxWait = 30 * time.Second
 
+// Options guard a registry against its clients. Zero values are the
+// defaults.
+type Options struct {
+	// Token, if set, must be in every request (a shared secret).
+	Token string
+	// MinTTL and MaxTTL bound the TTL a lease is granted with. Defaults
+	// 50ms and 10 minutes.
+	MinTTL, MaxTTL time.Duration
+	// Limits cap the live leases. Default 10,000 in all, 100 per owner.
+	Limits memreg.Limits
+}
+
+// minOwner is the shortest owner key accepted: a client draws 128 bits.
+const minOwner = 16
+
 // Service answers the Registry.* methods from a memreg.
 type Service struct {
 	reg   *memreg.Registry
+	opts  Options
 	epoch uint64
 	quit  chan struct{} // closed by Close: ends long polls
 	once  sync.Once
 }
 
 // NewService returns the methods of reg, to add to a server with
-// Register.
-func NewService(reg *memreg.Registry) *Service {
-	return &Service{reg: reg, epoch: rand.Uint64() | 1, quit: make(chan struct{})}
+// Register; it sets reg's limits.
+func NewService(reg *memreg.Registry, o Options) *Service {
+	if o.MinTTL <= 0 {
+		o.MinTTL = 50 * time.Millisecond
+	}
+	if o.MaxTTL <= 0 {
+		o.MaxTTL = 10 * time.Minute
+	}
+	if o.Limits == (memreg.Limits{}) {
+		o.Limits = memreg.Limits{Leases: 10000, PerOwner: 100}
+	}
+	reg.SetLimits(o.Limits)
+	return &Service{reg: reg, opts: o, epoch: rand.Uint64() | 1, quit: make(chan struct{})}
 }
 
 // Close ends the long polls in progress, so that a server Shutdown does
@@ -36,12 +63,12 @@ func (s *Service) Close() { s.once.Do(func() { close(s.quit) }) }
 // Register adds the Registry.* methods to srv.
 func (s *Service) Register(srv *rpcbench.Server) error {
 	for _, err := range []error{
-		rpcbench.Handle(srv, MethodGrant, s.grant),
-		rpcbench.Handle(srv, MethodRegister, s.register),
-		rpcbench.Handle(srv, MethodKeepAlive, s.keepAlive),
-		rpcbench.Handle(srv, MethodDeregister, s.deregister),
-		rpcbench.Handle(srv, MethodResolve, s.resolve),
-		rpcbench.Handle(srv, MethodWatch, s.watch),
+		rpcbench.Handle(srv, MethodGrant, guard(s, true, s.grant)),
+		rpcbench.Handle(srv, MethodRegister, guard(s, true, s.register)),
+		rpcbench.Handle(srv, MethodKeepAlive, guard(s, true, s.keepAlive)),
+		rpcbench.Handle(srv, MethodDeregister, guard(s, true, s.deregister)),
+		rpcbench.Handle(srv, MethodResolve, guard(s, false, s.resolve)),
+		rpcbench.Handle(srv, MethodWatch, guard(s, false, s.watch)),
 	} {
 		if err != nil {
 			return err
@@ -50,27 +77,45 @@ func (s *Service) Register(srv *rpcbench.Server) error {
 	return nil
 }
 
-func (s *Service) grant(ctx context.Context, a *grantArgs) (*grantReply, error) {
-	if a.TTLMillis <= 0 {
-		return nil, rpcbench.Errorf(rpcbench.CodeBadRequest, "regserver: lease TTL %dms is not positive", a.TTLMillis)
+// guard checks a request's token, and (for the lease methods, owned) that
+// it names an owner, before f.
+func guard[Req, Resp any](s *Service, owned bool, f func(context.Context, *Req) (*Resp, error)) func(context.Context, *Req) (*Resp, error) {
+	return func(ctx context.Context, req *Req) (*Resp, error) {
+		a := any(req).(interface{ creds() *auth }).creds()
+		if s.opts.Token != "" && subtle.ConstantTimeCompare([]byte(a.Token), []byte(s.opts.Token)) != 1 {
+			return nil, rpcbench.Errorf(rpcbench.CodeBadRequest, "regserver: refused: wrong or missing registry token")
+		}
+		if owned && len(a.Owner) < minOwner {
+			return nil, rpcbench.Errorf(rpcbench.CodeBadRequest, "regserver: a lease request needs an owner key of at least %d characters", minOwner)
+		}
+		return f(ctx, req)
 	}
-	id, err := s.reg.Grant(ctx, time.Duration(a.TTLMillis)*time.Millisecond)
-	if err != nil {
+}
+
+func (s *Service) grant(ctx context.Context, a *grantArgs) (*grantReply, error) {
+	if a.TTLMillis < s.opts.MinTTL.Milliseconds() || a.TTLMillis > s.opts.MaxTTL.Milliseconds() {
+		return nil, rpcbench.Errorf(rpcbench.CodeBadRequest, "regserver: lease TTL %dms outside %v..%v", a.TTLMillis, s.opts.MinTTL, s.opts.MaxTTL)
+	}
+	id, err := s.reg.Owned(a.Owner).Grant(ctx, time.Duration(a.TTLMillis)*time.Millisecond)
+	switch {
+	case errors.Is(err, memreg.ErrTooManyLeases):
+		return nil, rpcbench.Errorf(rpcbench.CodeResourceExhausted, "regserver: %v", err)
+	case err != nil:
 		return nil, unavailable(err)
 	}
 	return &grantReply{Lease: id}, nil
 }
 
 func (s *Service) register(ctx context.Context, a *registerArgs) (*leaseReply, error) {
-	return leaseResult(s.reg.Register(ctx, a.Lease, a.Instance))
+	return leaseResult(s.reg.Owned(a.Owner).Register(ctx, a.Lease, a.Instance))
 }
 
 func (s *Service) keepAlive(ctx context.Context, a *leaseArgs) (*leaseReply, error) {
-	return leaseResult(s.reg.KeepAlive(ctx, a.Lease))
+	return leaseResult(s.reg.Owned(a.Owner).KeepAlive(ctx, a.Lease))
 }
 
 func (s *Service) deregister(ctx context.Context, a *leaseArgs) (*leaseReply, error) {
-	return leaseResult(s.reg.Deregister(ctx, a.Lease))
+	return leaseResult(s.reg.Owned(a.Owner).Deregister(ctx, a.Lease))
 }
 
 func leaseResult(err error) (*leaseReply, error) {

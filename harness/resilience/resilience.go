@@ -202,7 +202,7 @@ func openRegistry(ctx context.Context, target string) (discovery.Resolver, strin
 	if err != nil {
 		return nil, "", nil, err
 	}
-	rs, err := regserver.Listen(t, "127.0.0.1:0", rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	rs, err := regserver.Listen(t, "127.0.0.1:0", rpcbench.ServerOptions{Logf: func(string, ...any) {}}, regserver.Options{})
 	if err != nil {
 		return nil, "", nil, err
 	}
