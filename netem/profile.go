@@ -223,6 +223,9 @@ func define(name string, settings map[string]string) (Profile, error) {
 	if l.Loss > 0 {
 		l.Recovery = max(4*l.Delay, minRecovery) // 2 × RTT
 	}
+	if l.LossBurst == 1 {
+		l.LossBurst = 0 // bursts of one are independent losses, the default
+	}
 	p := Profile{Name: name, Up: l, Down: l}
 	p.Settings = p.Up.settings()
 	return p, nil
@@ -288,8 +291,15 @@ func parseProbability(v string) (float64, error) {
 	return f, nil
 }
 
+// formatProbability writes f as a percentage where that reads back
+// exactly, else as a plain number, so that a canonical form parses back to
+// the same profile.
 func formatProbability(f float64) string {
-	return strconv.FormatFloat(f*100, 'g', 6, 64) + "%"
+	pct := strconv.FormatFloat(f*100, 'g', 6, 64) + "%"
+	if g, err := parseProbability(pct); err == nil && g == f {
+		return pct
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 var ratePrefixes = []struct {

@@ -71,7 +71,7 @@ func TestLookupErrors(t *testing.T) {
 // FuzzParseProfile: any input gives a profile or an error, never a panic,
 // and a profile's canonical settings parse back to the same links.
 func FuzzParseProfile(f *testing.F) {
-	for _, s := range []string{"rtt=30ms,rate=100Mbit", "rtt=60ms,jitter=5ms,loss=2%,loss_burst=2,rate=10Mbit", "delay=1ms,duplicate=1%,reorder=0.5%,queue=20ms,rate=1Gbit", "loss=0.01", ",,", "rate=1e3kbit"} {
+	for _, s := range []string{"rtt=30ms,rate=100Mbit", "rtt=60ms,jitter=5ms,loss=2%,loss_burst=2,rate=10Mbit", "delay=1ms,duplicate=1%,reorder=0.5%,queue=20ms,rate=1Gbit", "loss=0.01", ",,", "rate=1e3kbit", "loss_burst=1", "loss=1%,loss_burst=1.5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -179,31 +179,52 @@ func (l *gnetListener) OnTraffic(c gnet.Conn) gnet.Action {
 			g.flush(g.q.Take())
 		}
 	}()
+	if !drainFrames(c, l.t.opts.MaxPayload, func(f *wire.Frame, n int) {
+		g.frame = *f
+		g.sess.Frame(&g.frame) // copies what it keeps: the payload dies at Discard
+		wirestats.Server.In.Add(uint64(n))
+	}) {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+// inbound is the part of gnet.Conn that OnTraffic reads from.
+type inbound interface {
+	InboundBuffered() int
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
+// drainFrames hands every whole frame buffered in c to deliver, with its
+// size on the wire, and consumes it after deliver returns: the payload is
+// valid only until then. The length is checked from the header before
+// anything is discarded, and a frame is consumed only once all of it has
+// arrived. It returns false on a malformed stream.
+func drainFrames(c inbound, maxPayload int, deliver func(f *wire.Frame, n int)) bool {
 	for {
 		n := c.InboundBuffered()
 		if n < wire.HeaderLen {
-			return gnet.None
+			return true
 		}
 		hdr, err := c.Peek(wire.HeaderLen)
 		if err != nil {
-			return gnet.Close
+			return false
 		}
-		f, plen, err := wire.ParseHeader(hdr, l.t.opts.MaxPayload)
+		f, plen, err := wire.ParseHeader(hdr, maxPayload)
 		if err != nil {
-			return gnet.Close
+			return false
 		}
 		if n < wire.HeaderLen+plen {
-			return gnet.None
+			return true
 		}
 		buf, err := c.Peek(wire.HeaderLen + plen)
 		if err != nil {
-			return gnet.Close
+			return false
 		}
 		f.Payload = buf[wire.HeaderLen:]
-		g.frame = f
-		g.sess.Frame(&g.frame) // copies what it keeps: buf dies at Discard
+		deliver(&f, wire.HeaderLen+plen)
 		c.Discard(wire.HeaderLen + plen)
-		wirestats.Server.In.Add(uint64(wire.HeaderLen + plen))
 	}
 }
 
