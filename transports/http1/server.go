@@ -187,15 +187,10 @@ func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
 			fmt.Sprintf("http1: unsupported Content-Encoding %q", h.ContentEncoding()))
 		return
 	}
-	var budget uint32
-	if v := h.Peek(hdrTimeout); len(v) > 0 {
-		us, err := strconv.ParseUint(string(v), 10, 32)
-		if err != nil || us == 0 {
-			writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest,
-				fmt.Sprintf("http1: %s: %q is not a number of microseconds in 1..4294967295", hdrTimeout, v))
-			return
-		}
-		budget = uint32(us)
+	budget, err := parseBudget(h.Peek(hdrTimeout))
+	if err != nil {
+		writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest, err.Error())
+		return
 	}
 	key, cancelable, err := parseCallKey(h.Peek(hdrCall))
 	if err != nil {
@@ -573,6 +568,19 @@ func (s *serverSock) Close() error {
 	err := s.Conn.Close()
 	s.closeOnce.Do(s.sc.disconnect)
 	return err
+}
+
+// parseBudget parses the Rpcbench-Timeout header; an empty one is no
+// budget (0).
+func parseBudget(v []byte) (uint32, error) {
+	if len(v) == 0 {
+		return 0, nil
+	}
+	us, err := strconv.ParseUint(string(v), 10, 32)
+	if err != nil || us == 0 {
+		return 0, fmt.Errorf("http1: %s: %q is not a number of microseconds in 1..4294967295", hdrTimeout, v)
+	}
+	return uint32(us), nil
 }
 
 // callKey names a call across connections: the client's random ID and its
