@@ -19,11 +19,10 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
 
+# Every fuzz target in the module, FUZZTIME each.
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test ./wire -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzBinaryUnmarshal$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./netem -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME)
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 # The benchmark matrix: results/<UTC time>-default/ and results/latest.
 bench: setup build

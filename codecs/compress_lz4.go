@@ -67,6 +67,10 @@ func (LZ4) Decompress(dst, src []byte, limit int) ([]byte, error) {
 		return dst, fmt.Errorf("codecs: lz4: stored block of %d bytes claims %d", len(body), n)
 	case stored:
 		return append(dst, body...), nil
+	case n == 0:
+		// Compress stores empty input; the lz4 block decoder panics on
+		// an empty destination.
+		return dst, fmt.Errorf("codecs: lz4: a compressed block that decodes to nothing")
 	case n > lz4MaxRatio*uint64(len(body)):
 		return dst, fmt.Errorf("codecs: lz4: %d bytes cannot decode to %d", len(body), n)
 	}
