@@ -103,3 +103,34 @@ func dialServer(t *testing.T, name string, register func(*rpcbench.Server) error
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// TestHandlerPanicOverTheWire: a handler that panics costs its caller an
+// internal error and nothing more: the server and the same connection go
+// on serving.
+func TestHandlerPanicOverTheWire(t *testing.T) {
+	for _, name := range []string{"tcp", "udp", "http1"} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c := dialServer(t, name, func(srv *rpcbench.Server) error {
+				if err := services.Register(srv); err != nil {
+					return err
+				}
+				// Registered only here, in a test.
+				return rpcbench.Handle(srv, "Test.Panic", func(context.Context, *services.AddArgs) (*services.AddReply, error) {
+					panic("test handler panics")
+				})
+			})
+			for i := range 3 {
+				var r services.AddReply
+				err := c.Call(ctx, "Test.Panic", &services.AddArgs{A: 1}, &r)
+				if !errors.Is(err, &rpcbench.Error{Code: rpcbench.CodeInternal}) {
+					t.Fatalf("call %d to a panicking handler: %v, want internal", i, err)
+				}
+				if err := c.Call(ctx, "Arith.Add", &services.AddArgs{A: 2, B: 3}, &r); err != nil || r.Sum != 5 {
+					t.Fatalf("after panic %d: Arith.Add = %d, %v", i, r.Sum, err)
+				}
+			}
+		})
+	}
+}
