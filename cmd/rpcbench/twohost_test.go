@@ -67,7 +67,14 @@ const adminToken = "twohost-test-token"
 // ends.
 func serve(t *testing.T, prefix []string, args ...string) string {
 	t.Helper()
-	cmd := append(prefix, append([]string{rpcbenchBinary(t), "serve", "--admin", "--admin-token", adminToken}, args...)...)
+	return startServe(t, prefix, append([]string{"--admin", "--admin-token", adminToken}, args...)...)
+}
+
+// startServe starts "rpcbench serve ARGS" after prefix and returns its
+// address.
+func startServe(t *testing.T, prefix []string, args ...string) string {
+	t.Helper()
+	cmd := append(prefix, append([]string{rpcbenchBinary(t), "serve"}, args...)...)
 	p, err := serverproc.Start(serverproc.Options{Binary: cmd[0], Args: cmd[1:]})
 	if err != nil {
 		t.Fatal(err)
