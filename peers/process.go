@@ -9,9 +9,9 @@ import (
 	"runtime"
 	"strings"
 
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 	"rpcbench/harness/serverproc"
-	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 // ServeProcess is the server process of peer name: it pins itself to the
@@ -47,7 +47,7 @@ func ServeProcess(name, addr string, in io.Reader, out io.Writer) error {
 		w.WriteString(serverproc.ReplyPrefix)
 		switch cmd := strings.TrimSpace(sc.Text()); cmd {
 		case "stats":
-			b, _ := json.Marshal(services.AdminStats{Snapshot: cost.Take()})
+			b, _ := json.Marshal(admin.Stats{Snapshot: cost.Take()})
 			w.Write(b)
 			w.WriteByte('\n')
 		case "gc":

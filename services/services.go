@@ -1,12 +1,15 @@
 // Package services holds the built-in methods that `rpcbench serve` offers
 // and the harness calls: byte echo, arithmetic, and echo of the benchmark
-// messages through any codec.
+// messages through any codec. Register adds them together with the
+// administrative methods of services/admin, which hold the harness's wire
+// format for a server's counters.
 package services
 
 import (
 	"context"
 
 	"rpcbench"
+	"rpcbench/services/admin"
 )
 
 // AddArgs and AddReply are Arith.Add's messages.
@@ -25,16 +28,16 @@ type AddReply struct {
 //	Echo.Echo   raw bytes back as they came
 //	Arith.Add   {"a":1,"b":2} -> {"sum":3}
 //	Bench.Echo{Small,Medium,Large,Blob}   benchmark messages back, through any codec
-//	Admin.*     the process's cost counters, GC and host (see RegisterAdmin)
+//	Admin.*     the process's cost counters, GC and host (package admin)
 func Register(srv *rpcbench.Server) error { return RegisterServing(srv, nil) }
 
 // RegisterServing is Register for a server whose Admin.Host reports the
 // listeners in serving.
-func RegisterServing(srv *rpcbench.Server, serving *Serving) error {
+func RegisterServing(srv *rpcbench.Server, serving *admin.Serving) error {
 	if err := RegisterBench(srv); err != nil {
 		return err
 	}
-	if err := RegisterAdmin(srv, serving); err != nil {
+	if err := admin.Register(srv, serving); err != nil {
 		return err
 	}
 	if err := srv.HandleRaw(MethodEchoRaw, func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {

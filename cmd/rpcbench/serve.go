@@ -12,6 +12,7 @@ import (
 	"rpcbench"
 	"rpcbench/harness/spec"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 func serveCmd(args []string) error {
@@ -32,7 +33,7 @@ func serveCmd(args []string) error {
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
 	// Admin.Host reports the listeners, so that 'bench --server' on another
 	// host can match its cells' transports against them.
-	serving := &services.Serving{}
+	serving := &admin.Serving{}
 	if err := services.RegisterServing(srv, serving); err != nil {
 		return err
 	}

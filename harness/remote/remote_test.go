@@ -10,6 +10,7 @@ import (
 	"rpcbench/harness/remote"
 	"rpcbench/harness/spec"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 	"rpcbench/transports"
 	"rpcbench/wirestats"
 )
@@ -35,7 +36,7 @@ func serveOn(t *testing.T, transport, addr string) string {
 		t.Fatal(err)
 	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
-	serving := &services.Serving{}
+	serving := &admin.Serving{}
 	if err := services.RegisterServing(srv, serving); err != nil {
 		t.Fatal(err)
 	}

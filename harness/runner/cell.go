@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/cost"
 	"rpcbench/harness"
-	"rpcbench/harness/cost"
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
@@ -22,6 +22,7 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/netem"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 	"rpcbench/transports"
 	"rpcbench/wirestats"
 )
@@ -46,7 +47,7 @@ type server interface {
 	Addr() string
 	// Stats returns the server's own counters, or nil if it shares this
 	// process.
-	Stats() (*services.AdminStats, error)
+	Stats() (*admin.Stats, error)
 	GC() error
 	Stop() error
 }
@@ -196,7 +197,7 @@ func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, 
 			return nil, err
 		}
 	}
-	var before, after *services.AdminStats
+	var before, after *admin.Stats
 	var err error
 	if srv != nil {
 		if err := srv.GC(); err != nil {
@@ -248,7 +249,7 @@ func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, 
 }
 
 // figures turns a load result and cost deltas into the recorded figures.
-func figures(res *load.Result, client cost.Delta, sBefore, sAfter *services.AdminStats) (*results.Figures, error) {
+func figures(res *load.Result, client cost.Delta, sBefore, sAfter *admin.Stats) (*results.Figures, error) {
 	rec := res.Rec
 	f := &results.Figures{
 		Calls: res.Calls, OK: rec.Latency.Count(), Errors: rec.ErrorCount(),
@@ -416,7 +417,7 @@ type procServer struct {
 
 func (s *procServer) Addr() string { return s.p.Addr }
 func (s *procServer) GC() error    { return s.p.GC() }
-func (s *procServer) Stats() (*services.AdminStats, error) {
+func (s *procServer) Stats() (*admin.Stats, error) {
 	st, err := s.p.Stats()
 	if err == nil {
 		s.r.noteServer(st)
@@ -425,7 +426,7 @@ func (s *procServer) Stats() (*services.AdminStats, error) {
 }
 
 // noteServer records where the server process says it runs.
-func (r *runner) noteServer(st *services.AdminStats) {
+func (r *runner) noteServer(st *admin.Stats) {
 	if len(st.CPUs) > 0 {
 		r.run.Manifest.Pinning.ServerCPUsSeen = cost.FormatCPUs(st.CPUs)
 		r.run.Manifest.Pinning.ServerGOMAXPROCS = st.GOMAXPROCS
@@ -462,9 +463,9 @@ func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (serv
 	return s, nil
 }
 
-func (s *inProcServer) Addr() string                         { return s.addr }
-func (s *inProcServer) Stats() (*services.AdminStats, error) { return nil, nil }
-func (s *inProcServer) GC() error                            { return nil }
+func (s *inProcServer) Addr() string                 { return s.addr }
+func (s *inProcServer) Stats() (*admin.Stats, error) { return nil, nil }
+func (s *inProcServer) GC() error                    { return nil }
 func (s *inProcServer) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -9,7 +9,7 @@ import (
 	"rpcbench/harness/remote"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
-	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 // adminTimeout bounds each call to a remote server's admin methods.
@@ -79,7 +79,7 @@ type remoteCell struct {
 func (c remoteCell) Addr() string { return c.addr }
 func (c remoteCell) Stop() error  { return nil }
 
-func (c remoteCell) Stats() (*services.AdminStats, error) {
+func (c remoteCell) Stats() (*admin.Stats, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	st, err := c.s.Stats(ctx)

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"rpcbench/codecs"
+	"rpcbench/cost"
 	"rpcbench/harness"
-	"rpcbench/harness/cost"
 	"rpcbench/harness/remote"
 	"rpcbench/harness/resilience"
 	"rpcbench/harness/results"

@@ -12,7 +12,7 @@
 // stdin line with one stdout line that starts with ReplyPrefix (so that
 // anything a library prints to stdout cannot be mistaken for a reply):
 //
-//	stats   "rpcbench-reply " + one line of JSON: services.AdminStats (CPU,
+//	stats   "rpcbench-reply " + one line of JSON: admin.Stats (CPU,
 //	        allocations, RSS, socket bytes, calls) of the server process
 //	gc      run a garbage collection, reply "rpcbench-reply ok"
 //	delay D add D (a Go duration, "5ms"; "0" for none) to every call from
@@ -39,8 +39,9 @@ import (
 	"time"
 
 	"rpcbench"
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 // PinEnv names the environment variable holding the CPU list the server
@@ -134,7 +135,7 @@ func Serve(cfg ServeConfig) error {
 			name, arg, _ := strings.Cut(cmd, " ")
 			switch name {
 			case "stats":
-				b, _ := json.Marshal(services.CollectAdminStats(srv))
+				b, _ := json.Marshal(admin.Collect(srv))
 				out.Write(b)
 				out.WriteByte('\n')
 			case "gc":
@@ -282,12 +283,12 @@ func (p *Proc) command(cmd string, timeout time.Duration) (string, error) {
 }
 
 // Stats asks the server for its counters.
-func (p *Proc) Stats() (*services.AdminStats, error) {
+func (p *Proc) Stats() (*admin.Stats, error) {
 	line, err := p.command("stats", 10*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	var st services.AdminStats
+	var st admin.Stats
 	if err := json.Unmarshal([]byte(line), &st); err != nil {
 		return nil, fmt.Errorf("server stats: %w (line %q)", err, line)
 	}
