@@ -241,11 +241,11 @@ func benchServerCmd(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if _, ok := peers.Lookup(tf.name); ok {
+	if p, ok := peers.Lookup(tf.name); ok {
 		if af.registry != "" {
 			return usageError("bench-server: --registry is for rpcbench transports, not the peer %q", tf.name)
 		}
-		return peers.ServeProcess(tf.name, *addr, os.Stdin, os.Stdout)
+		return serverproc.ServePeer(tf.name, p, *addr, os.Stdin, os.Stdout)
 	}
 	t, err := tf.build(tf.name)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"rpcbench"
 	"rpcbench/cost"
-	"rpcbench/harness"
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
@@ -23,6 +22,7 @@ import (
 	"rpcbench/netem"
 	"rpcbench/services"
 	"rpcbench/services/admin"
+	"rpcbench/target"
 	"rpcbench/transports"
 	"rpcbench/wirestats"
 )
@@ -61,7 +61,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	}
 	p := c.Params
 	var (
-		tgt   harness.Target
+		tgt   target.Target
 		srv   server
 		relay netem.Relay
 		err   error
@@ -89,13 +89,15 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 		}
 		return relay.Addr(), nil
 	}
-	switch peer, isPeer := harness.LookupPeer(p.Transport.Name); {
+	switch peer, isPeer := r.opts.Peers(p.Transport.Name); {
 	case p.Transport.Name == spec.NoopTransport:
-		tgt = harness.Noop{}
+		tgt = target.Noop{}
 	case isPeer:
 		addr := ""
-		if peer.ServerArgs != nil {
-			if srv, err = r.startProcess(peer.ServerArgs("127.0.0.1:0"), ""); err != nil {
+		if peer.Serve != nil {
+			// A peer takes no transport options: its server is the
+			// bench-server subcommand given the peer's name.
+			if srv, err = r.startProcess(BenchServerArgs(p.Transport, "127.0.0.1:0"), ""); err != nil {
 				return fail(err)
 			}
 			if addr, err = dialAddr(cmp.Or(peer.Network, "tcp")); err != nil {
@@ -103,7 +105,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 				return fail(err)
 			}
 		}
-		if tgt, err = peer.NewTarget(harness.PeerConfig{Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
+		if tgt, err = peer.NewTarget(target.PeerConfig{Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
 			stop()
 			return fail(err)
 		}
@@ -128,7 +130,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	err = func() error {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		var conns []harness.Conn
+		var conns []target.Conn
 		defer func() {
 			for _, cn := range conns {
 				cn.Close()
@@ -141,7 +143,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			}
 			conns = append(conns, cn)
 		}
-		if v, ok := tgt.(harness.Verifier); ok {
+		if v, ok := tgt.(target.Verifier); ok {
 			if err := v.Verify(dctx, conns[0]); err != nil {
 				return err
 			}
@@ -191,7 +193,7 @@ func (r *runner) loadOptions(p spec.Cell, warmup bool) load.Options {
 // snapshots of each side. Both sides are idle when the snapshots are taken
 // (the warm-up has drained), so the deltas cover exactly the window's
 // calls: wire bytes per call are exact, not estimates.
-func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, warm, main load.Options) (*results.Figures, error) {
+func (r *runner) measure(ctx context.Context, conns []target.Conn, srv server, warm, main load.Options) (*results.Figures, error) {
 	if warm.Duration > 0 || warm.Calls > 0 {
 		if _, err := load.Run(ctx, conns, warm); err != nil {
 			return nil, err
@@ -319,7 +321,7 @@ func join(s []string) string {
 
 // sweep probes the cell's closed-loop throughput, then runs open-loop
 // steps at rising rates until StopAfter consecutive steps fail to hold.
-func (r *runner) sweep(ctx context.Context, conns []harness.Conn, srv server, p spec.Cell) (*results.Sweep, *results.Figures, error) {
+func (r *runner) sweep(ctx context.Context, conns []target.Conn, srv server, p spec.Cell) (*results.Sweep, *results.Figures, error) {
 	sw := r.sp.Sweep
 	probeOpts := load.Options{Workers: p.Concurrency, Grace: r.sp.Grace.D(), Duration: sw.Probe.D()}
 	warm := probeOpts

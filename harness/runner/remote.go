@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"rpcbench/harness"
 	"rpcbench/harness/remote"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
@@ -50,7 +49,7 @@ func (r *runner) remoteSkip(pc spec.Cell) string {
 	if r.opts.Server == "" {
 		return ""
 	}
-	if _, isPeer := harness.LookupPeer(pc.Transport.Name); isPeer {
+	if _, isPeer := r.opts.Peers(pc.Transport.Name); isPeer {
 		return fmt.Sprintf("peer %s: 'rpcbench serve' serves only rpcbench transports; peers run only with a server the runner starts", pc.Transport.Name)
 	}
 	return ""
