@@ -6,6 +6,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 )
 
 // transportFlags are the flags that choose and tune a transport, shared by

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"rpcbench"
 	"rpcbench/discovery"
 	"rpcbench/transports"
+	_ "rpcbench/transports/tcp" // the transport of "rpcbench://"
 )
 
 // Client is the discovery contract over RPC to a registry Server. It is
@@ -46,20 +48,22 @@ func Dial(ctx context.Context, t rpcbench.Transport, addr string) (*Client, erro
 	return c, nil
 }
 
+// init registers the scheme "rpcbench" (TCP) and with it
+// "rpcbench+TRANSPORT". The transport is looked up by name when a URL is
+// opened, not here: transports register themselves when their packages are
+// linked, in an order this package cannot know.
 func init() {
-	open := func(transport string) discovery.Opener {
-		return func(ctx context.Context, u *url.URL) (discovery.Registry, error) {
-			t, err := transports.New(transport, transports.Options{})
-			if err != nil {
-				return nil, err
-			}
-			return Dial(ctx, t, u.Host+u.Path)
+	discovery.RegisterScheme("rpcbench", func(ctx context.Context, u *url.URL) (discovery.Registry, error) {
+		name := "tcp"
+		if _, variant, ok := strings.Cut(u.Scheme, "+"); ok {
+			name = variant
 		}
-	}
-	discovery.RegisterScheme("rpcbench", open("tcp"))
-	for _, name := range transports.Names() {
-		discovery.RegisterScheme("rpcbench+"+name, open(name))
-	}
+		t, err := transports.New(name, transports.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("regserver: %s: %w", u.Scheme, err)
+		}
+		return Dial(ctx, t, u.Host+u.Path)
+	})
 }
 
 func (c *Client) call(ctx context.Context, method string, req, resp any) error {

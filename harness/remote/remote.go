@@ -22,6 +22,7 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/services/admin"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 	"rpcbench/wirestats"
 )
 

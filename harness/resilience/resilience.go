@@ -33,6 +33,7 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/target"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 )
 
 // Options configure scenario runs.

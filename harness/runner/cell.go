@@ -24,6 +24,7 @@ import (
 	"rpcbench/services/admin"
 	"rpcbench/target"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 	"rpcbench/wirestats"
 )
 

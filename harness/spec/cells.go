@@ -12,6 +12,7 @@ import (
 	"rpcbench/netem"
 	"rpcbench/peers"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 )
 
 // DimensionNames are the dimensions in key order.

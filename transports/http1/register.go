@@ -1,22 +1,23 @@
-package transports
+package http1
 
 import (
 	"fmt"
 
 	"rpcbench"
-	"rpcbench/transports/http1"
+	"rpcbench/transports"
 	"rpcbench/transports/tlsconf"
 )
 
+// Importing the package registers "http1" with package transports.
 func init() {
-	Register("http1", func(o Options) (rpcbench.Transport, error) {
+	transports.Register("http1", func(o transports.Options) (rpcbench.Transport, error) {
 		if o.Engine != "" && o.Engine != "fasthttp" {
 			return nil, fmt.Errorf("http1: unknown engine %q (valid: fasthttp)", o.Engine)
 		}
 		if o.Mode != "" {
 			return nil, fmt.Errorf("http1: the transport has no modes (got %q)", o.Mode)
 		}
-		opts := http1.Options{MaxPayload: o.MaxPayload}
+		opts := Options{MaxPayload: o.MaxPayload}
 		if o.TLS {
 			cfg, err := tlsconf.Load(o.CertFile, o.KeyFile, "http/1.1")
 			if err != nil {
@@ -24,6 +25,6 @@ func init() {
 			}
 			opts.TLS = cfg
 		}
-		return http1.New(opts)
+		return New(opts)
 	})
 }

@@ -1,0 +1,33 @@
+package all_test
+
+import (
+	"slices"
+	"testing"
+
+	"rpcbench/transports"
+	_ "rpcbench/transports/all"
+)
+
+// names are every transport name of rpcbench, sorted.
+var names = []string{"http1", "quic", "tcp", "udp", "unix"}
+
+// Every transport registers itself once its package is linked, and each
+// registered name builds with default options.
+func TestAllRegistered(t *testing.T) {
+	if got := transports.Names(); !slices.Equal(got, names) {
+		t.Fatalf("transports.Names() = %v, want %v", got, names)
+	}
+	for _, name := range names {
+		tr, err := transports.New(name, transports.Options{})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if tr.Name() == "" {
+			t.Errorf("%s: transport has no name", name)
+		}
+	}
+	if _, err := transports.New("nosuch", transports.Options{}); err == nil {
+		t.Error("an unknown name built a transport")
+	}
+}
