@@ -9,6 +9,7 @@
 package transports
 
 import (
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"sync"
 
 	"rpcbench"
+	"rpcbench/transports/tlsconf"
 )
 
 // Options are the transport settings a user can choose by name; each
@@ -34,6 +36,15 @@ type Options struct {
 	CertFile, KeyFile string
 	// MaxPayload caps frame payloads (0: the transport's default).
 	MaxPayload int
+}
+
+// TLSConfig is the TLS configuration these options ask for with the given
+// ALPN protocols, or nil when TLS is off.
+func (o Options) TLSConfig(alpn ...string) (*tls.Config, error) {
+	if !o.TLS {
+		return nil, nil
+	}
+	return tlsconf.Load(o.CertFile, o.KeyFile, alpn...)
 }
 
 // Network returns the kind of socket under t — "tcp", "udp" or "unix" —

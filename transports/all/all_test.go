@@ -31,3 +31,16 @@ func TestAllRegistered(t *testing.T) {
 		t.Error("an unknown name built a transport")
 	}
 }
+
+// TLS where a transport offers it, a clear error where it cannot.
+func TestTLSOption(t *testing.T) {
+	for name, ok := range map[string]bool{"tcp": true, "unix": true, "http1": true, "quic": true, "udp": false} {
+		_, err := transports.New(name, transports.Options{TLS: true})
+		if ok && err != nil {
+			t.Errorf("%s+tls: %v", name, err)
+		}
+		if !ok && err == nil {
+			t.Errorf("%s+tls built a transport", name)
+		}
+	}
+}

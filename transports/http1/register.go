@@ -5,7 +5,6 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports"
-	"rpcbench/transports/tlsconf"
 )
 
 // Importing the package registers "http1" with package transports.
@@ -17,14 +16,10 @@ func init() {
 		if o.Mode != "" {
 			return nil, fmt.Errorf("http1: the transport has no modes (got %q)", o.Mode)
 		}
-		opts := Options{MaxPayload: o.MaxPayload}
-		if o.TLS {
-			cfg, err := tlsconf.Load(o.CertFile, o.KeyFile, "http/1.1")
-			if err != nil {
-				return nil, err
-			}
-			opts.TLS = cfg
+		cfg, err := o.TLSConfig("http/1.1")
+		if err != nil {
+			return nil, err
 		}
-		return New(opts)
+		return New(Options{MaxPayload: o.MaxPayload, TLS: cfg})
 	})
 }

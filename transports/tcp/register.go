@@ -3,21 +3,16 @@ package tcp
 import (
 	"rpcbench"
 	"rpcbench/transports"
-	"rpcbench/transports/tlsconf"
 )
 
 // Importing the package registers "tcp" and "unix" with package transports.
 func init() {
 	factory := func(o transports.Options) (rpcbench.Transport, error) {
-		opts := Options{Engine: o.Engine, MaxPayload: o.MaxPayload}
-		if o.TLS {
-			cfg, err := tlsconf.Load(o.CertFile, o.KeyFile, "rpcbench-tcp")
-			if err != nil {
-				return nil, err
-			}
-			opts.TLS = cfg
+		cfg, err := o.TLSConfig("rpcbench-tcp")
+		if err != nil {
+			return nil, err
 		}
-		return New(opts)
+		return New(Options{Engine: o.Engine, MaxPayload: o.MaxPayload, TLS: cfg})
 	}
 	transports.Register("tcp", factory)
 	// "unix" is the same transport; addresses are socket paths.
