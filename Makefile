@@ -18,6 +18,7 @@ test:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
+	$(GO) test -count=1 ./internal/layout
 
 # Every fuzz target in the module, FUZZTIME each.
 FUZZTIME ?= 20s

@@ -18,7 +18,9 @@ type Options struct {
 	// within seconds.
 	Client rpcbench.ClientOptions
 	// Transport builds the transport an instance names. Default:
-	// transports.New(name, TransportOptions).
+	// transports.New(name, TransportOptions), which knows the transports
+	// whose packages the program links (transports/tcp, ..., or all of
+	// them with transports/all); this package links none.
 	Transport func(name string) (rpcbench.Transport, error)
 	// TransportOptions are used by the default Transport.
 	TransportOptions transports.Options

@@ -19,7 +19,9 @@ var schemes = struct {
 	m map[string]Opener
 }{m: map[string]Opener{}}
 
-// RegisterScheme makes Open accept URLs of scheme; duplicates panic.
+// RegisterScheme makes Open accept URLs of scheme, and of scheme+VARIANT
+// unless that one is registered too (the opener reads the variant from
+// the URL: "rpcbench+unix://..."); duplicates panic.
 func RegisterScheme(scheme string, open Opener) {
 	schemes.Lock()
 	defer schemes.Unlock()
@@ -38,8 +40,12 @@ func Open(ctx context.Context, target string) (Registry, error) {
 	if err != nil || u.Scheme == "" {
 		return nil, fmt.Errorf("discovery: registry %q is not a URL such as rpcbench://127.0.0.1:7100 (known schemes: %s)", target, strings.Join(Schemes(), ", "))
 	}
+	base, _, _ := strings.Cut(u.Scheme, "+")
 	schemes.RLock()
 	open, ok := schemes.m[u.Scheme]
+	if !ok {
+		open, ok = schemes.m[base]
+	}
 	schemes.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("discovery: unknown registry scheme %q in %q (known: %s)", u.Scheme, target, strings.Join(Schemes(), ", "))

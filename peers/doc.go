@@ -4,17 +4,20 @@
 // RPC layer at all (raw-tcp-pingpong, raw-tcp-pipelined, raw-udp,
 // raw-fasthttp, raw-quic).
 //
-// Each peer registers itself with harness.RegisterPeer, so its name is a
-// value of a spec's transport dimension. Its server runs in its own
-// process, started by the runner as
+// Each peer is a target.Peer, listed by Names and found by Lookup; the
+// harness asks for them by name, so a peer's name is a value of a spec's
+// transport dimension. This package imports nothing of the harness (only
+// target, codecs/benchmsg and transports/tlsconf within rpcbench): it
+// provides the server function and the client target, and the harness
+// runs the server in its own process, started by the runner as
 //
 //	rpcbench bench-server --transport <peer> --addr 127.0.0.1:0
 //
-// which hands over to ServeProcess (same ready line and stats channel as
-// harness/serverproc). Its client side is a harness.Target; one Dial is one
-// connection (or the peer's equivalent: see each peer's Settings), so the
-// cell's connections dimension counts the same thing it counts for
-// rpcbench transports.
+// which hands over to serverproc.ServePeer (same ready line and stats
+// channel as for rpcbench transports). Its client side is a target.Target;
+// one Dial is one connection (or the peer's equivalent: see each peer's
+// Settings), so the cell's connections dimension counts the same thing it
+// counts for rpcbench transports.
 //
 // Payloads. gRPC and net/rpc carry the cell's benchmark message (Small,
 // Medium, Large, Bytes(n)) with their own codec — protobuf for gRPC, gob or

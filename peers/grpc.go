@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"rpcbench/codecs/benchmsg"
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // The gRPC service equivalent to rpcbench's Bench.Echo* methods:
@@ -63,7 +63,7 @@ func grpcMethod(v any) (string, error) {
 }
 
 func init() {
-	Register("grpc", Peer{
+	add("grpc", target.Peer{
 		Serve:     serveGRPC,
 		NewTarget: newGRPCTarget,
 		Settings: func() map[string]string {
@@ -104,7 +104,7 @@ type grpcTarget struct {
 	zero   func() any
 }
 
-func newGRPCTarget(cfg harness.PeerConfig) (harness.Target, error) {
+func newGRPCTarget(cfg target.PeerConfig) (target.Target, error) {
 	req, err := benchmsg.New(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func newGRPCTarget(cfg harness.PeerConfig) (harness.Target, error) {
 	return &grpcTarget{addr: cfg.Addr, method: method, req: req, zero: zero}, nil
 }
 
-func (t *grpcTarget) Dial(ctx context.Context) (harness.Conn, error) {
+func (t *grpcTarget) Dial(ctx context.Context) (target.Conn, error) {
 	cc, err := grpc.NewClient("passthrough:///"+t.addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(65<<20), grpc.MaxCallSendMsgSize(65<<20)))
@@ -130,7 +130,7 @@ func (t *grpcTarget) Dial(ctx context.Context) (harness.Conn, error) {
 	return &grpcConn{t: t, cc: cc}, nil
 }
 
-func (t *grpcTarget) Verify(ctx context.Context, c harness.Conn) error {
+func (t *grpcTarget) Verify(ctx context.Context, c target.Conn) error {
 	gc, ok := c.(*grpcConn)
 	if !ok {
 		return fmt.Errorf("peers: foreign connection %T", c)
@@ -152,7 +152,7 @@ type grpcConn struct {
 
 // NewCaller reuses one reply message per worker (gRPC's codec resets it
 // before decoding), as rpctarget does.
-func (c *grpcConn) NewCaller() (harness.Caller, error) {
+func (c *grpcConn) NewCaller() (target.Caller, error) {
 	resp := c.t.zero()
 	cc, method, req := c.cc, c.t.method, c.t.req
 	return func(ctx context.Context) error { return cc.Invoke(ctx, method, req, resp) }, nil

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"rpcbench/codecs/benchmsg"
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // NetRPCBench is the net/rpc service equivalent to rpcbench's Bench.Echo*
@@ -56,9 +56,9 @@ func init() {
 		if json {
 			name, codec = "netrpc-json", "JSON-RPC 1.0 (net/rpc/jsonrpc, encoding/json with the generated json tags)"
 		}
-		Register(name, Peer{
+		add(name, target.Peer{
 			Serve:     func(addr string) (string, func() error, error) { return serveNetRPC(addr, json) },
-			NewTarget: func(cfg harness.PeerConfig) (harness.Target, error) { return newNetRPCTarget(cfg, json) },
+			NewTarget: func(cfg target.PeerConfig) (target.Target, error) { return newNetRPCTarget(cfg, json) },
 			Settings: func() map[string]string {
 				return map[string]string{
 					"connections":  "the cell's connections dimension, one rpc.Client each (default 1 shared)",
@@ -100,7 +100,7 @@ type netrpcTarget struct {
 	zero   func() any
 }
 
-func newNetRPCTarget(cfg harness.PeerConfig, json bool) (harness.Target, error) {
+func newNetRPCTarget(cfg target.PeerConfig, json bool) (target.Target, error) {
 	req, err := benchmsg.New(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func newNetRPCTarget(cfg harness.PeerConfig, json bool) (harness.Target, error) 
 	return &netrpcTarget{addr: cfg.Addr, json: json, method: method, req: req, zero: zero}, nil
 }
 
-func (t *netrpcTarget) Dial(ctx context.Context) (harness.Conn, error) {
+func (t *netrpcTarget) Dial(ctx context.Context) (target.Conn, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", t.addr)
 	if err != nil {
@@ -131,7 +131,7 @@ func (t *netrpcTarget) Dial(ctx context.Context) (harness.Conn, error) {
 	return &netrpcConn{t: t, c: rc}, nil
 }
 
-func (t *netrpcTarget) Verify(ctx context.Context, c harness.Conn) error {
+func (t *netrpcTarget) Verify(ctx context.Context, c target.Conn) error {
 	nc, ok := c.(*netrpcConn)
 	if !ok {
 		return fmt.Errorf("peers: foreign connection %T", c)
@@ -153,7 +153,7 @@ type netrpcConn struct {
 
 // NewCaller reuses one reply per worker, emptied before each call since
 // gob and JSON decode by merging into what is there.
-func (c *netrpcConn) NewCaller() (harness.Caller, error) {
+func (c *netrpcConn) NewCaller() (target.Caller, error) {
 	resp := c.t.zero()
 	rc, method, req := c.c, c.t.method, c.t.req
 	return func(ctx context.Context) error {

@@ -5,92 +5,34 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
-	"sort"
-	"strings"
-	"sync"
 
 	"google.golang.org/protobuf/proto"
 
 	"rpcbench/codecs/benchmsg"
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
-// Peer is one baseline. Serve and NewTarget are safe for concurrent use.
-type Peer struct {
-	// Serve starts the server side listening on addr ("127.0.0.1:0" picks
-	// a port) and returns the address it listens on and a function that
-	// stops it and waits for its goroutines.
-	Serve func(addr string) (actual string, stop func() error, err error)
-	// NewTarget builds the client side of one cell.
-	NewTarget func(cfg harness.PeerConfig) (harness.Target, error)
-	// Settings describes the peer's configuration for the manifest:
-	// connections, multiplexing, buffer sizes, codec, library versions.
-	Settings func() map[string]string
-	// Network is "udp" for peers on datagrams; empty means TCP.
-	Network string
-}
+// all holds every peer by name. Each peer's file adds itself in an init
+// function of this package, so the set is complete before any importer
+// runs: it does not depend on what else the binary links.
+var all = map[string]target.Peer{}
 
-var registry = struct {
-	sync.RWMutex
-	m map[string]Peer
-}{m: map[string]Peer{}}
-
-// Register adds p under name here and as a harness peer; duplicates panic.
-func Register(name string, p Peer) {
-	registry.Lock()
-	if _, dup := registry.m[name]; dup || p.Serve == nil || p.NewTarget == nil {
-		registry.Unlock()
-		panic(fmt.Sprintf("peers: %q registered twice or incomplete", name))
+// add puts p in the set under name; duplicates and incomplete peers panic.
+func add(name string, p target.Peer) {
+	if _, dup := all[name]; dup || p.Serve == nil || p.NewTarget == nil {
+		panic(fmt.Sprintf("peers: %q added twice or incomplete", name))
 	}
-	registry.m[name] = p
-	registry.Unlock()
-	harness.RegisterPeer(name, harness.Peer{
-		ServerArgs: func(addr string) []string {
-			return []string{"bench-server", "--transport", name, "--addr", addr}
-		},
-		NewTarget: p.NewTarget,
-		Settings:  p.Settings,
-		Network:   p.Network,
-	})
+	all[name] = p
 }
 
-// Lookup returns the peer registered as name.
-func Lookup(name string) (Peer, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	p, ok := registry.m[name]
+// Lookup returns the peer called name. Safe for concurrent use.
+func Lookup(name string) (target.Peer, bool) {
+	p, ok := all[name]
 	return p, ok
 }
 
-// Names lists the registered peers, sorted.
-func Names() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	return slices.Sorted(maps.Keys(registry.m))
-}
-
-// SettingsOf returns name's settings, or nil for an unknown name.
-func SettingsOf(name string) map[string]string {
-	p, ok := Lookup(name)
-	if !ok || p.Settings == nil {
-		return nil
-	}
-	return p.Settings()
-}
-
-// FormatSettings renders settings as "k=v, k=v" in key order.
-func FormatSettings(s map[string]string) string {
-	keys := make([]string, 0, len(s))
-	for k := range s {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + s[k]
-	}
-	return strings.Join(parts, ", ")
-}
+// Names lists the peers, sorted. Safe for concurrent use.
+func Names() []string { return slices.Sorted(maps.Keys(all)) }
 
 // moduleVersion is the version of module path in this binary ("devel"
 // in tests, where the main module's dependencies still carry versions).

@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // fasthttp's background cleaners sleep out their interval after their
@@ -24,18 +24,22 @@ func TestMain(m *testing.M) {
 	)
 }
 
-func TestRegistered(t *testing.T) {
+func TestNames(t *testing.T) {
 	want := []string{"grpc", "netrpc", "netrpc-json", "raw-fasthttp", "raw-quic", "raw-tcp-pingpong", "raw-tcp-pipelined", "raw-udp"}
 	if got := strings.Join(Names(), " "); got != strings.Join(want, " ") {
 		t.Fatalf("Names() = %s, want %s", got, strings.Join(want, " "))
 	}
 	for _, n := range want {
-		if _, ok := harness.LookupPeer(n); !ok {
-			t.Errorf("%s not registered with the harness", n)
+		p, ok := Lookup(n)
+		if !ok {
+			t.Fatalf("Lookup(%q) found nothing", n)
 		}
-		if s := SettingsOf(n); s["connections"] == "" || s["codec"] == "" {
+		if s := p.Settings(); s["connections"] == "" || s["codec"] == "" {
 			t.Errorf("%s: settings lack connections or codec: %v", n, s)
 		}
+	}
+	if _, ok := Lookup("tcp"); ok {
+		t.Error(`Lookup("tcp") found a peer; tcp is an rpcbench transport`)
 	}
 }
 
@@ -60,13 +64,13 @@ func TestEcho(t *testing.T) {
 						t.Errorf("stop: %v", err)
 					}
 				}()
-				tgt, err := p.NewTarget(harness.PeerConfig{Addr: addr, Payload: payload, Seed: 7})
+				tgt, err := p.NewTarget(target.PeerConfig{Addr: addr, Payload: payload, Seed: 7})
 				if err != nil {
 					t.Fatal(err)
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				defer cancel()
-				var cs []harness.Conn
+				var cs []target.Conn
 				defer func() {
 					for _, c := range cs {
 						if err := c.Close(); err != nil {
@@ -81,7 +85,7 @@ func TestEcho(t *testing.T) {
 					}
 					cs = append(cs, c)
 				}
-				v, ok := tgt.(harness.Verifier)
+				v, ok := tgt.(target.Verifier)
 				if !ok {
 					t.Fatal("target does not verify echoes")
 				}
@@ -127,7 +131,7 @@ func TestServerGone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tgt, err := p.NewTarget(harness.PeerConfig{Addr: addr, Payload: "Small", Seed: 1})
+			tgt, err := p.NewTarget(target.PeerConfig{Addr: addr, Payload: "Small", Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

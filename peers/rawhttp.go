@@ -8,7 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // raw-fasthttp: POST /echo, the server copies the body into the reply.
@@ -20,7 +20,7 @@ const (
 )
 
 func init() {
-	Register("raw-fasthttp", Peer{
+	add("raw-fasthttp", target.Peer{
 		Serve:     serveRawHTTP,
 		NewTarget: newRawHTTPTarget,
 		Settings: func() map[string]string {
@@ -61,7 +61,7 @@ type rawHTTPTarget struct {
 	payload []byte
 }
 
-func newRawHTTPTarget(cfg harness.PeerConfig) (harness.Target, error) {
+func newRawHTTPTarget(cfg target.PeerConfig) (target.Target, error) {
 	p, err := rawPayload(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func newRawHTTPTarget(cfg harness.PeerConfig) (harness.Target, error) {
 	return &rawHTTPTarget{addr: cfg.Addr, payload: p}, nil
 }
 
-func (t *rawHTTPTarget) Dial(context.Context) (harness.Conn, error) {
+func (t *rawHTTPTarget) Dial(context.Context) (target.Conn, error) {
 	hc := &fasthttp.HostClient{
 		Addr:                t.addr,
 		MaxConns:            httpMaxConns,
@@ -80,7 +80,7 @@ func (t *rawHTTPTarget) Dial(context.Context) (harness.Conn, error) {
 	return &httpConn{t: t, hc: hc}, nil
 }
 
-func (t *rawHTTPTarget) Verify(_ context.Context, c harness.Conn) error {
+func (t *rawHTTPTarget) Verify(_ context.Context, c target.Conn) error {
 	hc, ok := c.(*httpConn)
 	if !ok {
 		return fmt.Errorf("peers: foreign connection %T", c)
@@ -125,7 +125,7 @@ func (call *httpCall) do() error {
 	return nil
 }
 
-func (c *httpConn) NewCaller() (harness.Caller, error) {
+func (c *httpConn) NewCaller() (target.Caller, error) {
 	call := c.newCall()
 	return func(context.Context) error { return call.do() }, nil
 }

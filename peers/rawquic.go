@@ -12,7 +12,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"rpcbench/harness"
+	"rpcbench/target"
 	"rpcbench/transports/tlsconf"
 )
 
@@ -26,7 +26,7 @@ const (
 )
 
 func init() {
-	Register("raw-quic", Peer{
+	add("raw-quic", target.Peer{
 		Network:   "udp",
 		Serve:     serveRawQUIC,
 		NewTarget: newRawQUICTarget,
@@ -109,7 +109,7 @@ type rawQUICTarget struct {
 	tls     *tls.Config
 }
 
-func newRawQUICTarget(cfg harness.PeerConfig) (harness.Target, error) {
+func newRawQUICTarget(cfg target.PeerConfig) (target.Target, error) {
 	p, err := rawPayload(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func newRawQUICTarget(cfg harness.PeerConfig) (harness.Target, error) {
 	return &rawQUICTarget{addr: cfg.Addr, payload: p, tls: tc}, nil
 }
 
-func (t *rawQUICTarget) Dial(ctx context.Context) (harness.Conn, error) {
+func (t *rawQUICTarget) Dial(ctx context.Context) (target.Conn, error) {
 	conn, err := quic.DialAddr(ctx, t.addr, t.tls, &quic.Config{MaxIncomingStreams: -1, MaxIncomingUniStreams: -1, MaxIdleTimeout: quicIdle, KeepAlivePeriod: 10 * time.Second})
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (t *rawQUICTarget) Dial(ctx context.Context) (harness.Conn, error) {
 	return &quicConn{t: t, conn: conn}, nil
 }
 
-func (t *rawQUICTarget) Verify(ctx context.Context, c harness.Conn) error {
+func (t *rawQUICTarget) Verify(ctx context.Context, c target.Conn) error {
 	qc, ok := c.(*quicConn)
 	if !ok {
 		return fmt.Errorf("peers: foreign connection %T", c)
@@ -180,7 +180,7 @@ func (c *quicConn) call(ctx context.Context, buf []byte) (int, error) {
 	return n, nil
 }
 
-func (c *quicConn) NewCaller() (harness.Caller, error) {
+func (c *quicConn) NewCaller() (target.Caller, error) {
 	buf := make([]byte, len(c.t.payload)+1)
 	return func(ctx context.Context) error {
 		_, err := c.call(ctx, buf)

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // Raw TCP frames: a 4-byte little-endian payload length, an 8-byte
@@ -25,9 +25,9 @@ const (
 )
 
 func init() {
-	Register("raw-tcp-pingpong", Peer{
+	add("raw-tcp-pingpong", target.Peer{
 		Serve:     serveRawTCP,
-		NewTarget: func(cfg harness.PeerConfig) (harness.Target, error) { return newRawTCPTarget(cfg, false) },
+		NewTarget: func(cfg target.PeerConfig) (target.Target, error) { return newRawTCPTarget(cfg, false) },
 		Settings: func() map[string]string {
 			return rawSettings("connections", "one TCP connection per caller (the cell's connections dimension is ignored)",
 				"multiplexing", "none: one call in flight per connection", "framing", "4-byte length + 8-byte id",
@@ -35,9 +35,9 @@ func init() {
 				"nodelay", "true (Go default)")
 		},
 	})
-	Register("raw-tcp-pipelined", Peer{
+	add("raw-tcp-pipelined", target.Peer{
 		Serve:     serveRawTCP,
-		NewTarget: func(cfg harness.PeerConfig) (harness.Target, error) { return newRawTCPTarget(cfg, true) },
+		NewTarget: func(cfg target.PeerConfig) (target.Target, error) { return newRawTCPTarget(cfg, true) },
 		Settings: func() map[string]string {
 			return rawSettings("connections", "the cell's connections dimension, callers spread round-robin (default 1 shared)",
 				"multiplexing", "pipelined: callers append frames to a pending buffer, a single writer yields once (runtime.Gosched), then swaps the buffer out and writes all queued frames in one syscall; single reader (bufio 64 KiB) routing replies by id",
@@ -95,7 +95,7 @@ type rawTCPTarget struct {
 	pipelined bool
 }
 
-func newRawTCPTarget(cfg harness.PeerConfig, pipelined bool) (harness.Target, error) {
+func newRawTCPTarget(cfg target.PeerConfig, pipelined bool) (target.Target, error) {
 	p, err := rawPayload(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func newRawTCPTarget(cfg harness.PeerConfig, pipelined bool) (harness.Target, er
 	return &rawTCPTarget{addr: cfg.Addr, payload: p, pipelined: pipelined}, nil
 }
 
-func (t *rawTCPTarget) Dial(ctx context.Context) (harness.Conn, error) {
+func (t *rawTCPTarget) Dial(ctx context.Context) (target.Conn, error) {
 	if !t.pipelined {
 		return &pingPongConn{t: t}, nil
 	}
@@ -119,7 +119,7 @@ func (t *rawTCPTarget) Dial(ctx context.Context) (harness.Conn, error) {
 }
 
 // Verify checks that one call echoes the payload byte for byte.
-func (t *rawTCPTarget) Verify(ctx context.Context, c harness.Conn) error {
+func (t *rawTCPTarget) Verify(ctx context.Context, c target.Conn) error {
 	switch c := c.(type) {
 	case *pingPongConn:
 		call, err := c.newCall()
@@ -195,7 +195,7 @@ func (call *pingPongCall) do() error {
 	return err
 }
 
-func (pc *pingPongConn) NewCaller() (harness.Caller, error) {
+func (pc *pingPongConn) NewCaller() (target.Caller, error) {
 	call, err := pc.newCall()
 	if err != nil {
 		return nil, err
@@ -251,7 +251,7 @@ func (pc *pipeConn) newCall() *pipeCall {
 	return call
 }
 
-func (pc *pipeConn) NewCaller() (harness.Caller, error) {
+func (pc *pipeConn) NewCaller() (target.Caller, error) {
 	call := pc.newCall()
 	return func(ctx context.Context) error { return pc.call(ctx, call) }, nil
 }

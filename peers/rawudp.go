@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // Raw UDP datagrams: an 8-byte sequence number, then the payload. The
@@ -24,7 +24,7 @@ const (
 )
 
 func init() {
-	Register("raw-udp", Peer{
+	add("raw-udp", target.Peer{
 		Network:   "udp",
 		Serve:     serveRawUDP,
 		NewTarget: newRawUDPTarget,
@@ -76,7 +76,7 @@ type rawUDPTarget struct {
 	payload []byte
 }
 
-func newRawUDPTarget(cfg harness.PeerConfig) (harness.Target, error) {
+func newRawUDPTarget(cfg target.PeerConfig) (target.Target, error) {
 	p, err := rawPayload(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -87,11 +87,11 @@ func newRawUDPTarget(cfg harness.PeerConfig) (harness.Target, error) {
 	return &rawUDPTarget{addr: cfg.Addr, payload: p}, nil
 }
 
-func (t *rawUDPTarget) Dial(context.Context) (harness.Conn, error) {
+func (t *rawUDPTarget) Dial(context.Context) (target.Conn, error) {
 	return &udpConn{t: t}, nil
 }
 
-func (t *rawUDPTarget) Verify(_ context.Context, c harness.Conn) error {
+func (t *rawUDPTarget) Verify(_ context.Context, c target.Conn) error {
 	uc, ok := c.(*udpConn)
 	if !ok {
 		return fmt.Errorf("peers: foreign connection %T", c)
@@ -163,7 +163,7 @@ func (call *udpCall) do() error {
 	}
 }
 
-func (uc *udpConn) NewCaller() (harness.Caller, error) {
+func (uc *udpConn) NewCaller() (target.Caller, error) {
 	call, err := uc.newCall()
 	if err != nil {
 		return nil, err

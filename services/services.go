@@ -1,6 +1,7 @@
 // Package services holds the built-in methods that `rpcbench serve` offers
 // and the harness calls: byte echo, arithmetic, and echo of the benchmark
-// messages through any codec.
+// messages through any codec. The administrative methods are in
+// services/admin, registered only where they are wanted, behind a token.
 package services
 
 import (
@@ -26,7 +27,7 @@ type AddReply struct {
 //	Arith.Add   {"a":1,"b":2} -> {"sum":3}
 //	Bench.Echo{Small,Medium,Large,Blob}   benchmark messages back, through any codec
 //
-// The admin methods are not among them: RegisterAdmin adds them, with a
+// The admin methods are not among them: admin.Register (package admin) adds them, with a
 // token, where they are wanted.
 func Register(srv *rpcbench.Server) error {
 	if err := RegisterBench(srv); err != nil {

@@ -1,8 +1,15 @@
 // Package transports is the registry of rpcbench's transports by name, so
 // that the CLI and the harness can choose one from a flag or a spec.
+//
+// It imports no transport. Each transport registers itself when its
+// package is imported, as database/sql drivers do: transports/tcp
+// registers "tcp" and "unix", transports/udp "udp", transports/http1
+// "http1", transports/quic "quic". A program links only what it imports;
+// one that chooses among all of them by name imports transports/all.
 package transports
 
 import (
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"slices"
@@ -29,6 +36,15 @@ type Options struct {
 	TLSConf tlsconf.Settings
 	// MaxPayload caps frame payloads (0: the transport's default).
 	MaxPayload int
+}
+
+// TLSConfig is the TLS configuration these options ask for with the given
+// ALPN protocols, or nil when TLS is off.
+func (o Options) TLSConfig(alpn ...string) (*tls.Config, error) {
+	if !o.TLS {
+		return nil, nil
+	}
+	return tlsconf.Load(o.TLSConf, alpn...)
 }
 
 // Network returns the kind of socket under t — "tcp", "udp" or "unix" —
@@ -58,7 +74,8 @@ func Register(name string, f Factory) {
 	registry.m[name] = f
 }
 
-// New builds the named transport, or returns an error listing valid names.
+// New builds the named transport, or returns an error listing the
+// registered names (only the transports whose packages are linked).
 func New(name string, o Options) (rpcbench.Transport, error) {
 	registry.RLock()
 	f, ok := registry.m[name]

@@ -18,6 +18,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // the tests choose transports by name
 	"rpcbench/transports/tlsconf"
 )
 

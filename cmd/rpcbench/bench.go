@@ -19,7 +19,7 @@ import (
 	"rpcbench/harness/serverproc"
 	"rpcbench/harness/spec"
 	"rpcbench/peers"
-	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 // benchCmd runs `rpcbench bench`: a matrix spec, or one ad-hoc cell
@@ -32,7 +32,7 @@ func benchCmd(args []string) error {
 	progress := fs.String("progress", "auto", "progress line: auto (on a terminal, not in CI), always, never")
 	inprocess := fs.Bool("inprocess", false, "run the server inside this process (debugging: costs of both sides mix)")
 	server := fs.String("server", "", "measure the server already running at `[TRANSPORT://]HOST:PORT` ('rpcbench serve' on another host; its admin methods over tcp unless TRANSPORT says otherwise) instead of starting one per cell")
-	adminToken := fs.String("admin-token", "", "with --server: the token the server's admin methods were started with ('rpcbench serve --admin'; default $"+services.AdminTokenEnv+")")
+	adminToken := fs.String("admin-token", "", "with --server: the token the server's admin methods were started with ('rpcbench serve --admin'; default $"+admin.TokenEnv+")")
 	loadID := fs.Int("load-id", 0, "with --server: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
 	pin := fs.String("pin", "", "CPU pinning: auto or off (default: the spec's, auto)")
 	reps := fs.Int("reps", 0, "repetitions per cell (default: the spec's; ad-hoc 1)")
@@ -149,7 +149,7 @@ func benchCmd(args []string) error {
 	opts := runner.Options{
 		Spec: sp, SpecYAML: yamlText, SpecPath: *matrix, Dir: *out, ResultsRoot: *resultsRoot,
 		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
-		Server: *server, LoadID: *loadID, ServerTLS: tf.o.TLSConf, AdminToken: cmp.Or(*adminToken, os.Getenv(services.AdminTokenEnv)),
+		Server: *server, LoadID: *loadID, ServerTLS: tf.o.TLSConf, AdminToken: cmp.Or(*adminToken, os.Getenv(admin.TokenEnv)),
 	}
 	switch *progress {
 	case "auto":
@@ -251,11 +251,11 @@ func benchServerCmd(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if _, ok := peers.Lookup(tf.name); ok {
+	if p, ok := peers.Lookup(tf.name); ok {
 		if af.registry != "" {
 			return usageError("bench-server: --registry is for rpcbench transports, not the peer %q", tf.name)
 		}
-		return peers.ServeProcess(tf.name, *addr, os.Stdin, os.Stdout)
+		return serverproc.ServePeer(tf.name, p, *addr, os.Stdin, os.Stdout)
 	}
 	t, err := tf.build(tf.name)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	_ "rpcbench/discovery/etcdreg" // etcd:// registries
 	_ "rpcbench/discovery/memreg"  // mem://
 	"rpcbench/discovery/regserver"
-	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 // registryCmd runs `rpcbench registry`: a standalone service registry
@@ -48,7 +48,7 @@ func registryCmd(args []string) error {
 	}
 	ro.Token = cmp.Or(ro.Token, os.Getenv(regserver.TokenEnv))
 	if ro.Token == "" && tf.o.TLSConf.ClientCA == "" && !loopback(tf.name, *addr) {
-		if ro.Token, err = services.NewAdminToken(); err != nil {
+		if ro.Token, err = admin.NewToken(); err != nil {
 			return err
 		}
 		fmt.Printf("rpcbench: registry token %s (it listens beyond loopback; clients set $%s)\n", ro.Token, regserver.TokenEnv)

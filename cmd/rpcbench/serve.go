@@ -13,6 +13,7 @@ import (
 	"rpcbench"
 	"rpcbench/harness/spec"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 func serveCmd(args []string) error {
@@ -22,14 +23,14 @@ func serveCmd(args []string) error {
 	addrs := fs.String("addr", "127.0.0.1:7000", "address to listen on (comma-separated, one per transport; port 0 picks a free port)")
 	grace := fs.Duration("grace", 10*time.Second, "how long shutdown waits for in-flight calls")
 	certOut := fs.String("write-cert", "", "write the TLS certificate the server presents to `FILE`, for clients to trust with --cacert")
-	admin := fs.Bool("admin", false, "serve the admin methods (Admin.Stats, Admin.GC, Admin.Host) that 'rpcbench bench --server' calls; they answer only requests carrying the admin token")
-	adminToken := fs.String("admin-token", "", "the admin token (default: $"+services.AdminTokenEnv+", else a random one printed at start)")
+	adminOn := fs.Bool("admin", false, "serve the admin methods (Admin.Stats, Admin.GC, Admin.Host) that 'rpcbench bench --server' calls; they answer only requests carrying the admin token")
+	adminToken := fs.String("admin-token", "", "the admin token (default: $"+admin.TokenEnv+", else a random one printed at start)")
 	var af announceFlags
 	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *adminToken != "" && !*admin {
+	if *adminToken != "" && !*adminOn {
 		return usageError("serve: --admin-token needs --admin")
 	}
 	names, as := strings.Split(tf.name, ","), strings.Split(*addrs, ",")
@@ -47,8 +48,8 @@ func serveCmd(args []string) error {
 	}
 	// Admin.Host reports the listeners, so that 'bench --server' on another
 	// host can match its cells' transports against them.
-	serving := &services.Serving{}
-	if *admin {
+	serving := &admin.Serving{}
+	if *adminOn {
 		if err := registerAdmin(srv, serving, *adminToken); err != nil {
 			return err
 		}
@@ -99,14 +100,14 @@ func serveCmd(args []string) error {
 
 // registerAdmin adds the admin methods with token, else the environment's,
 // else a new one that it prints for the bench side to use.
-func registerAdmin(srv *rpcbench.Server, serving *services.Serving, token string) error {
-	token = cmp.Or(token, os.Getenv(services.AdminTokenEnv))
+func registerAdmin(srv *rpcbench.Server, serving *admin.Serving, token string) error {
+	token = cmp.Or(token, os.Getenv(admin.TokenEnv))
 	if token == "" {
 		var err error
-		if token, err = services.NewAdminToken(); err != nil {
+		if token, err = admin.NewToken(); err != nil {
 			return err
 		}
-		fmt.Printf("rpcbench: admin token %s (give it to 'rpcbench bench --server' as --admin-token or $%s)\n", token, services.AdminTokenEnv)
+		fmt.Printf("rpcbench: admin token %s (give it to 'rpcbench bench --server' as --admin-token or $%s)\n", token, admin.TokenEnv)
 	}
-	return services.RegisterAdmin(srv, serving, token)
+	return admin.Register(srv, serving, token)
 }

@@ -8,6 +8,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 	"rpcbench/transports/tlsconf"
 )
 

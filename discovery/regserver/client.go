@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"rpcbench"
 	"rpcbench/discovery"
 	"rpcbench/transports"
+	_ "rpcbench/transports/tcp" // the transport of "rpcbench://"
 )
 
 // Client is the discovery contract over RPC to a registry Server. It is
@@ -60,24 +62,26 @@ func Dial(ctx context.Context, t rpcbench.Transport, addr, token string) (*Clien
 	return c, nil
 }
 
+// init registers the scheme "rpcbench" (TCP) and with it
+// "rpcbench+TRANSPORT". The transport is looked up by name when a URL is
+// opened, not here: transports register themselves when their packages are
+// linked, in an order this package cannot know.
 func init() {
-	open := func(transport string) discovery.Opener {
-		return func(ctx context.Context, u *url.URL) (discovery.Registry, error) {
-			o, err := urlOptions(u.Query())
-			if err != nil {
-				return nil, fmt.Errorf("regserver: %s: %w", u.Redacted(), err)
-			}
-			t, err := transports.New(transport, o)
-			if err != nil {
-				return nil, err
-			}
-			return Dial(ctx, t, u.Host+u.Path, os.Getenv(TokenEnv))
+	discovery.RegisterScheme("rpcbench", func(ctx context.Context, u *url.URL) (discovery.Registry, error) {
+		name := "tcp"
+		if _, variant, ok := strings.Cut(u.Scheme, "+"); ok {
+			name = variant
 		}
-	}
-	discovery.RegisterScheme("rpcbench", open("tcp"))
-	for _, name := range transports.Names() {
-		discovery.RegisterScheme("rpcbench+"+name, open(name))
-	}
+		o, err := urlOptions(u.Query())
+		if err != nil {
+			return nil, fmt.Errorf("regserver: %s: %w", u.Redacted(), err)
+		}
+		t, err := transports.New(name, o)
+		if err != nil {
+			return nil, fmt.Errorf("regserver: %s: %w", u.Scheme, err)
+		}
+		return Dial(ctx, t, u.Host+u.Path, os.Getenv(TokenEnv))
+	})
 }
 
 // urlOptions reads a registry URL's TLS settings: ?tls=1, and cacert,

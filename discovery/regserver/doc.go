@@ -26,6 +26,9 @@
 //
 // URLs for discovery.Open: "rpcbench://host:port" (TCP) and
 // "rpcbench+TRANSPORT://address", e.g. "rpcbench+unix:///run/reg.sock".
+// TRANSPORT is looked up in package transports when the URL is opened, so
+// its package must be linked: tcp and unix always are (this package
+// imports transports/tcp); transports/all links every one.
 package regserver
 
 import "rpcbench/discovery"

@@ -79,8 +79,17 @@ func TestOpenByURL(t *testing.T) {
 	if got, _ := s.Registry().Resolve(ctx, "S"); len(got) != 1 {
 		t.Fatalf("registered over RPC, store has %v", got)
 	}
-	if _, err := discovery.Open(ctx, "rpcbench+nosuch://x"); err == nil {
-		t.Error("unknown transport scheme accepted")
+	// A transport named in the scheme is looked up when the URL is opened.
+	reg2, err := discovery.Open(ctx, "rpcbench+tcp://"+s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg2.Close()
+	if got, err := reg2.Resolve(ctx, "S"); err != nil || len(got) != 1 {
+		t.Fatalf("rpcbench+tcp: resolved %v, %v", got, err)
+	}
+	if _, err := discovery.Open(ctx, "rpcbench+nosuch://x"); err == nil || !strings.Contains(err.Error(), `unknown transport "nosuch"`) {
+		t.Errorf("unknown transport scheme: %v", err)
 	}
 }
 

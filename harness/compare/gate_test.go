@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"rpcbench/cost"
 	_ "rpcbench/harness/compare/echoref"
-	"rpcbench/harness/cost"
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"

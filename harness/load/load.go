@@ -1,4 +1,4 @@
-// Package load is the harness's load engine. It drives a harness.Target
+// Package load is the harness's load engine. It drives a target.Target
 // with one of two load models and records every call:
 //
 //   - Closed loop: Workers goroutines spread over the connections, each
@@ -29,8 +29,8 @@ import (
 	"time"
 
 	"rpcbench"
-	"rpcbench/harness"
 	"rpcbench/harness/record"
+	"rpcbench/target"
 	"rpcbench/wakeup"
 )
 
@@ -141,14 +141,14 @@ func (o *Options) fill() error {
 // conns[i%len(conns)]. Run returns an error only if it could not start
 // (bad options, a caller that could not be made); failed calls are
 // recorded, not returned.
-func Run(ctx context.Context, conns []harness.Conn, opts Options) (*Result, error) {
+func Run(ctx context.Context, conns []target.Conn, opts Options) (*Result, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
 	if len(conns) == 0 {
 		return nil, errors.New("load: no connections")
 	}
-	callers := make([]harness.Caller, opts.Workers)
+	callers := make([]target.Caller, opts.Workers)
 	for i := range callers {
 		c, err := conns[i%len(conns)].NewCaller()
 		if err != nil {
@@ -170,7 +170,7 @@ func Run(ctx context.Context, conns []harness.Conn, opts Options) (*Result, erro
 }
 
 // runClosed: each worker calls back to back until the end.
-func runClosed(ctx context.Context, callers []harness.Caller, o *Options) *Result {
+func runClosed(ctx context.Context, callers []target.Caller, o *Options) *Result {
 	recs := make([]*record.Recorder, len(callers))
 	var remaining atomic.Int64
 	remaining.Store(o.Calls)
@@ -232,7 +232,7 @@ type slot struct{ intended, released time.Duration }
 
 // runOpen: a pacer releases calls at their intended times; workers send
 // them as soon as one is free.
-func runOpen(ctx context.Context, callers []harness.Caller, o *Options) *Result {
+func runOpen(ctx context.Context, callers []target.Caller, o *Options) *Result {
 	or := &OpenResult{TargetRate: o.Rate, PacerLag: record.New(), QueueDelay: record.New()}
 	recs := make([]*record.Recorder, len(callers))
 	queues := make([]*record.Histogram, len(callers))

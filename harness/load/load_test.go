@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"rpcbench"
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // stallTarget answers at once, except that the first call after stallAt
@@ -23,9 +23,9 @@ type stallTarget struct {
 	stalled  bool
 }
 
-func (s *stallTarget) Dial(context.Context) (harness.Conn, error) { return s, nil }
-func (s *stallTarget) Close() error                               { return nil }
-func (s *stallTarget) NewCaller() (harness.Caller, error) {
+func (s *stallTarget) Dial(context.Context) (target.Conn, error) { return s, nil }
+func (s *stallTarget) Close() error                              { return nil }
+func (s *stallTarget) NewCaller() (target.Caller, error) {
 	return func(context.Context) error {
 		s.mu.Lock()
 		if !s.stalled && time.Since(s.start) >= s.stallAt {
@@ -52,7 +52,7 @@ func TestCoordinatedOmission(t *testing.T) {
 	tgt := &stallTarget{stallAt: 300 * time.Millisecond, stallFor: stall}
 	conn, _ := tgt.Dial(context.Background())
 	tgt.start = time.Now()
-	res, err := Run(context.Background(), []harness.Conn{conn}, Options{Workers: 8, Open: true, Rate: rate, Duration: dur})
+	res, err := Run(context.Background(), []target.Conn{conn}, Options{Workers: 8, Open: true, Rate: rate, Duration: dur})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestClosedLoopHidesStall(t *testing.T) {
 	tgt := &stallTarget{stallAt: 100 * time.Millisecond, stallFor: 100 * time.Millisecond}
 	conn, _ := tgt.Dial(context.Background())
 	tgt.start = time.Now()
-	res, err := Run(context.Background(), []harness.Conn{conn}, Options{Workers: 2, Duration: 400 * time.Millisecond})
+	res, err := Run(context.Background(), []target.Conn{conn}, Options{Workers: 2, Duration: 400 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestCallCountAndErrors(t *testing.T) {
 	})
 	for _, open := range []bool{false, true} {
 		n = 0
-		res, err := Run(context.Background(), []harness.Conn{tgt, tgt}, Options{Workers: 4, Calls: 200, Open: open, Rate: 20000})
+		res, err := Run(context.Background(), []target.Conn{tgt, tgt}, Options{Workers: 4, Calls: 200, Open: open, Rate: 20000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func TestHardDeadlineCountsUnsent(t *testing.T) {
 			return ctx.Err()
 		}
 	})
-	res, err := Run(context.Background(), []harness.Conn{tgt}, Options{Workers: 1, Open: true, Rate: 1000, Duration: 100 * time.Millisecond, Grace: 100 * time.Millisecond})
+	res, err := Run(context.Background(), []target.Conn{tgt}, Options{Workers: 1, Open: true, Rate: 1000, Duration: 100 * time.Millisecond, Grace: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,16 +171,16 @@ func TestHardDeadlineCountsUnsent(t *testing.T) {
 
 type callerFunc func(context.Context) error
 
-func (f callerFunc) NewCaller() (harness.Caller, error) { return harness.Caller(f), nil }
-func (f callerFunc) Close() error                       { return nil }
+func (f callerFunc) NewCaller() (target.Caller, error) { return target.Caller(f), nil }
+func (f callerFunc) Close() error                      { return nil }
 
 // OnCall sees every scheduled call once, from its worker, with its start
 // inside the run.
 func TestOnCallSeesEveryCall(t *testing.T) {
 	var seen [5]int64 // per worker, the last one the pacer's
 	var late atomic.Int64
-	conn, _ := harness.Noop{}.Dial(context.Background())
-	res, err := Run(context.Background(), []harness.Conn{conn}, Options{
+	conn, _ := target.Noop{}.Dial(context.Background())
+	res, err := Run(context.Background(), []target.Conn{conn}, Options{
 		Workers: 4, Open: true, Rate: 2000, Duration: 200 * time.Millisecond,
 		OnCall: func(w int, start, done time.Duration, err error) {
 			seen[w]++

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 	"rpcbench/harness/loadmerge"
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"

@@ -1,7 +1,7 @@
 // Package remote reaches a benchmark server that the harness did not
 // start: "rpcbench serve" on another host, measured by "rpcbench bench
 // --server ADDR" on this one. It talks to the server's admin methods
-// (services.MethodAdmin*) on a connection of its own, never on the
+// (services/admin) on a connection of its own, never on the
 // connections being measured, learns what the server serves (Admin.Host)
 // and reads its cost counters (Admin.Stats) before and after each window.
 //
@@ -20,8 +20,9 @@ import (
 
 	"rpcbench"
 	"rpcbench/harness/spec"
-	"rpcbench/services"
+	"rpcbench/services/admin"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 	"rpcbench/transports/tlsconf"
 	"rpcbench/wirestats"
 )
@@ -34,7 +35,7 @@ type Server struct {
 	Addr string
 	host string
 	c    *rpcbench.Client
-	info services.AdminHost
+	info admin.Host
 
 	token string
 
@@ -76,21 +77,21 @@ func Dial(ctx context.Context, addr string, a Access) (*Server, error) {
 		s.host = h
 	}
 	w0 := wirestats.Take()
-	s.c, err = rpcbench.Dial(ctx, t, addr, rpcbench.ClientOptions{Codec: services.AdminCodec, Conns: 1, HeartbeatInterval: -1})
+	s.c, err = rpcbench.Dial(ctx, t, addr, rpcbench.ClientOptions{Codec: admin.Codec, Conns: 1, HeartbeatInterval: -1})
 	w1 := wirestats.Take()
 	if err != nil {
 		return nil, fmt.Errorf("remote: dialing the server's admin methods at %s over %s: %w", addr, ts, err)
 	}
 	s.count(w0, w1)
-	if err := s.call(ctx, services.MethodAdminHost, &s.info); err != nil {
+	if err := s.call(ctx, admin.MethodHost, &s.info); err != nil {
 		s.c.Close()
-		return nil, fmt.Errorf("remote: %s does not answer %s (is it 'rpcbench serve --admin' of this version, and is --admin-token its token?): %w", addr, services.MethodAdminHost, err)
+		return nil, fmt.Errorf("remote: %s does not answer %s (is it 'rpcbench serve --admin' of this version, and is --admin-token its token?): %w", addr, admin.MethodHost, err)
 	}
 	return s, nil
 }
 
 // Info is what the server said about itself when dialled.
-func (s *Server) Info() services.AdminHost { return s.info }
+func (s *Server) Info() admin.Host { return s.info }
 
 // Endpoint returns the address at which the server serves t, or an error
 // naming what it serves instead. A listener bound to every interface is
@@ -135,13 +136,13 @@ func (s *Server) Check(codec, compression string) error {
 // Stats returns the server's counters with the admin connection's own
 // traffic taken out: when the server takes its snapshot it has read every
 // admin request so far, this one included, and written every admin reply
-// but this one. Take two and subtract, as with services.AdminStats.
-func (s *Server) Stats(ctx context.Context) (*services.AdminStats, error) {
+// but this one. Take two and subtract, as with admin.Stats.
+func (s *Server) Stats(ctx context.Context) (*admin.Stats, error) {
 	s.mu.Lock()
 	repliesBefore := s.received
 	s.mu.Unlock()
-	var st services.AdminStats
-	if err := s.call(ctx, services.MethodAdminStats, &st); err != nil {
+	var st admin.Stats
+	if err := s.call(ctx, admin.MethodStats, &st); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -153,7 +154,7 @@ func (s *Server) Stats(ctx context.Context) (*services.AdminStats, error) {
 
 // GC asks the server to collect garbage, so that windows start alike.
 func (s *Server) GC(ctx context.Context) error {
-	return s.call(ctx, services.MethodAdminGC, &services.AdminOK{})
+	return s.call(ctx, admin.MethodGC, &admin.OK{})
 }
 
 // Close closes the admin connection; the server keeps running.
@@ -164,7 +165,7 @@ func (s *Server) Close() error { return s.c.Close() }
 // change across the call is the call's bytes.
 func (s *Server) call(ctx context.Context, method string, resp any) error {
 	w0 := wirestats.Take()
-	err := s.c.Call(ctx, method, &services.AdminArgs{Token: s.token}, resp)
+	err := s.c.Call(ctx, method, &admin.Args{Token: s.token}, resp)
 	s.count(w0, wirestats.Take())
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"rpcbench/harness/remote"
 	"rpcbench/harness/spec"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 	"rpcbench/transports"
 	"rpcbench/wirestats"
 )
@@ -37,11 +38,11 @@ func serveOn(t *testing.T, transport, addr string) string {
 		t.Fatal(err)
 	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
-	serving := &services.Serving{}
+	serving := &admin.Serving{}
 	if err := services.Register(srv); err != nil {
 		t.Fatal(err)
 	}
-	if err := services.RegisterAdmin(srv, serving, testToken); err != nil {
+	if err := admin.Register(srv, serving, testToken); err != nil {
 		t.Fatal(err)
 	}
 	l, err := tr.Listen(addr)

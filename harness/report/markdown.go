@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"rpcbench/harness/report/peerreport"
 	"rpcbench/harness/results"
-	"rpcbench/peers/peerreport"
 )
 
 // Markdown writes report.md: problems first, then one table per group

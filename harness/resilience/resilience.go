@@ -26,13 +26,14 @@ import (
 	"rpcbench/discovery"
 	_ "rpcbench/discovery/etcdreg" // etcd:// registries
 	"rpcbench/discovery/regserver"
-	"rpcbench/harness"
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/serverproc"
 	"rpcbench/harness/spec"
+	"rpcbench/target"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 )
 
 // Options configure scenario runs.
@@ -139,7 +140,7 @@ func drive(ctx context.Context, sc *spec.Scenario, comb spec.Combination, opts O
 		return fmt.Errorf("echo of %s through %s came back different", sc.Payload, sc.Codec)
 	}
 
-	conns := []harness.Conn{&clusterConn{c: c, echo: echo, timeout: sc.Timeout.D()}}
+	conns := []target.Conn{&clusterConn{c: c, echo: echo, timeout: sc.Timeout.D()}}
 	lo := load.Options{Workers: sc.Concurrency, Open: l.Kind == "open", Rate: l.Rate, Poisson: l.Poisson,
 		Seed: opts.Seed, Grace: 2*sc.Timeout.D() + time.Second}
 	if sc.Warmup > 0 {
@@ -248,7 +249,7 @@ type clusterConn struct {
 	timeout time.Duration
 }
 
-func (cc *clusterConn) NewCaller() (harness.Caller, error) {
+func (cc *clusterConn) NewCaller() (target.Caller, error) {
 	resp := cc.echo.Zero()
 	return func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, cc.timeout)

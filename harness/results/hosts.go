@@ -3,7 +3,7 @@ package results
 import (
 	"time"
 
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 )
 
 // ServerHost is a server the run did not start: 'rpcbench serve' on

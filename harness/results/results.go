@@ -39,7 +39,7 @@ import (
 	"strings"
 	"time"
 
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 	"rpcbench/harness/load"
 	"rpcbench/harness/record"
 	"rpcbench/harness/spec"

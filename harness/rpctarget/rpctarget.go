@@ -1,4 +1,4 @@
-// Package rpctarget is the harness.Target of rpcbench itself: one
+// Package rpctarget is the target.Target of rpcbench itself: one
 // rpcbench.Client per connection over any registered transport, calling the
 // benchmark echo method of the cell's payload (services.Bench.Echo*)
 // through the cell's codec and compression. With the raw codec, whose
@@ -14,8 +14,8 @@ import (
 	"rpcbench"
 	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
-	"rpcbench/harness"
 	"rpcbench/services"
+	"rpcbench/target"
 )
 
 // Config describes the calls to make.
@@ -70,7 +70,7 @@ type Target struct {
 	zero   func() any
 }
 
-var _ harness.Target = (*Target)(nil)
+var _ target.Target = (*Target)(nil)
 
 // New builds the payload and picks the echo method.
 func New(cfg Config) (*Target, error) {
@@ -88,8 +88,8 @@ func ClientOptions(codec, compression string) rpcbench.ClientOptions {
 	return rpcbench.ClientOptions{Codec: codec, Compression: compression, Conns: 1, HeartbeatInterval: -1}
 }
 
-// Dial implements harness.Target: one client with one connection.
-func (t *Target) Dial(ctx context.Context) (harness.Conn, error) {
+// Dial implements target.Target: one client with one connection.
+func (t *Target) Dial(ctx context.Context) (target.Conn, error) {
 	c, err := rpcbench.Dial(ctx, t.cfg.Transport, t.cfg.Addr, ClientOptions(t.cfg.Codec, t.cfg.Compression))
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ type conn struct {
 // NewCaller gives each worker its own reply value, reused from call to
 // call as a caller that cares about allocations would; the request value
 // is shared (codecs only read it).
-func (c *conn) NewCaller() (harness.Caller, error) {
+func (c *conn) NewCaller() (target.Caller, error) {
 	resp := c.t.zero()
 	client, method, req := c.c, c.t.method, c.t.req
 	return func(ctx context.Context) error {
@@ -117,7 +117,7 @@ func (c *conn) Close() error { return c.c.Close() }
 
 // Verify makes one call on conn and checks that the echo came back equal,
 // so that a cell never measures a codec that silently loses data.
-func (t *Target) Verify(ctx context.Context, hc harness.Conn) error {
+func (t *Target) Verify(ctx context.Context, hc target.Conn) error {
 	c, ok := hc.(*conn)
 	if !ok {
 		return fmt.Errorf("rpctarget: foreign connection %T", hc)

@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"rpcbench"
-	"rpcbench/harness"
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
@@ -22,7 +21,10 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/netem"
 	"rpcbench/services"
+	"rpcbench/services/admin"
+	"rpcbench/target"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 	"rpcbench/wirestats"
 )
 
@@ -46,7 +48,7 @@ type server interface {
 	Addr() string
 	// Stats returns the server's own counters, or nil if it shares this
 	// process.
-	Stats() (*services.AdminStats, error)
+	Stats() (*admin.Stats, error)
 	GC() error
 	Stop() error
 }
@@ -60,7 +62,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	}
 	p := c.Params
 	var (
-		tgt   harness.Target
+		tgt   target.Target
 		srv   server
 		relay netem.Relay
 		err   error
@@ -88,13 +90,15 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 		}
 		return relay.Addr(), nil
 	}
-	switch peer, isPeer := harness.LookupPeer(p.Transport.Name); {
+	switch peer, isPeer := r.opts.Peers(p.Transport.Name); {
 	case p.Transport.Name == spec.NoopTransport:
-		tgt = harness.Noop{}
+		tgt = target.Noop{}
 	case isPeer:
 		addr := ""
-		if peer.ServerArgs != nil {
-			if srv, err = r.startProcess(peer.ServerArgs("127.0.0.1:0"), ""); err != nil {
+		if peer.Serve != nil {
+			// A peer takes no transport options: its server is the
+			// bench-server subcommand given the peer's name.
+			if srv, err = r.startProcess(BenchServerArgs(p.Transport, "127.0.0.1:0"), ""); err != nil {
 				return fail(err)
 			}
 			if addr, err = dialAddr(cmp.Or(peer.Network, "tcp")); err != nil {
@@ -102,7 +106,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 				return fail(err)
 			}
 		}
-		if tgt, err = peer.NewTarget(harness.PeerConfig{Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
+		if tgt, err = peer.NewTarget(target.PeerConfig{Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
 			stop()
 			return fail(err)
 		}
@@ -129,7 +133,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	err = func() error {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		var conns []harness.Conn
+		var conns []target.Conn
 		defer func() {
 			for _, cn := range conns {
 				cn.Close()
@@ -142,7 +146,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			}
 			conns = append(conns, cn)
 		}
-		if v, ok := tgt.(harness.Verifier); ok {
+		if v, ok := tgt.(target.Verifier); ok {
 			if err := v.Verify(dctx, conns[0]); err != nil {
 				return err
 			}
@@ -192,13 +196,13 @@ func (r *runner) loadOptions(p spec.Cell, warmup bool) load.Options {
 // snapshots of each side. Both sides are idle when the snapshots are taken
 // (the warm-up has drained), so the deltas cover exactly the window's
 // calls: wire bytes per call are exact, not estimates.
-func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, warm, main load.Options) (*results.Figures, error) {
+func (r *runner) measure(ctx context.Context, conns []target.Conn, srv server, warm, main load.Options) (*results.Figures, error) {
 	if warm.Duration > 0 || warm.Calls > 0 {
 		if _, err := load.Run(ctx, conns, warm); err != nil {
 			return nil, err
 		}
 	}
-	var before, after *services.AdminStats
+	var before, after *admin.Stats
 	var err error
 	if srv != nil {
 		if err := srv.GC(); err != nil {
@@ -250,7 +254,7 @@ func (r *runner) measure(ctx context.Context, conns []harness.Conn, srv server, 
 }
 
 // figures turns a load result and cost deltas into the recorded figures.
-func figures(res *load.Result, client cost.Delta, sBefore, sAfter *services.AdminStats) (*results.Figures, error) {
+func figures(res *load.Result, client cost.Delta, sBefore, sAfter *admin.Stats) (*results.Figures, error) {
 	rec := res.Rec
 	f := &results.Figures{
 		Calls: res.Calls, OK: rec.Latency.Count(), Errors: rec.ErrorCount(),
@@ -320,7 +324,7 @@ func join(s []string) string {
 
 // sweep probes the cell's closed-loop throughput, then runs open-loop
 // steps at rising rates until StopAfter consecutive steps fail to hold.
-func (r *runner) sweep(ctx context.Context, conns []harness.Conn, srv server, p spec.Cell) (*results.Sweep, *results.Figures, error) {
+func (r *runner) sweep(ctx context.Context, conns []target.Conn, srv server, p spec.Cell) (*results.Sweep, *results.Figures, error) {
 	sw := r.sp.Sweep
 	probeOpts := load.Options{Workers: p.Concurrency, Grace: r.sp.Grace.D(), Duration: sw.Probe.D()}
 	warm := probeOpts
@@ -418,7 +422,7 @@ type procServer struct {
 
 func (s *procServer) Addr() string { return s.p.Addr }
 func (s *procServer) GC() error    { return s.p.GC() }
-func (s *procServer) Stats() (*services.AdminStats, error) {
+func (s *procServer) Stats() (*admin.Stats, error) {
 	st, err := s.p.Stats()
 	if err == nil {
 		s.r.noteServer(st)
@@ -427,7 +431,7 @@ func (s *procServer) Stats() (*services.AdminStats, error) {
 }
 
 // noteServer records where the server process says it runs.
-func (r *runner) noteServer(st *services.AdminStats) {
+func (r *runner) noteServer(st *admin.Stats) {
 	if len(st.CPUs) > 0 {
 		r.run.Manifest.Pinning.ServerCPUsSeen = cost.FormatCPUs(st.CPUs)
 		r.run.Manifest.Pinning.ServerGOMAXPROCS = st.GOMAXPROCS
@@ -464,9 +468,9 @@ func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (serv
 	return s, nil
 }
 
-func (s *inProcServer) Addr() string                         { return s.addr }
-func (s *inProcServer) Stats() (*services.AdminStats, error) { return nil, nil }
-func (s *inProcServer) GC() error                            { return nil }
+func (s *inProcServer) Addr() string                 { return s.addr }
+func (s *inProcServer) Stats() (*admin.Stats, error) { return nil, nil }
+func (s *inProcServer) GC() error                    { return nil }
 func (s *inProcServer) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	_ "rpcbench/transports"
 )
 
 // A cell with a network profile runs through a relay of the transport's

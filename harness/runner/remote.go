@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"rpcbench/harness"
 	"rpcbench/harness/remote"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
-	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 // adminTimeout bounds each call to a remote server's admin methods.
@@ -50,7 +49,7 @@ func (r *runner) remoteSkip(pc spec.Cell) string {
 	if r.opts.Server == "" {
 		return ""
 	}
-	if _, isPeer := harness.LookupPeer(pc.Transport.Name); isPeer {
+	if _, isPeer := r.opts.Peers(pc.Transport.Name); isPeer {
 		return fmt.Sprintf("peer %s: 'rpcbench serve' serves only rpcbench transports; peers run only with a server the runner starts", pc.Transport.Name)
 	}
 	return ""
@@ -79,7 +78,7 @@ type remoteCell struct {
 func (c remoteCell) Addr() string { return c.addr }
 func (c remoteCell) Stop() error  { return nil }
 
-func (c remoteCell) Stats() (*services.AdminStats, error) {
+func (c remoteCell) Stats() (*admin.Stats, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	st, err := c.s.Stats(ctx)

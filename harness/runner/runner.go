@@ -18,14 +18,15 @@ import (
 	"time"
 
 	"rpcbench/codecs"
-	"rpcbench/harness"
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 	"rpcbench/harness/remote"
 	"rpcbench/harness/resilience"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/spec"
 	"rpcbench/netem"
+	"rpcbench/peers"
+	"rpcbench/target"
 	"rpcbench/transports"
 	"rpcbench/transports/tlsconf"
 )
@@ -46,6 +47,10 @@ type Options struct {
 	// executable. ServerArgs builds its arguments; default BenchServerArgs.
 	ServerBinary string
 	ServerArgs   func(t spec.Transport, addr string) []string
+	// Peers finds the peer a transport name stands for; default
+	// peers.Lookup. Specs accept only the names in peers.Names, so another
+	// lookup can change what a peer does (a test's fake), not add names.
+	Peers func(name string) (target.Peer, bool)
 	// Progress receives the progress line; nil for none. Terminal rewrites
 	// one line in place instead of printing one per cell.
 	Progress io.Writer
@@ -123,6 +128,9 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	if opts.ResultsRoot == "" {
 		opts.ResultsRoot = "results"
 	}
+	if opts.Peers == nil {
+		opts.Peers = peers.Lookup
+	}
 	if opts.ServerArgs == nil {
 		opts.ServerArgs = BenchServerArgs
 	}
@@ -143,7 +151,7 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	}
 	r.run.Manifest.Notes = append(r.run.Manifest.Notes, plan.Notes...)
 	r.cells(plan)
-	r.run.Manifest.Peers = peerSettings(r.run.Cells)
+	r.run.Manifest.Peers = peerSettings(r.run.Cells, opts.Peers)
 	if r.run.Manifest.Profiles = profiles(r.run.Cells); r.run.Manifest.Profiles != nil {
 		r.run.Manifest.ProfileModel = "relay (package netem) in the client process, so its CPU counts as client CPU; " + netem.Model
 	}
@@ -231,7 +239,7 @@ func Plan(sp *spec.Spec, server string) ([]*results.Cell, time.Duration, error) 
 	if err != nil {
 		return nil, 0, err
 	}
-	r := &runner{sp: sp, run: &results.Run{}, opts: Options{Server: server}}
+	r := &runner{sp: sp, run: &results.Run{}, opts: Options{Server: server, Peers: peers.Lookup}}
 	r.cells(plan)
 	total := 0.0
 	for _, s := range r.estimates() {
@@ -521,11 +529,11 @@ func profiles(cells []*results.Cell) map[string]*netem.Profile {
 }
 
 // peerSettings records the settings of every peer among cells.
-func peerSettings(cells []*results.Cell) map[string]map[string]string {
+func peerSettings(cells []*results.Cell, lookup func(string) (target.Peer, bool)) map[string]map[string]string {
 	var m map[string]map[string]string
 	for _, c := range cells {
 		name := c.Params.Transport.Name
-		if p, ok := harness.LookupPeer(name); ok && p.Settings != nil && m[name] == nil {
+		if p, ok := lookup(name); ok && p.Settings != nil && m[name] == nil {
 			if m == nil {
 				m = map[string]map[string]string{}
 			}

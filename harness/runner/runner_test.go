@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"rpcbench/harness"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/target"
 )
 
 func mustSpec(t *testing.T, y string) *spec.Spec {
@@ -97,20 +97,27 @@ dimensions:
 	}
 }
 
-type fakePeerTarget struct{ harness.Noop }
+type fakePeerTarget struct{ target.Noop }
 
-func (fakePeerTarget) Verify(context.Context, harness.Conn) error {
+func (fakePeerTarget) Verify(context.Context, target.Conn) error {
 	return errors.New("fake peer: wrong answer")
 }
 
-// A registered peer is a transport name in specs and runs like any cell.
+// A peer is a transport name in specs and runs like any cell. The spec
+// names a real peer; Options.Peers swaps its server and target for a fake
+// without a server process, whose Verify fails for Medium.
 func TestPeer(t *testing.T) {
-	harness.RegisterPeer("fakepeer", harness.Peer{NewTarget: func(c harness.PeerConfig) (harness.Target, error) {
-		if c.Payload == "Medium" {
-			return fakePeerTarget{}, nil
+	fake := func(name string) (target.Peer, bool) {
+		if name != "grpc" {
+			return target.Peer{}, false
 		}
-		return harness.Noop{}, nil
-	}})
+		return target.Peer{NewTarget: func(c target.PeerConfig) (target.Target, error) {
+			if c.Payload == "Medium" {
+				return fakePeerTarget{}, nil
+			}
+			return target.Noop{}, nil
+		}}, true
+	}
 	sp := mustSpec(t, `
 name: peers
 pin: "off"
@@ -119,11 +126,11 @@ warmup: 10ms
 duration: 50ms
 generator_ceiling: false
 dimensions:
-  transport: [fakepeer]
+  transport: [grpc]
   codec: [proto]
   payload: [Small, Medium]
 `)
-	run, _, err := Run(context.Background(), Options{Spec: sp, NoWrite: true})
+	run, _, err := Run(context.Background(), Options{Spec: sp, NoWrite: true, Peers: fake})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +140,7 @@ dimensions:
 	if c := run.Cells[1]; c.Status != results.StatusFailed || !strings.Contains(c.Failures[0], "wrong answer") {
 		t.Errorf("%s: %s %q", c.Key, c.Status, c.Failures)
 	}
-	s := mustSpec(t, "dimensions:\n  transport: [fakepeer+gnet]\n  codec: [proto]\n")
+	s := mustSpec(t, "dimensions:\n  transport: [grpc+gnet]\n  codec: [proto]\n")
 	if _, err := s.Expand(); err == nil || !strings.Contains(err.Error(), "takes no options") {
 		t.Errorf("peer with options: %v", err)
 	}

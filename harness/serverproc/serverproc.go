@@ -12,7 +12,7 @@
 // stdin line with one stdout line that starts with ReplyPrefix (so that
 // anything a library prints to stdout cannot be mistaken for a reply):
 //
-//	stats   "rpcbench-reply " + one line of JSON: services.AdminStats (CPU,
+//	stats   "rpcbench-reply " + one line of JSON: services/admin.Stats (CPU,
 //	        allocations, RSS, socket bytes, calls) of the server process
 //	gc      run a garbage collection, reply "rpcbench-reply ok"
 //	delay D add D (a Go duration, "5ms"; "0" for none) to every call from
@@ -21,7 +21,9 @@
 // End of stdin shuts the server down, so a server never outlives its
 // runner. The stats travel outside the sockets being measured, so asking
 // for them adds no bytes to the server's wire counters, and the channel
-// works for any server kind (a future peer such as gRPC can speak it too).
+// works for any server kind: a peer's server (gRPC, net/rpc, raw sockets;
+// package peers) speaks it too, through ServePeer, started as
+// "rpcbench bench-server --transport <peer> --addr ...".
 package serverproc
 
 import (
@@ -39,8 +41,10 @@ import (
 	"time"
 
 	"rpcbench"
-	"rpcbench/harness/cost"
+	"rpcbench/cost"
 	"rpcbench/services"
+	"rpcbench/services/admin"
+	"rpcbench/target"
 	"rpcbench/transports/tlsconf"
 )
 
@@ -74,14 +78,8 @@ type ServeConfig struct {
 
 // Serve runs the server until In ends.
 func Serve(cfg ServeConfig) error {
-	if list := os.Getenv(PinEnv); list != "" {
-		cpus, err := cost.ParseCPUs(list)
-		if err != nil {
-			return err
-		}
-		if err := cost.Pin(cpus); err != nil {
-			return err
-		}
+	if err := pinFromEnv(); err != nil {
+		return err
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "rpcbench server: "+format+"\n", args...) }
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: logf, NoInline: cfg.NoInline})
@@ -104,14 +102,76 @@ func Serve(cfg ServeConfig) error {
 			return fmt.Errorf("announce: %w", err)
 		}
 	}
-	out := bufio.NewWriter(cfg.Out)
-	fmt.Fprintf(out, "%s%s on %s\n", ReadyPrefix, cfg.Name, l.Addr())
+	err = answer(cfg.In, cfg.Out, cfg.Name, l.Addr().String(), serveErr, commandSet{
+		stats: func() admin.Stats { return admin.Collect(srv) },
+		delay: rpcbench.SetInjectedDelay,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Consumers stop sending here before the server drains.
+	if err := unannounce(ctx); err != nil {
+		logf("deregistering: %v", err)
+	}
+	return srv.Shutdown(ctx)
+}
+
+// ServePeer is the server process of the peer called name: it pins itself
+// to the CPUs in PinEnv, starts p's server on addr, prints the ready line
+// and answers "stats" and "gc" on in/out until in ends, as Serve does for
+// rpcbench transports. A peer's stats are the process's cost counters; its
+// call counters stay zero, and it takes no "delay".
+func ServePeer(name string, p target.Peer, addr string, in io.Reader, out io.Writer) error {
+	if p.Serve == nil {
+		return fmt.Errorf("serverproc: peer %s has no server", name)
+	}
+	if err := pinFromEnv(); err != nil {
+		return err
+	}
+	actual, stop, err := p.Serve(addr)
+	if err != nil {
+		return fmt.Errorf("serverproc: peer %s: listen on %s: %w", name, addr, err)
+	}
+	if err := answer(in, out, name, actual, nil, commandSet{stats: func() admin.Stats { return admin.Stats{Snapshot: cost.Take()} }}); err != nil {
+		stop()
+		return err
+	}
+	return stop()
+}
+
+// pinFromEnv pins this process to the CPUs listed in PinEnv, if any.
+func pinFromEnv() error {
+	list := os.Getenv(PinEnv)
+	if list == "" {
+		return nil
+	}
+	cpus, err := cost.ParseCPUs(list)
+	if err != nil {
+		return err
+	}
+	return cost.Pin(cpus)
+}
+
+// commandSet is what a server process does for the stdin commands.
+type commandSet struct {
+	stats func() admin.Stats
+	// delay adds a delay to every call; nil: the server has no such hook.
+	delay func(time.Duration)
+}
+
+// answer prints the ready line for name on addr, then answers one command
+// per line of in until in ends (nil) or serveErr delivers (its error).
+func answer(in io.Reader, w io.Writer, name, addr string, serveErr <-chan error, cs commandSet) error {
+	out := bufio.NewWriter(w)
+	fmt.Fprintf(out, "%s%s on %s\n", ReadyPrefix, name, addr)
 	if err := out.Flush(); err != nil {
 		return err
 	}
 	cmds := make(chan string)
 	go func() {
-		sc := bufio.NewScanner(cfg.In)
+		sc := bufio.NewScanner(in)
 		for sc.Scan() {
 			cmds <- strings.TrimSpace(sc.Text())
 		}
@@ -123,27 +183,21 @@ func Serve(cfg ServeConfig) error {
 			return fmt.Errorf("serve: %w", err)
 		case cmd, ok := <-cmds:
 			if !ok {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				// Consumers stop sending here before the server drains.
-				if err := unannounce(ctx); err != nil {
-					logf("deregistering: %v", err)
-				}
-				return srv.Shutdown(ctx)
+				return nil
 			}
 			out.WriteString(ReplyPrefix)
-			name, arg, _ := strings.Cut(cmd, " ")
-			switch name {
-			case "stats":
-				b, _ := json.Marshal(services.CollectAdminStats(srv))
+			verb, arg, _ := strings.Cut(cmd, " ")
+			switch {
+			case verb == "stats":
+				b, _ := json.Marshal(cs.stats())
 				out.Write(b)
 				out.WriteByte('\n')
-			case "gc":
+			case verb == "gc":
 				runtime.GC()
 				out.WriteString("ok\n")
-			case "delay":
+			case verb == "delay" && cs.delay != nil:
 				if d, err := time.ParseDuration(arg); err == nil {
-					rpcbench.SetInjectedDelay(d)
+					cs.delay(d)
 					out.WriteString("ok\n")
 				} else {
 					fmt.Fprintf(out, "error bad duration %q\n", arg)
@@ -289,12 +343,12 @@ func (p *Proc) command(cmd string, timeout time.Duration) (string, error) {
 }
 
 // Stats asks the server for its counters.
-func (p *Proc) Stats() (*services.AdminStats, error) {
+func (p *Proc) Stats() (*admin.Stats, error) {
 	line, err := p.command("stats", 10*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	var st services.AdminStats
+	var st admin.Stats
 	if err := json.Unmarshal([]byte(line), &st); err != nil {
 		return nil, fmt.Errorf("server stats: %w (line %q)", err, line)
 	}

@@ -9,9 +9,10 @@ import (
 
 	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
-	"rpcbench/harness"
 	"rpcbench/netem"
+	"rpcbench/peers"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 )
 
 // DimensionNames are the dimensions in key order.
@@ -114,7 +115,7 @@ func ParseTransport(s string) (Transport, error) {
 // the registered transports, the registered peers, and noop.
 func ValidTransports() []string {
 	v := append([]string{"all"}, transports.Names()...)
-	v = append(v, harness.PeerNames()...)
+	v = append(v, peers.Names()...)
 	return append(v, NoopTransport)
 }
 
@@ -381,7 +382,7 @@ func expandTransports(entries []string) (out []Transport, errs []error, notes []
 			errs = append(errs, err)
 			continue
 		}
-		if t.Name == NoopTransport || slices.Contains(harness.PeerNames(), t.Name) {
+		if t.Name == NoopTransport || slices.Contains(peers.Names(), t.Name) {
 			if t != (Transport{Name: t.Name}) {
 				errs = append(errs, fmt.Errorf("transport %s: %s takes no options", t, t.Name))
 				continue

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"rpcbench/balancer"
-	"rpcbench/harness"
+	"rpcbench/peers"
 )
 
 // Scenario is a resilience run: Instances server processes announced in a
@@ -308,7 +308,7 @@ func (sc *Scenario) ParsedTransport() (Transport, error) {
 	if len(errs) > 0 {
 		return Transport{}, errors.Join(errs...)
 	}
-	if len(ts) != 1 || ts[0].Name == NoopTransport || slices.Contains(harness.PeerNames(), ts[0].Name) {
+	if len(ts) != 1 || ts[0].Name == NoopTransport || slices.Contains(peers.Names(), ts[0].Name) {
 		return Transport{}, fmt.Errorf("transport %q: want one rpcbench transport with its options, e.g. tcp or tcp+gnet", sc.Transport)
 	}
 	return ts[0], nil

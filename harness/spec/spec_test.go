@@ -1,9 +1,12 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"rpcbench/peers"
 )
 
 const good = `
@@ -186,5 +189,39 @@ groups:
 	}
 	if len(p.Cells) != 3 || p.Cells[0].Codec != "proto" || len(p.Cells[0].AlsoIn) != 1 || p.Cells[0].AlsoIn[0] != "b" {
 		t.Fatalf("cells %+v", p.Cells)
+	}
+}
+
+// Every peer is a value of the transport dimension, whatever else the
+// program links (this test binary links only what spec imports), and
+// takes no options.
+func TestPeersAreTransports(t *testing.T) {
+	names := peers.Names()
+	if len(names) == 0 {
+		t.Fatal("peers.Names() is empty")
+	}
+	s, err := Parse([]byte("dimensions:\n  transport: [" + strings.Join(names, ", ") + "]\n  codec: [proto]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range p.Cells {
+		got = append(got, c.Transport.Name)
+	}
+	if !slices.Equal(got, names) {
+		t.Errorf("cells of transports %v, want %v", got, names)
+	}
+	for _, n := range names {
+		if !slices.Contains(ValidTransports(), n) {
+			t.Errorf("ValidTransports() lacks peer %s", n)
+		}
+	}
+	s, _ = Parse([]byte("dimensions:\n  transport: [grpc+tls]\n  codec: [proto]\n"))
+	if _, err := s.Expand(); err == nil || !strings.Contains(err.Error(), "takes no options") {
+		t.Errorf("peer with options: %v", err)
 	}
 }

@@ -29,6 +29,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports"
+	_ "rpcbench/transports/tcp" // echoref wraps "tcp"
 	"rpcbench/wire"
 )
 

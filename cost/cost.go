@@ -4,8 +4,9 @@
 // wire (package wirestats). A Snapshot is taken before and after a measured
 // window and the difference divided by the calls made in it.
 //
-// The same Snapshot is what a server process reports about itself to the
-// runner, so its JSON form is part of the harness's protocol.
+// The same Snapshot is what a server process reports about itself
+// (services/admin.Stats, over the wire or a server process's stdout), so
+// its JSON form is part of that wire format.
 package cost
 
 import (

@@ -9,7 +9,9 @@ import (
 
 	"rpcbench"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all" // the tests reach servers by transport name
 )
 
 // TestAdminDoor checks, over real sockets on every transport an admin
@@ -23,22 +25,22 @@ func TestAdminDoor(t *testing.T) {
 			defer cancel()
 
 			plain := dialServer(t, name, func(srv *rpcbench.Server) error { return services.Register(srv) })
-			var host services.AdminHost
-			err := plain.Call(ctx, services.MethodAdminHost, &services.AdminArgs{Token: token}, &host)
+			var host admin.Host
+			err := plain.Call(ctx, admin.MethodHost, &admin.Args{Token: token}, &host)
 			if !errors.Is(err, &rpcbench.Error{Code: rpcbench.CodeUnknownMethod}) {
 				t.Fatalf("admin methods off by default: Admin.Host gave %v, want unknown method", err)
 			}
 
-			admin := dialServer(t, name, func(srv *rpcbench.Server) error {
+			locked := dialServer(t, name, func(srv *rpcbench.Server) error {
 				if err := services.Register(srv); err != nil {
 					return err
 				}
-				return services.RegisterAdmin(srv, nil, token)
+				return admin.Register(srv, nil, token)
 			})
-			for _, m := range []string{services.MethodAdminHost, services.MethodAdminStats, services.MethodAdminGC} {
+			for _, m := range []string{admin.MethodHost, admin.MethodStats, admin.MethodGC} {
 				for _, bad := range []string{"", token[:15], token + "0", "x" + token[1:]} {
 					var out map[string]any
-					err := admin.Call(ctx, m, &services.AdminArgs{Token: bad}, &out)
+					err := locked.Call(ctx, m, &admin.Args{Token: bad}, &out)
 					if err == nil || !strings.Contains(err.Error(), "wrong or missing admin token") {
 						t.Errorf("%s with token %q: %v, %v; want refused", m, bad, out, err)
 					}
@@ -47,14 +49,14 @@ func TestAdminDoor(t *testing.T) {
 					}
 				}
 			}
-			if err := admin.Call(ctx, services.MethodAdminHost, &services.AdminArgs{Token: token}, &host); err != nil || host.PID == 0 || host.Hostname == "" {
+			if err := locked.Call(ctx, admin.MethodHost, &admin.Args{Token: token}, &host); err != nil || host.PID == 0 || host.Hostname == "" {
 				t.Fatalf("Admin.Host with the token: %+v, %v", host, err)
 			}
-			var st services.AdminStats
-			if err := admin.Call(ctx, services.MethodAdminStats, &services.AdminArgs{Token: token}, &st); err != nil || st.Calls == 0 {
+			var st admin.Stats
+			if err := locked.Call(ctx, admin.MethodStats, &admin.Args{Token: token}, &st); err != nil || st.Calls == 0 {
 				t.Fatalf("Admin.Stats with the token: %+v, %v", st, err)
 			}
-			if err := admin.Call(ctx, services.MethodAdminGC, &services.AdminArgs{Token: token}, &services.AdminOK{}); err != nil {
+			if err := locked.Call(ctx, admin.MethodGC, &admin.Args{Token: token}, &admin.OK{}); err != nil {
 				t.Fatalf("Admin.GC with the token: %v", err)
 			}
 		})
@@ -63,14 +65,14 @@ func TestAdminDoor(t *testing.T) {
 
 func TestAdminNeedsToken(t *testing.T) {
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-	if err := services.RegisterAdmin(srv, nil, ""); err == nil {
+	if err := admin.Register(srv, nil, ""); err == nil {
 		t.Fatal("admin methods registered without a token")
 	}
-	a, err := services.NewAdminToken()
+	a, err := admin.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := services.NewAdminToken()
+	b, _ := admin.NewToken()
 	if len(a) != 32 || a == b {
 		t.Fatalf("tokens %q, %q: want 32 hex digits, fresh each time", a, b)
 	}
@@ -96,7 +98,7 @@ func dialServer(t *testing.T, name string, register func(*rpcbench.Server) error
 	t.Cleanup(func() { srv.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := rpcbench.Dial(ctx, tr, l.Addr().String(), rpcbench.ClientOptions{Codec: services.AdminCodec, HeartbeatInterval: -1})
+	c, err := rpcbench.Dial(ctx, tr, l.Addr().String(), rpcbench.ClientOptions{Codec: admin.Codec, HeartbeatInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,46 @@
+package all_test
+
+import (
+	"slices"
+	"testing"
+
+	"rpcbench/transports"
+	_ "rpcbench/transports/all"
+)
+
+// names are every transport name of rpcbench, sorted.
+var names = []string{"http1", "quic", "tcp", "udp", "unix"}
+
+// Every transport registers itself once its package is linked, and each
+// registered name builds with default options.
+func TestAllRegistered(t *testing.T) {
+	if got := transports.Names(); !slices.Equal(got, names) {
+		t.Fatalf("transports.Names() = %v, want %v", got, names)
+	}
+	for _, name := range names {
+		tr, err := transports.New(name, transports.Options{})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if tr.Name() == "" {
+			t.Errorf("%s: transport has no name", name)
+		}
+	}
+	if _, err := transports.New("nosuch", transports.Options{}); err == nil {
+		t.Error("an unknown name built a transport")
+	}
+}
+
+// TLS where a transport offers it, a clear error where it cannot.
+func TestTLSOption(t *testing.T) {
+	for name, ok := range map[string]bool{"tcp": true, "unix": true, "http1": true, "quic": true, "udp": false} {
+		_, err := transports.New(name, transports.Options{TLS: true})
+		if ok && err != nil {
+			t.Errorf("%s+tls: %v", name, err)
+		}
+		if !ok && err == nil {
+			t.Errorf("%s+tls built a transport", name)
+		}
+	}
+}
