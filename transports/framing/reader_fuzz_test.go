@@ -29,12 +29,9 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 // in the whole stream, however the bytes are split, then the same error,
 // or ErrUnexpectedEOF for a frame cut short, or EOF.
 func FuzzReader(f *testing.F) {
-	for _, s := range wiretest.Seeds() {
-		f.Add(s, uint8(0))
-		f.Add(s, uint8(6))
-	}
+	wiretest.AddSeeds(f)
 	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
-		const limit = 1 << 12
+		const limit = wiretest.Limit
 		want := wiretest.Read(stream, limit)
 		r := NewReader(&chunkReader{b: stream, n: int(chunk) + 1}, limit)
 		for i := 0; ; i++ {

@@ -37,12 +37,9 @@ func (g *gnetBuffer) Discard(n int) (int, error) {
 // frames wire.Parse finds in the whole stream, however the bytes arrive,
 // stops at a malformed header, and consumes only whole frames.
 func FuzzDrainFrames(f *testing.F) {
-	for _, s := range wiretest.Seeds() {
-		f.Add(s, uint8(0))
-		f.Add(s, uint8(10))
-	}
+	wiretest.AddSeeds(f)
 	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
-		const limit = 1 << 12
+		const limit = wiretest.Limit
 		want := wiretest.Read(stream, limit)
 		var got [][]byte
 		var buf gnetBuffer

@@ -4,8 +4,23 @@
 package wiretest
 
 import (
+	"testing"
+
 	"rpcbench/wire"
 )
+
+// Limit is the payload limit the stream fuzz targets parse with.
+const Limit = 1 << 12
+
+// AddSeeds adds every seed stream to f, each to be split into chunks of
+// one byte and of seven: a fuzz target's arguments are (stream []byte,
+// chunk uint8), the chunk size less one.
+func AddSeeds(f *testing.F) {
+	for _, s := range Seeds() {
+		f.Add(s, uint8(0))
+		f.Add(s, uint8(6))
+	}
+}
 
 // Stream is what wire.Parse, applied again and again, makes of a byte
 // stream: its whole frames, each re-encoded, then either an error or the
