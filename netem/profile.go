@@ -330,11 +330,17 @@ func ParseRate(v string) (float64, error) {
 }
 
 // FormatRate writes bits per second as ParseRate reads them.
+// The short form is used only where it reads back exactly, so that a
+// profile's canonical form parses back to the same profile.
 func FormatRate(r float64) string {
 	for _, p := range ratePrefixes {
 		if r >= p.mult && p.mult > 1 {
-			return strconv.FormatFloat(r/p.mult, 'g', 6, 64) + p.prefix + "bit"
+			s := strconv.FormatFloat(r/p.mult, 'g', 6, 64) + p.prefix + "bit"
+			if back, err := ParseRate(s); err == nil && back == r {
+				return s
+			}
+			break
 		}
 	}
-	return strconv.FormatFloat(r, 'g', 6, 64) + "bit"
+	return strconv.FormatFloat(r, 'g', -1, 64) + "bit"
 }
