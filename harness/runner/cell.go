@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/faults"
 	"rpcbench/harness"
 	"rpcbench/harness/cost"
 	"rpcbench/harness/load"
@@ -449,7 +450,12 @@ type inProcServer struct {
 }
 
 func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (server, error) {
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return nil, err
+	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}, NoInline: workers})
+	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return nil, err
 	}

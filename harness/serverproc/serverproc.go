@@ -3,8 +3,8 @@
 //
 // The runner starts its own binary as "rpcbench bench-server --transport
 // ... --addr 127.0.0.1:0" (Start). The child (Serve) pins itself to the
-// CPUs in RPCBENCH_PIN_CPUS, registers the built-in services, listens,
-// prints
+// CPUs in RPCBENCH_PIN_CPUS, registers the built-in services, injects
+// the faults RPCBENCH_INJECT asks for (package faults), listens, prints
 //
 //	rpcbench: serving <transport> on <address>
 //
@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/faults"
 	"rpcbench/harness/cost"
 	"rpcbench/services"
 )
@@ -82,8 +83,13 @@ func Serve(cfg ServeConfig) error {
 			return err
 		}
 	}
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return err
+	}
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "rpcbench server: "+format+"\n", args...) }
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: logf, NoInline: cfg.NoInline})
+	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return err
 	}
@@ -142,7 +148,7 @@ func Serve(cfg ServeConfig) error {
 				out.WriteString("ok\n")
 			case "delay":
 				if d, err := time.ParseDuration(arg); err == nil {
-					rpcbench.SetInjectedDelay(d)
+					faulty.SetDelay(d)
 					out.WriteString("ok\n")
 				} else {
 					fmt.Fprintf(out, "error bad duration %q\n", arg)
