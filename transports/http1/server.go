@@ -640,8 +640,9 @@ func (t *callTable) get(k callKey) *serverConn {
 }
 
 // nameCache interns method names from request paths, so that a call does
-// not allocate its Frame.Method. It stops growing at maxNames, so that
-// requests for made-up names cannot grow it without bound.
+// not allocate the name it hands the core beside its frame. It stops
+// growing at maxNames, so that requests for made-up names cannot grow it
+// without bound.
 type nameCache struct {
 	mu sync.Mutex
 	m  atomic.Pointer[map[string]string]
