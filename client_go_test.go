@@ -10,6 +10,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports/http1"
+	"rpcbench/transports/transporttest"
 )
 
 func echoServer(block chan error) *rpcbench.Server {
@@ -118,18 +119,7 @@ func TestGoExchanger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := echoServer(nil)
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer srv.Close()
-	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "raw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := transporttest.Dial(t, tr, transporttest.Serve(t, tr, echoServer(nil)), rpcbench.ClientOptions{})
 	var a, b []byte
 	fa := c.Go(context.Background(), "T.Echo", []byte("a"), &a)
 	fb := c.Go(context.Background(), "T.Echo", []byte("b"), &b)

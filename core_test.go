@@ -12,6 +12,7 @@ import (
 	"rpcbench"
 	"rpcbench/faults"
 	"rpcbench/transports/tcp"
+	"rpcbench/transports/transporttest"
 )
 
 func TestCallIDIsFNV1a(t *testing.T) {
@@ -156,18 +157,7 @@ func TestHeartbeatDetectsDeadPeer(t *testing.T) {
 func serveTCP(t *testing.T, srv *rpcbench.Server, o rpcbench.ClientOptions) *rpcbench.Client {
 	t.Helper()
 	tr, _ := tcp.New(tcp.Options{})
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return transporttest.Dial(t, tr, transporttest.Serve(t, tr, srv), o)
 }
 
 func TestInflightLimitPerConn(t *testing.T) {

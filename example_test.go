@@ -10,6 +10,21 @@ import (
 	"rpcbench/transports/tcp"
 )
 
+// listenTCP serves srv over TCP on a free loopback port and returns the
+// transport and the address to dial.
+func listenTCP(srv *rpcbench.Server) (rpcbench.Transport, string) {
+	tr, err := tcp.New(tcp.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Serve(l)
+	return tr, l.Addr().String()
+}
+
 type Args struct{ A, B int }
 
 type Sum struct{ N int }
@@ -24,19 +39,11 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tr, err := tcp.New(tcp.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	go srv.Serve(l)
+	tr, addr := listenTCP(srv)
 	defer srv.Shutdown(context.Background())
 
 	ctx := context.Background()
-	c, err := rpcbench.Dial(ctx, tr, l.Addr().String(), rpcbench.ClientOptions{})
+	c, err := rpcbench.Dial(ctx, tr, addr, rpcbench.ClientOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -69,16 +76,11 @@ func ExampleClient_Go() {
 	if err := srv.Register(Arith{}); err != nil {
 		log.Fatal(err)
 	}
-	tr, _ := tcp.New(tcp.Options{})
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	go srv.Serve(l)
+	tr, addr := listenTCP(srv)
 	defer srv.Shutdown(context.Background())
 
 	ctx := context.Background()
-	c, err := rpcbench.Dial(ctx, tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "msgpack"})
+	c, err := rpcbench.Dial(ctx, tr, addr, rpcbench.ClientOptions{Codec: "msgpack"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"rpcbench"
 	"rpcbench/faults"
 	"rpcbench/transports/tcp"
+	"rpcbench/transports/transporttest"
 )
 
 func TestParse(t *testing.T) {
@@ -82,17 +83,7 @@ func TestAttach(t *testing.T) {
 	srv.HandleRaw("T.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline())
 	in.Attach(srv)
 	tr, _ := tcp.New(tcp.Options{})
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer srv.Close()
-	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), rpcbench.ClientOptions{Codec: "raw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := transporttest.Dial(t, tr, transporttest.Serve(t, tr, srv), rpcbench.ClientOptions{})
 	call := func() time.Duration {
 		start := time.Now()
 		var out []byte
