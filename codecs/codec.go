@@ -5,7 +5,7 @@
 //	codec ID  name      implementation
 //	1         raw       bytes as they are ([]byte, *benchmsg.Blob)
 //	2         json      encoding/json
-//	3         binary    hand-written, benchmark messages only (binary.go)
+//	3         binary    hand-written, benchmark messages only (registered by package benchmsg)
 //	4         proto     google.golang.org/protobuf
 //	5         vtproto   protobuf wire format via planetscale/vtprotobuf code
 //	6         fastjson  github.com/goccy/go-json
@@ -22,7 +22,10 @@
 //	4               gzip  klauspost/compress/gzip
 //
 // The benchmark messages (package benchmsg) are the protoc-gen-go types,
-// and every codec encodes those same values. Unmarshal never keeps a
+// and every codec encodes those same values. This package does not import
+// them: the binary codec, which knows only those types, lives and
+// registers itself in package benchmsg, so a program that links the
+// messages has it, and the core links neither. Unmarshal never keeps a
 // reference to its input, and on garbage, truncated input or absurd
 // lengths returns an error without panicking or allocating more than the
 // input can justify; where a library would not (msgpack, gob), a cheap

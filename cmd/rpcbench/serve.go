@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/faults"
 	"rpcbench/harness/spec"
 	"rpcbench/services"
 	"rpcbench/services/admin"
@@ -30,7 +31,12 @@ func serveCmd(args []string) error {
 	if len(names) != len(as) {
 		return usageError("serve: %d transports but %d addresses: give one --addr per transport", len(names), len(as))
 	}
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return err
+	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	faulty.Attach(srv) // RPCBENCH_INJECT: regressions on purpose, for gate tests
 	// Admin.Host reports the listeners, so that 'bench --server' on another
 	// host can match its cells' transports against them.
 	serving := &admin.Serving{}

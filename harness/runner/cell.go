@@ -14,6 +14,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/cost"
+	"rpcbench/faults"
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
@@ -453,7 +454,12 @@ type inProcServer struct {
 }
 
 func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (server, error) {
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return nil, err
+	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}, NoInline: workers})
+	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return nil, err
 	}

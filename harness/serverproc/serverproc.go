@@ -3,8 +3,8 @@
 //
 // The runner starts its own binary as "rpcbench bench-server --transport
 // ... --addr 127.0.0.1:0" (Start). The child (Serve) pins itself to the
-// CPUs in RPCBENCH_PIN_CPUS, registers the built-in services, listens,
-// prints
+// CPUs in RPCBENCH_PIN_CPUS, registers the built-in services, injects
+// the faults RPCBENCH_INJECT asks for (package faults), listens, prints
 //
 //	rpcbench: serving <transport> on <address>
 //
@@ -42,6 +42,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/cost"
+	"rpcbench/faults"
 	"rpcbench/services"
 	"rpcbench/services/admin"
 	"rpcbench/target"
@@ -80,8 +81,13 @@ func Serve(cfg ServeConfig) error {
 	if err := pinFromEnv(); err != nil {
 		return err
 	}
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return err
+	}
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "rpcbench server: "+format+"\n", args...) }
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: logf, NoInline: cfg.NoInline})
+	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return err
 	}
@@ -103,7 +109,7 @@ func Serve(cfg ServeConfig) error {
 	}
 	err = answer(cfg.In, cfg.Out, cfg.Name, l.Addr().String(), serveErr, commandSet{
 		stats: func() admin.Stats { return admin.Collect(srv) },
-		delay: rpcbench.SetInjectedDelay,
+		delay: faulty.SetDelay,
 	})
 	if err != nil {
 		return err

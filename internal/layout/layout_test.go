@@ -183,11 +183,8 @@ func TestPeersImportOnlyTheirContract(t *testing.T) {
 }
 
 func TestRootLinksNoBenchmarkMessages(t *testing.T) {
-	// Fails until codecs/binary.go, which knows only the benchmark
-	// messages, moves beside codecs/benchmsg (a change of its own, made in
-	// parallel): rpcbench -> codecs -> codecs/benchmsg. Remove this skip
-	// when that change is merged.
-	t.Skip("rpcbench depends on codecs/benchmsg through codecs/binary.go until that codec moves")
+	// The binary codec, which knows only the benchmark messages, lives
+	// beside them and registers itself when they are linked.
 	if slices.Contains(listModule(t)[module].Deps, module+"/codecs/benchmsg") {
 		t.Error("rpcbench depends on rpcbench/codecs/benchmsg: the core links the benchmark's message set")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/internal/bufpool"
+	"rpcbench/internal/workerpool"
 	"rpcbench/wire"
 )
 
@@ -39,10 +40,10 @@ func serveStreams(base *serverConn, h rpcbench.ConnHandler) {
 	base.goAway = s.goAway
 	base.sess = h.Connect(s)
 	var wg sync.WaitGroup
-	readers := newParkedWorkers(func(str *quicgo.Stream) {
+	readers := workerpool.New(func(str *quicgo.Stream) {
 		s.handle(str)
 		wg.Done()
-	}, s.conn.Context().Done(), maxParkedReaders)
+	}, workerpool.Options{Done: s.conn.Context().Done(), MaxParked: maxParkedReaders})
 	for {
 		str, err := s.conn.AcceptStream(context.Background())
 		if err != nil {
@@ -53,7 +54,7 @@ func serveStreams(base *serverConn, h rpcbench.ConnHandler) {
 			continue
 		}
 		wg.Add(1)
-		readers.dispatch(str)
+		readers.Dispatch(str)
 	}
 	wg.Wait()
 	s.disconnect()

@@ -34,6 +34,19 @@ func StartEcho(tb testing.TB, tr rpcbench.Transport) (*rpcbench.Client, func()) 
 	return c, func() { c.Close(); srv.Close(); <-served }
 }
 
+// Serve serves srv on tr at a loopback address until the test ends, and
+// returns the address.
+func Serve(tb testing.TB, tr rpcbench.Transport, srv *rpcbench.Server) string {
+	tb.Helper()
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go srv.Serve(l)
+	tb.Cleanup(func() { srv.Close() })
+	return l.Addr().String()
+}
+
 // Dial returns a client of addr over tr that the test closes at its end;
 // o's codec defaults to raw.
 func Dial(tb testing.TB, tr rpcbench.Transport, addr string, o rpcbench.ClientOptions) *rpcbench.Client {

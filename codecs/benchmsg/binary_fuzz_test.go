@@ -1,17 +1,16 @@
-package codecs_test
+package benchmsg_test
 
 import (
 	"testing"
 
-	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
 )
 
 // FuzzBinaryUnmarshal: any input either fails to decode or decodes to a
 // value that survives another round trip; it never panics.
-// Run with: go test -fuzz FuzzBinaryUnmarshal ./codecs
+// Run with: go test -fuzz FuzzBinaryUnmarshal ./codecs/benchmsg
 func FuzzBinaryUnmarshal(f *testing.F) {
-	c := codecs.Binary{}
+	c := benchmsg.Binary{}
 	for _, p := range []string{"Small", "Medium", "Large", "Bytes:0", "Bytes:100"} {
 		for seed := range int64(3) {
 			v, _ := benchmsg.New(p, seed)
