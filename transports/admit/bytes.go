@@ -6,10 +6,12 @@ import (
 )
 
 // Bytes is a budget of memory for requests being received, shared by the
-// readers of a listener (or of one connection). Take and Give are safe for
-// concurrent use. A nil *Bytes is an unlimited budget.
+// readers of a listener (or of one connection, within its listener's).
+// Take and Give are safe for concurrent use. A nil *Bytes is an unlimited
+// budget.
 type Bytes struct {
-	limit int64
+	limit  int64
+	parent *Bytes // also charged, if set
 
 	mu    sync.Mutex
 	used  int64
@@ -25,6 +27,16 @@ func NewBytes(limit int) *Bytes {
 	return &Bytes{limit: int64(limit)}
 }
 
+// Within returns a budget of limit bytes whose takes are charged to
+// parent too (a connection's within its listener's); either may be
+// unlimited.
+func Within(parent *Bytes, limit int) *Bytes {
+	if limit <= 0 {
+		return parent
+	}
+	return &Bytes{limit: int64(limit), parent: parent}
+}
+
 // Take reserves n bytes, waiting while the budget is spent until deadline
 // (no wait if deadline is zero). It reports false if the bytes could not be
 // had in time; n larger than the whole budget never can.
@@ -32,6 +44,17 @@ func (b *Bytes) Take(n int, deadline time.Time) bool {
 	if b == nil || n <= 0 {
 		return true
 	}
+	if !b.take(n, deadline) {
+		return false
+	}
+	if !b.parent.Take(n, deadline) {
+		b.give(n)
+		return false
+	}
+	return true
+}
+
+func (b *Bytes) take(n int, deadline time.Time) bool {
 	var t *time.Timer
 	defer func() {
 		if t != nil {
@@ -61,18 +84,21 @@ func (b *Bytes) Take(n int, deadline time.Time) bool {
 		select {
 		case <-freed:
 		case <-t.C:
-			return b.tryTake(n)
+			return b.take(n, time.Time{})
 		}
 	}
 }
-
-func (b *Bytes) tryTake(n int) bool { return b.Take(n, time.Time{}) }
 
 // Give returns n bytes taken before.
 func (b *Bytes) Give(n int) {
 	if b == nil || n <= 0 {
 		return
 	}
+	b.give(n)
+	b.parent.Give(n)
+}
+
+func (b *Bytes) give(n int) {
 	b.mu.Lock()
 	b.used -= int64(n)
 	if b.freed != nil {
