@@ -168,4 +168,3 @@ func TestConnectionCaps(t *testing.T) {
 		t.Fatalf("log says %q", line)
 	}
 }
-
