@@ -234,7 +234,7 @@ func ping(t *testing.T, nc net.Conn) {
 func TestUnreadRepliesBounded(t *testing.T) {
 	for _, engine := range tcp.Engines {
 		t.Run(engine, func(t *testing.T) {
-			addr := hostileServer(t, tcp.Options{Engine: engine})
+			addr := hostileServer(t, tcp.Options{Engine: engine, Limits: admit.Limits{MaxInProgressPerConn: 8 << 20}})
 			nc := dialN(t, addr, 1)[0]
 			before := transporttest.HeapInUse()
 			payload := make([]byte, 64<<10)
@@ -247,7 +247,7 @@ func TestUnreadRepliesBounded(t *testing.T) {
 				}
 				sent++
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
 			grew := int64(transporttest.HeapInUse()) - int64(before)
 			t.Logf("%d of 2000 64 KiB requests sent without reading a reply: heap grew %d MiB", sent, grew>>20)
 			if grew > 48<<20 {
