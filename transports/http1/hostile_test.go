@@ -3,9 +3,7 @@ package http1_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,14 +48,8 @@ func TestLargeBodiesReturnMemory(t *testing.T) {
 
 // Connections over MaxConnsPerAddr are closed at once, with a log line.
 func TestConnectionCaps(t *testing.T) {
-	var mu sync.Mutex
-	var logged []string
-	logf := func(format string, args ...any) {
-		mu.Lock()
-		logged = append(logged, fmt.Sprintf(format, args...))
-		mu.Unlock()
-	}
-	tr, err := http1.New(http1.Options{Logf: logf, Limits: admit.Limits{MaxConnsPerAddr: 2}})
+	var log transporttest.Log
+	tr, err := http1.New(http1.Options{Logf: log.Logf, Limits: admit.Limits{MaxConnsPerAddr: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +68,5 @@ func TestConnectionCaps(t *testing.T) {
 	}
 	defer over.Close()
 	transporttest.Closed(t, over, 2*time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	if line := strings.Join(logged, "\n"); !strings.Contains(line, "refusing") || !strings.Contains(line, "MaxConnsPerAddr") {
-		t.Fatalf("log says %q", line)
-	}
+	log.Want(t, "refusing", "MaxConnsPerAddr")
 }

@@ -2,8 +2,6 @@ package quic_test
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,14 +142,8 @@ func TestInProgressPerConnBudget(t *testing.T) {
 
 // Connections over the caps are closed at once, with a log line.
 func TestConnectionCaps(t *testing.T) {
-	var mu sync.Mutex
-	var logged []string
-	logf := func(format string, args ...any) {
-		mu.Lock()
-		logged = append(logged, fmt.Sprintf(format, args...))
-		mu.Unlock()
-	}
-	addr := hostileServer(t, quic.Options{Limits: admit.Limits{MaxConns: 10, MaxConnsPerAddr: 2}, Logf: logf})
+	var log transporttest.Log
+	addr := hostileServer(t, quic.Options{Limits: admit.Limits{MaxConns: 10, MaxConnsPerAddr: 2}, Logf: log.Logf})
 	for range 2 {
 		rawConn(t, addr, quic.ALPNStream)
 	}
@@ -162,9 +154,5 @@ func TestConnectionCaps(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("third connection from one address still open")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if line := strings.Join(logged, "\n"); !strings.Contains(line, "refusing") || !strings.Contains(line, "MaxConnsPerAddr") {
-		t.Fatalf("log says %q", line)
-	}
+	log.Want(t, "refusing", "MaxConnsPerAddr")
 }

@@ -3,9 +3,7 @@ package tcp_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,30 +180,19 @@ func TestConnectionCaps(t *testing.T) {
 			limits admit.Limits
 			want   string
 		}{
-			{"total", admit.Limits{MaxConns: 2, MaxConnsPerAddr: -1}, "MaxConns"},
-			{"per-address", admit.Limits{MaxConns: 100, MaxConnsPerAddr: 2}, "MaxConnsPerAddr"},
+			{"total", admit.Limits{MaxConns: 2, MaxConnsPerAddr: -1}, "(MaxConns)"},
+			{"per-address", admit.Limits{MaxConns: 100, MaxConnsPerAddr: 2}, "(MaxConnsPerAddr)"},
 		} {
 			t.Run(engine+"/"+c.name, func(t *testing.T) {
-				var mu sync.Mutex
-				var logged []string
-				logf := func(format string, args ...any) {
-					mu.Lock()
-					logged = append(logged, fmt.Sprintf(format, args...))
-					mu.Unlock()
-				}
-				addr := hostileServer(t, tcp.Options{Engine: engine, Limits: c.limits, Logf: logf})
+				var log transporttest.Log
+				addr := hostileServer(t, tcp.Options{Engine: engine, Limits: c.limits, Logf: log.Logf})
 				conns := dialN(t, addr, 2)
 				for _, nc := range conns { // admitted: they answer a ping
 					ping(t, nc)
 				}
 				over := dialN(t, addr, 1)[0]
 				transporttest.Closed(t, over, 2*time.Second)
-				mu.Lock()
-				line := strings.Join(logged, "\n")
-				mu.Unlock()
-				if !strings.Contains(line, c.want) || !strings.Contains(line, "refusing") {
-					t.Fatalf("log says %q; want a refusal naming %s", line, c.want)
-				}
+				log.Want(t, "refusing", c.want)
 				conns[0].Close()
 				time.Sleep(100 * time.Millisecond) // the server notices
 				ping(t, dialN(t, addr, 1)[0])

@@ -1,12 +1,14 @@
 package transporttest
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,10 +22,7 @@ import (
 // measured.
 func ServeEcho(tb testing.TB, tr rpcbench.Transport) string {
 	tb.Helper()
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: tb.Logf})
-	echo := func(_ context.Context, p []byte) ([]byte, error) { return p, nil }
-	srv.HandleRaw("Echo.Echo", echo)
-	srv.HandleRaw("Echo.Inline", echo, rpcbench.Inline())
+	srv := echoServer(rpcbench.ServerOptions{Logf: tb.Logf})
 	l, err := tr.Listen("127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -73,4 +72,35 @@ func Closed(tb testing.TB, nc net.Conn, within time.Duration) time.Duration {
 		}
 		return time.Since(start)
 	}
+}
+
+// Log collects a server's log lines for a test to check.
+type Log struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// Logf records a line; it has the signature of the transports' Logf.
+func (l *Log) Logf(format string, args ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+// Want fails the test unless a line logged so far contains every one of
+// words.
+func (l *Log) Want(tb testing.TB, words ...string) {
+	tb.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		found := true
+		for _, w := range words {
+			found = found && strings.Contains(line, w)
+		}
+		if found {
+			return
+		}
+	}
+	tb.Fatalf("no log line contains all of %q; logged: %q", words, l.lines)
 }
