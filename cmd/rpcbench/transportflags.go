@@ -7,8 +7,8 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports"
-	_ "rpcbench/transports/all" // transports are chosen by name here
 	"rpcbench/transports/admit"
+	_ "rpcbench/transports/all" // transports are chosen by name here
 )
 
 // transportFlags are the flags that choose and tune a transport, shared by
