@@ -20,6 +20,7 @@ func serveCmd(args []string) error {
 	fs := newFlagSet("serve", "[flags]")
 	var tf transportFlags
 	tf.register(fs, true)
+	tf.registerLimits(fs)
 	addrs := fs.String("addr", "127.0.0.1:7000", "address to listen on (comma-separated, one per transport; port 0 picks a free port)")
 	grace := fs.Duration("grace", 10*time.Second, "how long shutdown waits for in-flight calls")
 	var af announceFlags

@@ -18,6 +18,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/codecs"
+	"rpcbench/transports/admit"
 	"rpcbench/wire"
 	"rpcbench/wirestats"
 )
@@ -33,6 +34,7 @@ type listener struct {
 	h     rpcbench.ConnHandler
 	calls callTable
 	names nameCache
+	admit *admit.Conns
 
 	serving atomic.Bool
 	closed  atomic.Bool
@@ -41,7 +43,7 @@ type listener struct {
 var _ rpcbench.Listener = (*listener)(nil)
 
 func newListener(t *Transport, nl net.Listener) *listener {
-	l := &listener{t: t, nl: nl}
+	l := &listener{t: t, nl: nl, admit: admit.NewConns("http1", t.opts.Limits, t.opts.Logf)}
 	l.calls.m = map[callKey]*serverConn{}
 	l.srv = fasthttp.Server{
 		Handler:                      l.handle,
@@ -93,7 +95,14 @@ func (l *listener) Serve(h rpcbench.ConnHandler) error {
 			return err
 		}
 		backoff = 0
-		go l.serveConn(nc)
+		if !l.admit.Admit(nc.RemoteAddr()) {
+			nc.Close()
+			continue
+		}
+		go func() {
+			l.serveConn(nc)
+			l.admit.Release(nc.RemoteAddr())
+		}()
 	}
 }
 
@@ -209,7 +218,15 @@ func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
 		Payload: ctx.PostBody(), // the core copies it during Frame
 	}
 	sc.exchange(ctx, &sc.in, method, key, cancelable)
+	sc.in.Payload = nil
+	// fasthttp keeps a connection's request body buffer for its next
+	// request; a large one is let go, or idle connections would hold it.
+	ctx.Request.ReleaseBody(retainBody)
 }
+
+// retainBody is the largest body buffer a connection keeps between
+// requests.
+const retainBody = 64 << 10
 
 // codecOf is codecOf(ct), remembered for the connection's next request.
 func (c *serverConn) codecOf(ct []byte) (codecs.Codec, bool) {
@@ -440,7 +457,13 @@ func (c *serverConn) Send(f *wire.Frame) error {
 		if f.Compression != 0 {
 			resp.Header.SetContentEncoding(encodingOf(f.Compression))
 		}
-		resp.SetBody(f.Payload)
+		if len(f.Payload) <= retainBody {
+			resp.SetBody(f.Payload)
+		} else {
+			// A copy of its own that dies with the response, rather than
+			// a body buffer the idle connection would keep grown.
+			resp.SetBodyRaw(bytes.Clone(f.Payload))
+		}
 	case wire.KindError:
 		code, msg, err := wire.ParseError(f.Payload)
 		if err != nil {

@@ -188,7 +188,7 @@ func (c *streamClient) start(str *quicgo.Stream, id uint64, call *clientCall, b 
 // reply cannot overtake it.
 func (c *streamClient) await(str *quicgo.Stream, id uint64, call *clientCall) {
 	r := replyPool.Get().(*reply)
-	f, err := readFrame(str, r.buf, c.maxPayload)
+	f, err := readFrame(str, r.buf, c.maxPayload, nil)
 	if err != nil {
 		putReply(r)
 		if call == nil || c.ep.conn.Context().Err() != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"time"
 
 	quicgo "github.com/quic-go/quic-go"
 
@@ -70,8 +72,17 @@ func (s *streamServer) goAway() {
 
 func (s *streamServer) handle(str *quicgo.Stream) {
 	buf := bufpool.Get()
-	defer bufpool.Put(buf)
-	f, err := readFrame(str, buf, s.maxPayload)
+	fb := frameBudget{b: s.budget, wait: s.frameTimeout}
+	defer func() {
+		bufpool.Put(buf)
+		fb.release()
+	}()
+	if s.frameTimeout > 0 {
+		// The stream exists because its first bytes came: the whole frame
+		// must follow within the frame timeout.
+		str.SetReadDeadline(time.Now().Add(s.frameTimeout))
+	}
+	f, err := readFrame(str, buf, s.maxPayload, &fb)
 	if err != nil {
 		var serr *quicgo.StreamError
 		var aerr *quicgo.ApplicationError
@@ -82,6 +93,10 @@ func (s *streamServer) handle(str *quicgo.Stream) {
 			str.CancelRead(streamCanceled)
 			str.CancelWrite(streamCanceled)
 		default:
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("quic: a frame took longer than %v to arrive (FrameTimeout): %w", s.frameTimeout, err)
+			}
 			s.protocolError(err)
 		}
 		return

@@ -15,10 +15,7 @@ import (
 // every transport share it.
 func StartEcho(tb testing.TB, tr rpcbench.Transport) (*rpcbench.Client, func()) {
 	tb.Helper()
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-	echo := func(_ context.Context, p []byte) ([]byte, error) { return p, nil }
-	srv.HandleRaw("Echo.Echo", echo)
-	srv.HandleRaw("Echo.Inline", echo, rpcbench.Inline())
+	srv := echoServer(rpcbench.ServerOptions{})
 	l, err := tr.Listen("127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -62,4 +59,13 @@ func Dial(tb testing.TB, tr rpcbench.Transport, addr string, o rpcbench.ClientOp
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// echoServer returns a server with StartEcho's methods.
+func echoServer(o rpcbench.ServerOptions) *rpcbench.Server {
+	srv := rpcbench.NewServer(o)
+	echo := func(_ context.Context, p []byte) ([]byte, error) { return p, nil }
+	srv.HandleRaw("Echo.Echo", echo)
+	srv.HandleRaw("Echo.Inline", echo, rpcbench.Inline())
+	return srv
 }
