@@ -12,6 +12,7 @@ import (
 
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
+	"rpcbench/harness/verdict"
 )
 
 // HTML writes report.html: one self-contained page (inline CSS and SVG,
@@ -23,9 +24,14 @@ import (
 // headless-browser check.
 func HTML(w io.Writer, run *results.Run) error {
 	p := page{Run: run, Title: "rpcbench: " + run.Manifest.SpecName, Problems: problems(run), Manifest: manifestRows(run)}
+	var err error
+	if p.Verdict, err = verdictSection(verdict.Of(run)); err != nil {
+		return err
+	}
 	ref := reference(run)
+	seen := anchors{}
 	for _, g := range groups(run, false) {
-		p.Groups = append(p.Groups, htmlGroup(g, ref))
+		p.Groups = append(p.Groups, htmlGroup(g, ref, seen))
 	}
 	for _, g := range groups(run, true) {
 		p.Sweeps = append(p.Sweeps, htmlSweep(run, g))
@@ -57,6 +63,7 @@ func HTML(w io.Writer, run *results.Run) error {
 type page struct {
 	Run      *results.Run
 	Title    string
+	Verdict  template.HTML
 	Problems []problem
 	Ceiling  string
 	Groups   []htmlGroupData
@@ -77,6 +84,8 @@ type htmlGroupData struct {
 }
 
 type htmlRow struct {
+	// ID is the row's anchor, set on a cell's first row only.
+	ID                              string
 	Key, Label, Status, StatusClass string
 	Cells                           []htmlCell
 }
@@ -86,7 +95,7 @@ type htmlCell struct {
 	Best bool
 }
 
-func htmlGroup(g *group, ref *results.Cell) htmlGroupData {
+func htmlGroup(g *group, ref *results.Cell, seen anchors) htmlGroupData {
 	d := htmlGroupData{Name: g.Name, Fixed: g.fixed(), Head: []string{"cell", "status"}}
 	for i, col := range mainColumns {
 		d.Head = append(d.Head, col.head)
@@ -97,7 +106,7 @@ func htmlGroup(g *group, ref *results.Cell) htmlGroupData {
 	d.Head = append(d.Head, "errors")
 	bestv := best(g.Cells, mainColumns)
 	for _, c := range g.Cells {
-		r := htmlRow{Key: c.Key, Label: g.label(c), Status: c.Status, StatusClass: c.Status}
+		r := htmlRow{ID: seen.take(c.Key), Key: c.Key, Label: g.label(c), Status: c.Status, StatusClass: c.Status}
 		for i, col := range mainColumns {
 			v, ok := col.value(c)
 			hc := htmlCell{Text: "–"}
@@ -352,19 +361,22 @@ svg.chart{display:block;margin:12px 0 4px;max-width:100%;height:auto;background:
 svg .title{font-size:14px;font-weight:600} svg .tick,svg .legend{font-size:11px;fill:#444} svg .axis{font-size:12px;fill:#222}
 svg .label{font-size:11px;fill:#222} svg .label.best{font-weight:700}
 svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;stroke-dasharray:6 4}
-.note{color:#666;font-size:12px;margin:0 0 16px} code{font-size:12px} .charts{display:flex;flex-wrap:wrap;gap:8px}
+.note{color:#666;font-size:12px;margin:0 0 16px} .verdict{border:2px solid #37a;background:#f6f9fd;padding:4px 16px 8px;margin:16px 0}
+.verdict h2{margin-top:8px;border:0} .verdict td{white-space:normal} tr.tie td{color:#555;background:#fafafa} .claims li{margin:4px 0}
+tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-wrap:wrap;gap:8px}
 </style></head>
 <body data-charts-expected="{{.Charts}}" data-charts-rendered="0">
 <h1>{{.Title}}</h1>
 {{with .Run.Manifest.Spec.Description}}<p>{{.}}</p>{{end}}
 <p>Run <code>{{.Run.RunID}}</code> · {{.Run.Manifest.CPUModel}}, {{.Run.Manifest.Cores}} CPUs · {{.Run.Manifest.GoVersion}} · server {{.Run.Manifest.ServerMode}}{{if .Run.Manifest.Pinning.Enabled}} · client pinned to CPUs {{.Run.Manifest.Pinning.ClientCPUs}}, server to {{.Run.Manifest.Pinning.ServerCPUs}}{{end}}</p>
+{{.Verdict}}
 <p class="note">Closed-loop latency runs from the send; open-loop latency from the intended send time (coordinated omission corrected). Throughput and per-call costs are medians over {{.Run.Manifest.Spec.Repetitions}} interleaved repetitions; percentiles come from the merged histograms. CPU is user+sys time of each process divided by calls; allocations from runtime.MemStats; wire bytes counted at the sockets. Bold green is the best in its column; ×ref divides throughput by the reference cell <code>{{.Run.Manifest.Reference}}</code>.</p>
 {{if .Problems}}<div class="problems"><h2 style="margin-top:8px;border:0">⚠ Problems — read before trusting any number</h2><ul>
 {{range .Problems}}<li><b>{{.Kind}}</b> <code>{{.Key}}</code>: {{.Text}}</li>{{end}}</ul></div>
 {{else}}<p class="allgood">No cell had errors or fell behind its schedule. {{.Ceiling}}</p>{{end}}
 {{range .Groups}}<section class="group"><h2>{{.Name}}</h2>{{with .Fixed}}<p>All cells: {{.}}.</p>{{end}}
 <div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
-{{range .Rows}}<tr class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{with .ID}} id="{{.}}"{{end}} class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{range .Charts}}{{.}}{{end}}</section>
 {{end}}
