@@ -43,6 +43,11 @@ func HTML(w io.Writer, run *results.Run) error {
 	}
 	for _, g := range p.Groups {
 		p.Charts += len(g.Charts)
+		for _, r := range g.Rows {
+			if r.Spark != "" {
+				p.Charts++
+			}
+		}
 	}
 	for _, s := range p.Sweeps {
 		p.Charts += len(s.Charts)
@@ -88,6 +93,8 @@ type htmlRow struct {
 	ID                              string
 	Key, Label, Status, StatusClass string
 	Cells                           []htmlCell
+	// Spark is the small chart of the cell's windows (spark.go).
+	Spark template.HTML
 }
 
 type htmlCell struct {
@@ -103,7 +110,7 @@ func htmlGroup(g *group, ref *results.Cell, seen anchors) htmlGroupData {
 			d.Head = append(d.Head, "×ref")
 		}
 	}
-	d.Head = append(d.Head, "errors")
+	d.Head = append(d.Head, "errors", "inside the window: calls/s; p99, p50")
 	bestv := best(g.Cells, mainColumns)
 	for _, c := range g.Cells {
 		r := htmlRow{ID: seen.take(c.Key), Key: c.Key, Label: g.label(c), Status: c.Status, StatusClass: c.Status}
@@ -123,6 +130,7 @@ func htmlGroup(g *group, ref *results.Cell, seen anchors) htmlGroupData {
 			errs = strconv.FormatInt(c.Merged.Errors, 10)
 		}
 		r.Cells = append(r.Cells, htmlCell{Text: errs})
+		r.Spark = sparkline(c)
 		d.Rows = append(d.Rows, r)
 	}
 	ran := slices.DeleteFunc(slices.Clone(g.Cells), func(c *results.Cell) bool { return !c.Ran() })
@@ -358,6 +366,7 @@ tr.errors td,tr.failed td,tr.behind td{background:#fff0f0} .status-errors,.statu
 .allgood{border:1px solid #8c8;background:#f4fff4;padding:8px 16px} .scroll{overflow-x:auto}
 .manifest td{text-align:left;white-space:normal;vertical-align:top} .manifest td:first-child{white-space:nowrap;font-weight:600}
 svg.chart{display:block;margin:12px 0 4px;max-width:100%;height:auto;background:#fff}
+svg.spark{margin:0;background:transparent} td.sparkcell{padding:1px 4px}
 svg .title{font-size:14px;font-weight:600} svg .tick,svg .legend{font-size:11px;fill:#444} svg .axis{font-size:12px;fill:#222}
 svg .label{font-size:11px;fill:#222} svg .label.best{font-weight:700}
 svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;stroke-dasharray:6 4}
@@ -376,7 +385,7 @@ tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-
 {{else}}<p class="allgood">No cell had errors or fell behind its schedule. {{.Ceiling}}</p>{{end}}
 {{range .Groups}}<section class="group"><h2>{{.Name}}</h2>{{with .Fixed}}<p>All cells: {{.}}.</p>{{end}}
 <div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
-{{range .Rows}}<tr{{with .ID}} id="{{.}}"{{end}} class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{with .ID}} id="{{.}}"{{end}} class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}<td class="sparkcell">{{.Spark}}</td></tr>
 {{end}}</table></div>
 {{range .Charts}}{{.}}{{end}}</section>
 {{end}}

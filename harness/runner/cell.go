@@ -154,7 +154,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			rr.Sweep, rr.Figures = sw, probe
 			return err
 		}
-		f, err := r.measure(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
+		f, err := r.measureSeries(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
 		rr.Figures = f
 		return err
 	}()
