@@ -23,7 +23,7 @@ import (
 // charts that rendered into <body data-charts-rendered>, for the
 // headless-browser check.
 func HTML(w io.Writer, run *results.Run) error {
-	p := page{Run: run, Title: "rpcbench: " + run.Manifest.SpecName, Problems: problems(run), Manifest: manifestRows(run)}
+	p := page{Run: run, Title: "rpcbench: " + run.Manifest.SpecName, Problems: problems(run), Manifest: manifestRows(run), Counter: chartCounter}
 	var err error
 	if p.Verdict, err = verdictSection(verdict.Of(run)); err != nil {
 		return err
@@ -65,6 +65,12 @@ func HTML(w io.Writer, run *results.Run) error {
 	return pageTmpl.Execute(w, p)
 }
 
+// chartCounter is the inline script that counts the charts that drew
+// into <body data-charts-rendered>, for RenderCheck.
+const chartCounter template.HTML = `<script>
+(function(){var n=0;document.querySelectorAll("svg.chart").forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0&&s.querySelector(".data"))n++;});document.body.setAttribute("data-charts-rendered",String(n));})();
+</script>`
+
 type page struct {
 	Run      *results.Run
 	Title    string
@@ -79,6 +85,7 @@ type page struct {
 	Skipped   [][2]string
 	Manifest  [][2]string
 	Charts    int
+	Counter   template.HTML
 }
 
 type htmlGroupData struct {
@@ -162,6 +169,11 @@ func htmlGroup(g *group, ref *results.Cell, seen anchors) htmlGroupData {
 // percentileChart draws each cell's merged latency histogram on
 // HdrHistogram's percentile axis: x = log10(1/(1−p)).
 func percentileChart(title string, g *group, cells []*results.Cell) template.HTML {
+	return percentileChartNamed(title, cells, g.label)
+}
+
+// percentileChartNamed is percentileChart with the curves named by name.
+func percentileChartNamed(title string, cells []*results.Cell, name func(*results.Cell) string) template.HTML {
 	var ss []series
 	lo, hi, maxX := math.Inf(1), 0.0, 1.0
 	for i, c := range cells {
@@ -169,7 +181,7 @@ func percentileChart(title string, g *group, cells []*results.Cell) template.HTM
 		if err != nil || h.Count() == 0 {
 			continue
 		}
-		s := series{name: g.label(c), color: color(i)}
+		s := series{name: name(c), color: color(i)}
 		limit := math.Log10(float64(h.Count())) // no resolution beyond 1/N
 		for _, br := range h.HDR().CumulativeDistributionWithTicks(5) {
 			q := br.Quantile / 100
@@ -412,9 +424,7 @@ tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-
 {{if .Skipped}}<details><summary>{{len .Skipped}} cells not applicable</summary><ul>{{range .Skipped}}<li><code>{{index . 0}}</code>: {{index . 1}}</li>{{end}}</ul></details>{{end}}
 <h2>Manifest</h2><table class="manifest">{{range .Manifest}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>{{end}}</table>
 <p class="note">Every figure of every repetition, with encoded histograms, is in results.json next to this file; hgrm/ holds one percentile distribution per cell; bench.txt feeds benchstat.</p>
-<script>
-(function(){var n=0;document.querySelectorAll("svg.chart").forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0&&s.querySelector(".data"))n++;});document.body.setAttribute("data-charts-rendered",String(n));})();
-</script>
+{{.Counter}}
 </body></html>
 {{define "table"}}<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if eq $i 0}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range $i, $c := .}}<td{{if eq $i 0}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
