@@ -12,8 +12,8 @@ import (
 	"syscall"
 
 	"rpcbench/harness/compare"
-	"rpcbench/harness/report"
 	_ "rpcbench/harness/compare/echoref" // tcp-echo, the gate's reference transport
+	"rpcbench/harness/report"
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
 )
