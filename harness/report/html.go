@@ -110,14 +110,14 @@ type htmlCell struct {
 }
 
 func htmlGroup(g *group, ref *results.Cell, seen anchors) htmlGroupData {
-	d := htmlGroupData{Name: g.Name, Fixed: g.fixed(), Head: []string{"cell", "status"}}
+	d := htmlGroupData{Name: g.Name, Fixed: g.fixed(), Head: []string{"cell", "status", "per 100 ms: calls/s; p99, p50"}}
 	for i, col := range mainColumns {
 		d.Head = append(d.Head, col.head)
 		if i == 0 {
 			d.Head = append(d.Head, "×ref")
 		}
 	}
-	d.Head = append(d.Head, "errors", "inside the window: calls/s; p99, p50")
+	d.Head = append(d.Head, "errors")
 	bestv := best(g.Cells, mainColumns)
 	for _, c := range g.Cells {
 		r := htmlRow{ID: seen.take(c.Key), Key: c.Key, Label: g.label(c), Status: c.Status, StatusClass: c.Status}
@@ -397,7 +397,7 @@ tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-
 {{else}}<p class="allgood">No cell had errors or fell behind its schedule. {{.Ceiling}}</p>{{end}}
 {{range .Groups}}<section class="group"><h2>{{.Name}}</h2>{{with .Fixed}}<p>All cells: {{.}}.</p>{{end}}
 <div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
-{{range .Rows}}<tr{{with .ID}} id="{{.}}"{{end}} class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}<td class="sparkcell">{{.Spark}}</td></tr>
+{{range .Rows}}<tr{{with .ID}} id="{{.}}"{{end}} class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td><td class="sparkcell">{{.Spark}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{range .Charts}}{{.}}{{end}}</section>
 {{end}}

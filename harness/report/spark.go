@@ -23,7 +23,7 @@ func sparkline(c *results.Cell) template.HTML {
 	if len(ss) == 0 {
 		return ""
 	}
-	const w, h, top, mid, bot = 200, 64, 2.0, 30.0, 62.0
+	const w, h, top, mid, bot = 150, 48, 2.0, 22.0, 46.0
 	maxT, maxL, maxN := 0.0, 0.0, 1
 	minT, minP99, maxP99 := math.Inf(1), math.Inf(1), 0.0
 	for _, s := range ss {

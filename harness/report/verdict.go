@@ -79,7 +79,7 @@ func jsonText(ch *verdict.CodecChoice) string {
 	if ch.JSON == nil {
 		return "–"
 	}
-	s := fmt.Sprintf("%s: %s of the throughput (fastest ÷ json %s)", ch.JSON.Label,
+	s := fmt.Sprintf("%s: %s (the fastest makes %s as many calls)", ch.JSON.Label,
 		verdict.Throughput.Format(ch.JSON.Median), ch.JSONSpeed)
 	if ch.JSONBytes != 0 {
 		s += fmt.Sprintf(", %+.0f B per call", ch.JSONBytes)
