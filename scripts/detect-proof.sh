@@ -18,29 +18,33 @@
 # compare flagged its throughput and its p50 (Mann-Whitney U, p < 0.05)
 # and the median change measured, then how often the gate failed.
 #
-# usage: scripts/detect-proof.sh [-n N] [-t TRANSPORT] [-o DIR]
+# usage: scripts/detect-proof.sh [-n N] [-t TRANSPORT] [-o DIR] [-T]
 #   -n N          pairs per level (default 10)
 #   -t TRANSPORT  the transport to slow (default http1)
 #   -o DIR        where the runs go (default results/detect-proof-<UTC time>)
+#   -T            only print the table again from the runs in DIR
 # About 1 minute per pair, 2 with a gate's confirming re-run, on a 2-core
 # machine: 30–60 minutes with N=10. Not part of `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-n=10 slow=http1 out=""
-while getopts "n:t:o:" opt; do
+n=10 slow=http1 out="" table_only=""
+while getopts "n:t:o:T" opt; do
 	case $opt in
 	n) n=$OPTARG ;;
 	t) slow=$OPTARG ;;
 	o) out=$OPTARG ;;
-	*) sed -n '2,27p' "$0"; exit 2 ;;
+	T) table_only=1 ;;
+	*) sed -n '2,28p' "$0"; exit 2 ;;
 	esac
 done
 out=${out:-results/detect-proof-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
+rows=$out/rows.txt
+spec=specs/detect.yaml
+if [ -z "$table_only" ]; then
 bin=$out/rpcbench
 go build -o "$bin" ./cmd/rpcbench
-spec=specs/detect.yaml
 
 # bench DIR [INJECT]: one run of the spec, INJECT confined to $slow.
 bench() {
@@ -56,6 +60,7 @@ p50=$(jq --arg t "$slow" '[.cells[] | select(.params.transport.name == $t and .p
 [ "$p50" != null ] || { echo "no $slow cell at concurrency 1 in $spec" >&2; exit 1; }
 spin5=$((p50 * 5 / 100))ns spin15=$((p50 * 15 / 100))ns
 echo "calibration: $slow c=1 p50 ${p50} ns → spin ${spin5} (5%), ${spin15} (15%)"
+echo "n=$n slow=$slow p50=$p50 spin5=$spin5 spin15=$spin15" >"$out/calibration.env"
 
 # flags FILE: from a compare --format markdown, one line per row of the
 # throughput and p50 tables: metric, cell, flagged (0 no, 1 significantly
@@ -78,7 +83,6 @@ flags() {
 		}' "$1"
 }
 
-rows=$out/rows.txt
 : >"$rows"
 for level in 0 5 15; do
 	inject=""
@@ -102,6 +106,8 @@ for level in 0 5 15; do
 		echo "level ${level}% pair $i done (gate exit $status)"
 	done
 done
+fi
+. "$out/calibration.env"
 
 # The table.
 {
@@ -122,16 +128,14 @@ done
 			return sprintf("%+.1f%%", 100 * (c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2))
 		}
 		END {
-			for (k in cells) { split(k, p, SUBSEP); order[++m] = sprintf("%03d %s", p[1], p[2]) }
-			asort(order)
-			for (i = 1; i <= m; i++) {
-				split(order[i], q, " "); lvl = q[1] + 0; cell = q[2]; k = lvl SUBSEP cell
+			for (k in cells) {
+				split(k, p, SUBSEP); lvl = p[1]; cell = p[2]
 				slowed = (lvl > 0 && index(cell, "transport=" slow "/") == 1) ? "yes" : "no"
-				printf "%-6s %-30s %-7s %-22s %-22s %-12s %-12s\n", lvl "%", cell, slowed,
+				printf "%d\t%s\t%-6s %-30s %-7s %-22s %-22s %-12s %-12s\n", lvl, cell, lvl "%", cell, slowed,
 					w[k, "throughput"] + 0 " / " f[k, "throughput"] + 0 " of " n[k, "throughput"] + 0, w[k, "p50"] + 0 " / " f[k, "p50"] + 0 " of " n[k, "p50"] + 0,
 					med(k, "throughput"), med(k, "p50")
 			}
-		}' "$rows"
+		}' "$rows" | sort -t"$(printf '\t')" -k1,1n -k2,2 | cut -f3
 	echo
 	echo "compare, per cell and pair: flagged if throughput or p50 changed significantly (false alarm: either way; detection: worse)"
 	awk -v slow="$slow" '
