@@ -4,16 +4,16 @@ import (
 	"context"
 	"time"
 
-	"rpcbench/harness"
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/timeseries"
+	"rpcbench/target"
 )
 
 // measureSeries is measure with the measured window also recorded bucket
 // by bucket (Figures.Series). A window counted in calls has no known
 // length to cut into buckets and gets none.
-func (r *runner) measureSeries(ctx context.Context, conns []harness.Conn, srv server, warm, main load.Options) (*results.Figures, error) {
+func (r *runner) measureSeries(ctx context.Context, conns []target.Conn, srv server, warm, main load.Options) (*results.Figures, error) {
 	if main.Duration <= 0 || main.Calls > 0 {
 		return r.measure(ctx, conns, srv, warm, main)
 	}

@@ -6,18 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"rpcbench/harness"
 	"rpcbench/harness/load"
+	"rpcbench/target"
 )
 
 // A real closed-loop run through the load engine: every call the engine
 // recorded is in exactly one bucket, each bucket of the window has calls,
 // and each bucket's percentiles are ordered.
 func TestSeriesOfALoadRun(t *testing.T) {
-	conn, _ := harness.Noop{}.Dial(context.Background())
+	conn, _ := target.Noop{}.Dial(context.Background())
 	const window = 350 * time.Millisecond
 	ts := New(window, 100*time.Millisecond, 4)
-	res, err := load.Run(context.Background(), []harness.Conn{conn}, load.Options{Workers: 4, Duration: window, OnCall: ts.OnCall})
+	res, err := load.Run(context.Background(), []target.Conn{conn}, load.Options{Workers: 4, Duration: window, OnCall: ts.OnCall})
 	if err != nil {
 		t.Fatal(err)
 	}
