@@ -43,9 +43,12 @@ bench-network: build
 report: build
 	$(BIN) report $(or $(RUN),results/latest)
 
-# Headless Chromium must draw every chart of report.html.
+# Headless Chromium must draw every chart of report.html, and of the
+# comparison page (compare --html) of the run against itself.
 report-check: build
 	$(BIN) report --check $(or $(RUN),results/latest)
+	$(BIN) compare --html $(or $(RUN),results/latest)/compare-self.html $(or $(RUN),results/latest) $(or $(RUN),results/latest) >/dev/null
+	$(BIN) report --check $(or $(RUN),results/latest)/compare-self.html
 
 # The regression gate: the gate spec, judged against the committed baseline
 # (results/baseline/README.md says how and when to re-record it).

@@ -7,8 +7,10 @@
 //
 //	RPCBENCH_INJECT="delay=200us,copy=1"
 //
-// delay adds a fixed time (a Go duration) to every call; copy=1 makes one
-// extra allocation and copy of each reply. A server's fault schedule can
+// delay adds a fixed time (a Go duration) to every call; spin busy-waits
+// for one instead, for slowdowns of a few percent that a sleep (tens of
+// microseconds at least) cannot make; copy=1 makes one extra allocation
+// and copy of each reply. A server's fault schedule can
 // change the delay later (Injector.SetDelay, the "slow" fault).
 package faults
 
@@ -28,13 +30,14 @@ import (
 const Env = "RPCBENCH_INJECT"
 
 // keys lists the settings Parse knows, for its error messages.
-const keys = "delay, copy"
+const keys = "delay, spin, copy"
 
 // Injector slows or bloats a server's replies. Its methods are safe for
 // concurrent use: the server calls Reply and Blocks from every call's
 // goroutine while SetDelay may change the delay.
 type Injector struct {
 	delay atomic.Int64 // nanoseconds
+	spin  time.Duration
 	copy  bool
 
 	mu  sync.Mutex // serialises installing the hook
@@ -44,8 +47,8 @@ type Injector struct {
 var _ rpcbench.ReplyHook = (*Injector)(nil)
 
 // Parse reads settings in RPCBENCH_INJECT's form: comma-separated
-// key=value pairs, keys delay (a non-negative Go duration) and copy (a
-// boolean). An empty string gives an Injector that does nothing.
+// key=value pairs, keys delay and spin (non-negative Go durations) and
+// copy (a boolean). An empty string gives an Injector that does nothing.
 func Parse(s string) (*Injector, error) {
 	in := new(Injector)
 	for _, kv := range strings.Split(s, ",") {
@@ -64,6 +67,12 @@ func Parse(s string) (*Injector, error) {
 				return nil, fmt.Errorf("%s: delay %q is not a non-negative duration such as 200us", Env, v)
 			}
 			in.delay.Store(int64(d))
+		case "spin":
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < 0 {
+				return nil, fmt.Errorf("%s: spin %q is not a non-negative duration such as 3us", Env, v)
+			}
+			in.spin = d
 		case "copy":
 			b, err := strconv.ParseBool(strings.TrimSpace(v))
 			if err != nil {
@@ -102,7 +111,7 @@ func (in *Injector) installLocked() {
 }
 
 // Active reports whether in slows or copies replies.
-func (in *Injector) Active() bool { return in.delay.Load() > 0 || in.copy }
+func (in *Injector) Active() bool { return in.delay.Load() > 0 || in.spin > 0 || in.copy }
 
 // SetDelay sets the delay added to every call from now on; zero or
 // negative removes it.
@@ -122,11 +131,13 @@ func (in *Injector) Copies() bool { return in.copy }
 // Blocks implements rpcbench.ReplyHook: Reply sleeps while a delay is set.
 func (in *Injector) Blocks() bool { return in.delay.Load() > 0 }
 
-// Reply implements rpcbench.ReplyHook: it sleeps for the delay, then
-// returns body, or a copy of it with copy=1.
+// Reply implements rpcbench.ReplyHook: it sleeps for the delay, spins
+// for the spin, then returns body, or a copy of it with copy=1.
 func (in *Injector) Reply(body []byte) []byte {
 	if d := in.delay.Load(); d > 0 {
 		time.Sleep(time.Duration(d))
+	}
+	for start := time.Now(); time.Since(start) < in.spin; {
 	}
 	if in.copy {
 		body = append([]byte(nil), body...)

@@ -32,7 +32,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("%q: delay %v copy %v active %v, want %v %v", tc.in, in.Delay(), in.Copies(), in.Active(), tc.delay, tc.copy)
 		}
 	}
-	for _, bad := range []string{"panic=1", "delay=abc", "delay=-1ms", "copy=maybe", "delay", "copy=1,bogus=2"} {
+	for _, bad := range []string{"panic=1", "delay=abc", "delay=-1ms", "copy=maybe", "delay", "copy=1,bogus=2", "spin=fast", "spin=-1us"} {
 		_, err := faults.Parse(bad)
 		if err == nil {
 			t.Errorf("%q accepted", bad)
@@ -44,8 +44,25 @@ func TestParse(t *testing.T) {
 		}
 	}
 	_, err := faults.Parse("panic=1")
-	if err == nil || !strings.Contains(err.Error(), "valid keys: delay, copy") {
+	if err == nil || !strings.Contains(err.Error(), "valid keys: delay, spin, copy") {
 		t.Errorf("an unknown key's error does not list the valid keys: %v", err)
+	}
+}
+
+// TestSpin: spin busy-waits on the replying goroutine (Blocks stays false,
+// so inline calls stay inline) for at least its duration.
+func TestSpin(t *testing.T) {
+	in, err := faults.Parse("spin=2ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in.Active() || in.Blocks() {
+		t.Fatalf("spin: active %v blocks %v, want true false", in.Active(), in.Blocks())
+	}
+	start := time.Now()
+	in.Reply([]byte("x"))
+	if d := time.Since(start); d < 2*time.Millisecond {
+		t.Fatalf("Reply with spin=2ms returned after %v", d)
 	}
 }
 

@@ -228,6 +228,9 @@ type Options struct {
 	CPUs []int
 	// ReadyTimeout bounds the wait for the ready line. Default 10s.
 	ReadyTimeout time.Duration
+	// Env is added to this process's environment, last, so that it
+	// overrides ("RPCBENCH_INJECT=" removes an injection).
+	Env []string
 }
 
 // Proc is a running server process.
@@ -257,6 +260,7 @@ func Start(opts Options) (*Proc, error) {
 	// Quiet quic-go's buffer-size warning: the harness records buffer
 	// settings in the manifest instead.
 	cmd.Env = append(cmd.Env, "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
+	cmd.Env = append(cmd.Env, opts.Env...)
 	p := &Proc{cmd: cmd, lines: make(chan string, 4), stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	var err error
