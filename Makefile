@@ -1,13 +1,18 @@
 GO      ?= go
 BIN     := bin/rpcbench
 PKGS    := ./...
+# What 'rpcbench --version' prints; without them it falls back to the build
+# information the Go toolchain records.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
 .PHONY: all build test lint fuzz setup clean bench bench-quick bench-network report report-check gate gate-e2e baseline
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/rpcbench
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rpcbench
 
 # The README's test command: vet, then every test with the race detector.
 test:
