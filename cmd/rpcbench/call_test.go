@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,9 +34,10 @@ func runBinary(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 // startLine starts rpcbench with args and returns the address from the
-// first line of its output that ends in " on ADDRESS". The process is
-// killed when the test ends.
-func startLine(t *testing.T, args ...string) string {
+// first line of its output that ends in " on ADDRESS", and a function
+// that returns its output so far. The process is killed when the test
+// ends.
+func startLine(t *testing.T, args ...string) (string, func() string) {
 	t.Helper()
 	cmd := exec.Command(rpcbenchBinary(t), args...)
 	out, err := cmd.StdoutPipe()
@@ -47,23 +49,33 @@ func startLine(t *testing.T, args ...string) string {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	addr := make(chan string, 1)
+	var mu sync.Mutex
+	var lines strings.Builder
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			mu.Lock()
+			lines.WriteString(sc.Text() + "\n")
+			mu.Unlock()
 			if _, a, ok := strings.Cut(sc.Text(), " on "); ok {
-				addr <- a
-				break
+				select {
+				case addr <- a:
+				default:
+				}
 			}
 		}
-		for sc.Scan() { // keep the pipe drained
-		}
 	}()
+	output := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return lines.String()
+	}
 	select {
 	case a := <-addr:
-		return a
+		return a, output
 	case <-time.After(10 * time.Second):
 		t.Fatalf("rpcbench %s printed no address", strings.Join(args, " "))
-		return ""
+		return "", nil
 	}
 }
 
@@ -113,12 +125,12 @@ func TestCallEveryCodec(t *testing.T) {
 // the registry, and resolves a service through call: the registry's epoch,
 // an odd 64-bit number, must come back exactly (float64 rounded it even).
 func TestRegistryList(t *testing.T) {
-	reg := startLine(t, "registry", "--addr", "127.0.0.1:0")
+	reg, _ := startLine(t, "registry", "--addr", "127.0.0.1:0")
 	url := "rpcbench://" + reg
 	if out, _, code := runBinary(t, "registry", "list", "--registry", url); code != 0 || !strings.Contains(out, "no services registered") {
 		t.Fatalf("empty registry: exit %d, %q", code, out)
 	}
-	srv := startLine(t, "serve", "--addr", "127.0.0.1:0", "--registry", url)
+	srv, srvOut := startLine(t, "serve", "--addr", "127.0.0.1:0", "--registry", url)
 	var out, errOut string
 	var code int
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -128,6 +140,9 @@ func TestRegistryList(t *testing.T) {
 	}
 	if code != 0 || !strings.HasPrefix(out, "SERVICE") {
 		t.Fatalf("registry list: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if log := srvOut(); !strings.Contains(log, "announced") || strings.Contains(log, "lease lease") {
+		t.Errorf("serve's log: %q", log)
 	}
 	for _, svc := range []string{"Admin", "Arith", "Bench", "Echo"} {
 		if !strings.Contains(out, "\n"+svc+" ") || !strings.Contains(out, srv) {
@@ -150,5 +165,16 @@ func TestRegistryList(t *testing.T) {
 	}
 	if _, errOut, code := runBinary(t, "registry", "list", "--registry", "nosuch://x"); code != 2 || !strings.Contains(errOut, "known") {
 		t.Errorf("unknown scheme: exit %d, %q", code, errOut)
+	}
+}
+
+// TestDialErrorSaysItOnce: a refused connection names the transport and
+// address once.
+func TestDialErrorSaysItOnce(t *testing.T) {
+	for _, tr := range []string{"tcp", "http1"} {
+		_, errOut, code := runBinary(t, "call", "--transport", tr, "--addr", "127.0.0.1:1", "Arith.Add")
+		if code != 1 || strings.Count(errOut, "127.0.0.1:1") != 1 || strings.Count(errOut, "dial") != 1 {
+			t.Errorf("%s: exit %d, %q", tr, code, errOut)
+		}
 	}
 }
