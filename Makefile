@@ -15,7 +15,7 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rpcbench
 
 # The README's test command: vet, then every test with the race detector.
-test:
+test: setup
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 9m $(PKGS)
 	RPCBENCH_NETEM_TIMING=1 $(GO) test -count=1 -run '^(TestDelayRoundTrip|TestRateCap)$$' ./netem

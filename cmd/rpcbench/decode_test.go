@@ -17,6 +17,7 @@ import (
 	rpcb "rpcbench"
 	"rpcbench/codecs"
 	"rpcbench/codecs/strictcases"
+	"rpcbench/internal/testenv"
 	"rpcbench/transports/http1"
 	"rpcbench/wire"
 )
@@ -57,7 +58,7 @@ func TestServerDecodesOrRefuses(t *testing.T) {
 	httpAddr := serve(t, nil, "--transport", "http1", "--addr", "127.0.0.1:0")
 	curl, err := exec.LookPath("curl")
 	if err != nil {
-		t.Fatal("curl is missing: run scripts/setup.sh")
+		testenv.Missing(t, "curl", "scripts/setup.sh installs it")
 	}
 	conn, err := net.Dial("tcp", tcpAddr)
 	if err != nil {

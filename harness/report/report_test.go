@@ -18,6 +18,7 @@ import (
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/testenv"
 	"rpcbench/netem"
 )
 
@@ -308,7 +309,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	}
 	expected, rendered, err := RenderCheck(context.Background(), path)
 	if err == ErrNoBrowser {
-		t.Skip(err)
+		testenv.Missing(t, "chromium", err.Error())
 	}
 	if err != nil {
 		t.Fatal(err)
