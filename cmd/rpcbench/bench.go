@@ -150,7 +150,7 @@ func benchCmd(args []string) error {
 				fmt.Printf("run  scenario %s: %d instances, balancer %s, retries %s, rep %d, %v\n", sc.Name, sc.Instances, c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())
 			}
 		}
-		fmt.Printf("%s to run × %s and %s, about %v (plus server start-up)\n", plural(runnable, "cell"), plural(sp.Repetitions, "repetition"), plural(runs, "scenario run"), est.Round(time.Second))
+		fmt.Printf("%s to run × %s and %s: %s (estimated %v, server start-ups included)\n", plural(runnable, "cell"), plural(sp.Repetitions, "repetition"), plural(runs, "scenario run"), roughly(est), est.Round(time.Second))
 		return nil
 	}
 
@@ -240,6 +240,18 @@ func adhocError(err error) error {
 		}
 		return "--" + dim + ": "
 	}))
+}
+
+// roughly rounds a time estimate to the phrase README.md and
+// specs/README.md quote for each spec (a test checks that they do).
+func roughly(d time.Duration) string {
+	switch {
+	case d < 90*time.Second:
+		return "about a minute"
+	case d < 90*time.Minute:
+		return fmt.Sprintf("about %d minutes", int(d.Minutes()+0.5))
+	}
+	return fmt.Sprintf("about %d hours", int(d.Hours()+0.5))
 }
 
 func countRan(run *results.Run) int {

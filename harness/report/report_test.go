@@ -214,6 +214,10 @@ func TestHgrm(t *testing.T) {
 	}
 	sc := bufio.NewScanner(&buf)
 	sc.Scan()
+	if sc.Text() != "#[Value unit: microseconds (µs); recorded in nanoseconds]" {
+		t.Fatalf("first line %q does not state the unit", sc.Text())
+	}
+	sc.Scan()
 	if f := strings.Fields(sc.Text()); strings.Join(f, " ") != "Value Percentile TotalCount 1/(1-Percentile)" {
 		t.Fatalf("header %q", sc.Text())
 	}
