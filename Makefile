@@ -29,6 +29,7 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzBinaryUnmarshal$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzStrictUnmarshal$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./netem -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME)
 
 # The benchmark matrix: results/<UTC time>-default/ and results/latest.

@@ -82,3 +82,26 @@ func TestMsgpackMapOfMessage(t *testing.T) {
 		t.Fatalf("decoded %v", &s)
 	}
 }
+
+// FuzzStrictUnmarshal feeds every codec arbitrary bytes for a plain struct
+// and a generated message: an error is fine, a panic is not, and a body a
+// codec accepts must encode again.
+func FuzzStrictUnmarshal(f *testing.F) {
+	for _, cases := range strictcases.Cases {
+		for _, tc := range cases {
+			f.Add(tc.Body)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, name := range codecs.Names() {
+			c, _ := codecs.ByName(name)
+			var a strictcases.AddArgs
+			if c.Unmarshal(body, &a) == nil && name != "raw" {
+				if _, err := c.Marshal(nil, &a); err != nil {
+					t.Errorf("%s: accepted %x but cannot encode %+v: %v", name, body, a, err)
+				}
+			}
+			c.Unmarshal(body, mustZero(t, "Medium"))
+		}
+	})
+}

@@ -44,23 +44,7 @@ func (XML) Unmarshal(data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
-		if err := checkXMLElements(data, t.Elem()); err != nil {
-			return err
-		}
-	}
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if cd, ok := tok.(xml.CharData); !ok || len(bytes.TrimSpace(cd)) != 0 {
-			return fmt.Errorf("codecs: xml: data after the element")
-		}
-	}
+	return checkXMLElements(data, reflect.TypeOf(v).Elem()) // Decode took v: a pointer
 }
 
 // xmlFields are the child element names a struct type accepts, and the
@@ -126,7 +110,8 @@ func indirect(t reflect.Type) reflect.Type {
 }
 
 // checkXMLElements walks data's elements beside the struct type t and
-// reports the first child element that names no field.
+// reports the first child element that names no field, and anything but
+// white space after the root element.
 func checkXMLElements(data []byte, t reflect.Type) error {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	// types[i] is the struct type of the element open at depth i; nil
@@ -136,6 +121,7 @@ func checkXMLElements(data []byte, t reflect.Type) error {
 		types[0] = t
 	}
 	depth := -1 // the root element is depth 0
+	ended := false
 	for {
 		tok, err := dec.RawToken()
 		if err == io.EOF {
@@ -143,6 +129,12 @@ func checkXMLElements(data []byte, t reflect.Type) error {
 		}
 		if err != nil {
 			return err
+		}
+		if ended {
+			if cd, ok := tok.(xml.CharData); !ok || len(bytes.TrimSpace(cd)) != 0 {
+				return fmt.Errorf("codecs: xml: data after the element")
+			}
+			continue
 		}
 		switch e := tok.(type) {
 		case xml.StartElement:
@@ -167,6 +159,7 @@ func checkXMLElements(data []byte, t reflect.Type) error {
 			types = append(types[:depth], child)
 		case xml.EndElement:
 			depth--
+			ended = depth == -1
 		}
 	}
 }
