@@ -1,16 +1,21 @@
 GO      ?= go
 BIN     := bin/rpcbench
 PKGS    := ./...
+# What 'rpcbench --version' prints; without them it falls back to the build
+# information the Go toolchain records.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
 .PHONY: all build test lint fuzz setup clean bench bench-quick bench-network report report-check gate gate-e2e baseline
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/rpcbench
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rpcbench
 
 # The README's test command: vet, then every test with the race detector.
-test:
+test: setup
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 9m $(PKGS)
 	RPCBENCH_NETEM_TIMING=1 $(GO) test -count=1 -run '^(TestDelayRoundTrip|TestRateCap)$$' ./netem
@@ -24,6 +29,7 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./wire -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./codecs/benchmsg -run '^$$' -fuzz '^FuzzBinaryUnmarshal$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./codecs -run '^$$' -fuzz '^FuzzStrictUnmarshal$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./netem -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./faults -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 

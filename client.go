@@ -2,7 +2,9 @@ package rpcbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,6 +138,11 @@ func (c *Client) conn(ctx context.Context, i int) (*clientConn, error) {
 	}
 	raw, err := c.t.Dial(ctx, c.addr)
 	if err != nil {
+		// The socket's own error already says "dial tcp ADDR": keep only its cause.
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" && op.Err != nil {
+			err = op.Err
+		}
 		return nil, &Error{Code: CodeUnavailable, Message: fmt.Sprintf("dial %s %s: %v", c.t.Name(), c.addr, err)}
 	}
 	cc := newClientConn(raw, &c.opts)

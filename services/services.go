@@ -28,7 +28,8 @@ type AddReply struct {
 //	Echo.Echo   raw bytes back as they came
 //	Arith.Add   {"a":1,"b":2} -> {"sum":3}
 //	Bench.Echo{Small,Medium,Large,Blob}   benchmark messages back, through any codec
-//	Admin.*     the process's cost counters, GC and host (package admin)
+//	Admin.*     the process's cost counters, GC and host (package admin),
+//	            and Admin.Describe: every method and its message types
 func Register(srv *rpcbench.Server) error { return RegisterServing(srv, nil) }
 
 // RegisterServing is Register for a server whose Admin.Host reports the
@@ -38,6 +39,9 @@ func RegisterServing(srv *rpcbench.Server, serving *admin.Serving) error {
 		return err
 	}
 	if err := admin.Register(srv, serving); err != nil {
+		return err
+	}
+	if err := admin.RegisterDescribe(srv); err != nil {
 		return err
 	}
 	if err := srv.HandleRaw(MethodEchoRaw, func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -65,7 +67,7 @@ func benchCmd(args []string) error {
 	)
 	if adhoc {
 		if sp, err = adhocSpec(&tf, *codec, *compression, *payload, *conc, *conns, *loadModel, *rate); err != nil {
-			return usageError("bench: %v", err)
+			return usageError("bench: %v", adhocError(err))
 		}
 		sp.Repetitions, sp.Duration, sp.Warmup = 1, spec.Duration(5*time.Second), spec.Duration(time.Second)
 		f := false
@@ -107,8 +109,24 @@ func benchCmd(args []string) error {
 	if sp.Repetitions < 1 || sp.Pin != "auto" && sp.Pin != "off" {
 		return usageError("bench: --reps must be ≥ 1 and --pin auto or off")
 	}
+	// Every flag is checked before anything runs, --dry-run included.
+	var progressTo *os.File
+	switch *progress {
+	case "auto":
+		if isTerminal(os.Stderr) && os.Getenv("CI") == "" {
+			progressTo = os.Stderr
+		}
+	case "always":
+		progressTo = os.Stderr
+	case "never":
+	default:
+		return usageError("bench: --progress %q: want auto, always or never", *progress)
+	}
 	cells, est, err := runner.Plan(sp, *server)
 	if err != nil {
+		if adhoc {
+			err = adhocError(err)
+		}
 		return usageError("bench: %v", err)
 	}
 	if *dryRun {
@@ -132,7 +150,7 @@ func benchCmd(args []string) error {
 				fmt.Printf("run  scenario %s: %d instances, balancer %s, retries %s, rep %d, %v\n", sc.Name, sc.Instances, c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())
 			}
 		}
-		fmt.Printf("%d cells to run × %d repetitions and %d scenario runs, about %v (plus server start-up)\n", runnable, sp.Repetitions, runs, est.Round(time.Second))
+		fmt.Printf("%s to run × %s and %s: %s (estimated %v, server start-ups included)\n", plural(runnable, "cell"), plural(sp.Repetitions, "repetition"), plural(runs, "scenario run"), roughly(est), est.Round(time.Second))
 		return nil
 	}
 
@@ -141,16 +159,8 @@ func benchCmd(args []string) error {
 		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
 		Server: *server, LoadID: *loadID,
 	}
-	switch *progress {
-	case "auto":
-		if isTerminal(os.Stderr) && os.Getenv("CI") == "" {
-			opts.Progress, opts.Terminal = os.Stderr, true
-		}
-	case "always":
-		opts.Progress, opts.Terminal = os.Stderr, isTerminal(os.Stderr)
-	case "never":
-	default:
-		return usageError("bench: --progress %q: want auto, always or never", *progress)
+	if progressTo != nil {
+		opts.Progress, opts.Terminal = progressTo, isTerminal(progressTo)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -172,7 +182,7 @@ func benchCmd(args []string) error {
 		return err
 	}
 	if dir != "" {
-		fmt.Printf("rpcbench: %d cells; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", countRan(run), dir)
+		fmt.Printf("rpcbench: %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural(countRan(run), "cell"), dir)
 		for _, c := range run.Cells {
 			if c.Status == results.StatusErrors || c.Status == results.StatusFailed || c.Status == results.StatusBehind {
 				fmt.Printf("rpcbench: WARNING: cell %s: %s — see the report's Problems section\n", c.Key, strings.ToUpper(c.Status))
@@ -207,9 +217,41 @@ func adhocSpec(tf *transportFlags, codec, compression, payload string, conc, con
 	default:
 		return nil, fmt.Errorf("--load %q: want closed, open, poisson or sweep", model)
 	}
-	yaml := fmt.Sprintf("name: adhoc\ndimensions:\n  transport: [%q]\n  codec: [%q]\n  compression: [%q]\n  payload: [%q]\n  concurrency: [%d]\n  connections: [%d]\n  load: [%q]\n",
+	// One group named for what it is; its errors are rewritten to name
+	// the flags, which are what the user wrote.
+	yaml := fmt.Sprintf("name: adhoc\ngroups:\n- name: ad-hoc\n  dimensions:\n    transport: [%q]\n    codec: [%q]\n    compression: [%q]\n    payload: [%q]\n    concurrency: [%d]\n    connections: [%d]\n    load: [%q]\n",
 		t.String(), codec, compression, payload, conc, conns, l)
 	return spec.Parse([]byte(yaml))
+}
+
+// adhocKey matches the position and key path of an ad-hoc cell's
+// generated spec in an error.
+var adhocKey = regexp.MustCompile(`(?m)^\d+:\d+: groups\[0\]\.dimensions\.(\w+)\[0\]: `)
+
+// adhocFlags are the flags behind each dimension of the ad-hoc spec.
+var adhocFlags = map[string]string{"connections": "conns"}
+
+// adhocError rewrites errors about the generated spec to name the flags.
+func adhocError(err error) error {
+	return errors.New(adhocKey.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		dim := adhocKey.FindStringSubmatch(m)[1]
+		if f, ok := adhocFlags[dim]; ok {
+			dim = f
+		}
+		return "--" + dim + ": "
+	}))
+}
+
+// roughly rounds a time estimate to the phrase README.md and
+// specs/README.md quote for each spec (a test checks that they do).
+func roughly(d time.Duration) string {
+	switch {
+	case d < 90*time.Second:
+		return "about a minute"
+	case d < 90*time.Minute:
+		return fmt.Sprintf("about %d minutes", int(d.Minutes()+0.5))
+	}
+	return fmt.Sprintf("about %d hours", int(d.Hours()+0.5))
 }
 
 func countRan(run *results.Run) int {

@@ -160,8 +160,8 @@ func confirmRun(g *compare.GateResult, newRun *results.Run, newPath string, n in
 		fmt.Fprintf(os.Stderr, "rpcbench gate: cannot re-run to confirm: %v\n", err)
 		return nil
 	}
-	fmt.Fprintf(os.Stderr, "rpcbench gate: timing regressions in %d cells; re-running them beside their references to confirm (%d cells × %d reps)\n",
-		len(keys)/2, len(keys), sp.Repetitions)
+	fmt.Fprintf(os.Stderr, "rpcbench gate: timing regressions in %s; re-running them beside their references to confirm (%s × %s)\n",
+		plural(len(keys)/2, "cell"), plural(len(keys), "cell"), plural(sp.Repetitions, "rep"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	run, _, err := runner.Run(ctx, runner.Options{Spec: sp, NoWrite: true, Log: os.Stderr, Command: os.Args})
@@ -235,7 +235,7 @@ func baselineCmd(args []string) error {
 		return err
 	}
 	st, _ := os.Stat(path)
-	fmt.Printf("rpcbench: baseline of %d cells from %d run(s) written to %s (%d KB)\n", len(pooled.Cells), len(runs), path, st.Size()>>10)
+	fmt.Printf("rpcbench: baseline of %s from %s written to %s (%d KB)\n", plural(len(pooled.Cells), "cell"), plural(len(runs), "run"), path, st.Size()>>10)
 	return nil
 }
 

@@ -11,6 +11,7 @@
 //	Registry.Deregister  {lease}                           -> {lease_not_found}
 //	Registry.Resolve     {service}                         -> {instances, epoch, revision}
 //	Registry.Watch       {service, epoch, revision, wait_ms} -> {instances, epoch, revision}
+//	Registry.Services    {}                                -> {services}
 //
 // Watch is a long poll: it answers as soon as the service's state differs
 // from the (epoch, revision) the caller last saw, or after wait_ms with the
@@ -34,6 +35,7 @@ const (
 	MethodDeregister = "Registry.Deregister"
 	MethodResolve    = "Registry.Resolve"
 	MethodWatch      = "Registry.Watch"
+	MethodServices   = "Registry.Services"
 )
 
 // codec is the codec of every registry call.
@@ -71,6 +73,12 @@ type watchArgs struct {
 	Epoch      uint64 `json:"epoch"`
 	Revision   uint64 `json:"revision"`
 	WaitMillis int64  `json:"wait_ms"`
+}
+
+type servicesArgs struct{}
+
+type servicesReply struct {
+	Services []string `json:"services"`
 }
 
 type snapshotReply struct {

@@ -42,6 +42,7 @@ func (s *Service) Register(srv *rpcbench.Server) error {
 		rpcbench.Handle(srv, MethodDeregister, s.deregister),
 		rpcbench.Handle(srv, MethodResolve, s.resolve),
 		rpcbench.Handle(srv, MethodWatch, s.watch),
+		rpcbench.Handle(srv, MethodServices, s.services),
 	} {
 		if err != nil {
 			return err
@@ -87,6 +88,14 @@ func leaseResult(err error) (*leaseReply, error) {
 
 func unavailable(err error) error {
 	return rpcbench.Errorf(rpcbench.CodeUnavailable, "regserver: %v", err)
+}
+
+func (s *Service) services(ctx context.Context, _ *servicesArgs) (*servicesReply, error) {
+	names, err := s.reg.Services(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return &servicesReply{Services: names}, nil
 }
 
 func (s *Service) resolve(_ context.Context, a *resolveArgs) (*snapshotReply, error) {

@@ -423,7 +423,7 @@ tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-
 {{range .Charts}}{{.}}{{end}}</section>{{end}}{{end}}
 {{if .Skipped}}<details><summary>{{len .Skipped}} cells not applicable</summary><ul>{{range .Skipped}}<li><code>{{index . 0}}</code>: {{index . 1}}</li>{{end}}</ul></details>{{end}}
 <h2>Manifest</h2><table class="manifest">{{range .Manifest}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>{{end}}</table>
-<p class="note">Every figure of every repetition, with encoded histograms, is in results.json next to this file; hgrm/ holds one percentile distribution per cell; bench.txt feeds benchstat.</p>
+<p class="note">Every figure of every repetition, with encoded histograms, is in results.json next to this file; hgrm/ holds one percentile distribution per cell (µs), written with the run (where it is absent, as in the committed runs, <code>rpcbench report DIR</code> writes it from results.json); bench.txt feeds benchstat (its units are in the README).</p>
 {{.Counter}}
 </body></html>
 {{define "table"}}<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if eq $i 0}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>

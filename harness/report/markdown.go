@@ -72,7 +72,7 @@ func Markdown(w io.Writer, run *results.Run) error {
 	for _, r := range manifestRows(run) {
 		fmt.Fprintf(bw, "| %s | %s |\n", r[0], mdEscape(r[1]))
 	}
-	fmt.Fprintf(bw, "\nEvery figure, each repetition's, and the encoded histograms are in `results.json`; `hgrm/` holds one percentile distribution per cell (µs); `bench.txt` is for benchstat.\n")
+	fmt.Fprintf(bw, "\nEvery figure, each repetition's, and the encoded histograms are in `results.json`; `hgrm/` holds one percentile distribution per cell (µs), written with the run (where it is absent, as in the committed runs, `rpcbench report DIR` writes it from results.json); `bench.txt` is for benchstat (its units are in the README).\n")
 	return bw.Flush()
 }
 

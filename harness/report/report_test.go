@@ -18,6 +18,7 @@ import (
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/testenv"
 	"rpcbench/netem"
 )
 
@@ -225,6 +226,10 @@ func TestHgrm(t *testing.T) {
 	}
 	sc := bufio.NewScanner(&buf)
 	sc.Scan()
+	if sc.Text() != "#[Value unit: microseconds (µs); recorded in nanoseconds]" {
+		t.Fatalf("first line %q does not state the unit", sc.Text())
+	}
+	sc.Scan()
 	if f := strings.Fields(sc.Text()); strings.Join(f, " ") != "Value Percentile TotalCount 1/(1-Percentile)" {
 		t.Fatalf("header %q", sc.Text())
 	}
@@ -322,7 +327,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	}
 	expected, rendered, err := RenderCheck(context.Background(), path)
 	if err == ErrNoBrowser {
-		t.Skip(err)
+		testenv.Missing(t, "chromium", err.Error())
 	}
 	if err != nil {
 		t.Fatal(err)
