@@ -37,12 +37,14 @@ func accepts(c codecs.Codec, payload string) bool {
 }
 
 func TestRegistry(t *testing.T) {
-	want := []string{"binary", "cbor", "fastjson", "gob", "json", "msgpack", "proto", "raw", "vtproto", "xml"}
+	want := []string{"binary", "cbor", "fastjson", "flatbuffers", "gob", "json", "msgpack", "proto", "raw",
+		"thrift-binary", "thrift-compact", "vtproto", "xml"}
 	if got := codecs.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	ids := map[string]uint8{"raw": 1, "json": 2, "binary": 3, "proto": 4, "vtproto": 5,
-		"fastjson": 6, "msgpack": 7, "cbor": 8, "gob": 9, "xml": 10}
+		"fastjson": 6, "msgpack": 7, "cbor": 8, "gob": 9, "xml": 10,
+		"flatbuffers": 11, "thrift-binary": 12, "thrift-compact": 13}
 	for name, id := range ids {
 		c, err := codecs.ByName(name)
 		if err != nil || c.ID() != id || codecs.ByID(id) != c {
@@ -112,7 +114,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestMarshalRejectsUnknownTypes(t *testing.T) {
 	type unknown struct{ A int }
-	for _, name := range []string{"binary", "proto", "vtproto", "raw"} {
+	for _, name := range []string{"binary", "proto", "vtproto", "raw", "flatbuffers", "thrift-binary", "thrift-compact"} {
 		c, _ := codecs.ByName(name)
 		dst := []byte("keep")
 		out, err := c.Marshal(dst, &unknown{1})
