@@ -9,28 +9,13 @@ import (
 
 	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
+	"rpcbench/codecs/codectest"
 )
 
 // payloads every codec must round-trip (raw only takes blobs).
 var payloads = []string{"Small", "Medium", "Large", "Bytes:0", "Bytes:1000"}
 
-func mustNew(t testing.TB, name string, seed int64) any {
-	t.Helper()
-	v, err := benchmsg.New(name, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustZero(t testing.TB, name string) any {
-	t.Helper()
-	v, err := benchmsg.NewZero(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
+var mustNew, mustZero = codectest.New, codectest.Zero
 
 func accepts(c codecs.Codec, payload string) bool {
 	return c.Name() != "raw" || strings.HasPrefix(payload, "Bytes")

@@ -46,6 +46,14 @@ func (e *encoder) str(s string) flatbuffers.UOffsetT {
 	return e.b.CreateString(s)
 }
 
+// addRef adds a child with its generated add function, unless the child
+// is absent (offset 0).
+func addRef(b *flatbuffers.Builder, off flatbuffers.UOffsetT, add func(*flatbuffers.Builder, flatbuffers.UOffsetT)) {
+	if off != 0 {
+		add(b, off)
+	}
+}
+
 // tables ends a vector of the child tables pushed on offs since base.
 func (e *encoder) tables(base int) flatbuffers.UOffsetT {
 	offs := e.offs[base:]
@@ -57,6 +65,23 @@ func (e *encoder) tables(base int) flatbuffers.UOffsetT {
 	return e.b.EndVector(len(offs))
 }
 
+// repeated writes each message of a repeated field as a table, then the
+// vector of them (nothing for an empty field).
+func repeated[M any](e *encoder, ms []*M, write func(*encoder, *M) flatbuffers.UOffsetT, field string) (flatbuffers.UOffsetT, error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	base := len(e.offs)
+	for _, m := range ms {
+		if m == nil {
+			e.offs = e.offs[:base]
+			return 0, fmt.Errorf("flatbuffers: %s has a nil element", field)
+		}
+		e.offs = append(e.offs, write(e, m))
+	}
+	return e.tables(base), nil
+}
+
 // small writes m's table. Eight-byte fields go first so the table needs
 // no padding.
 func (e *encoder) small(m *benchmsg.Small) flatbuffers.UOffsetT {
@@ -65,31 +90,21 @@ func (e *encoder) small(m *benchmsg.Small) flatbuffers.UOffsetT {
 	benchfb.SmallStart(b)
 	benchfb.SmallAddBirthday(b, m.Birthday)
 	benchfb.SmallAddMoney(b, m.Money)
-	if name != 0 {
-		benchfb.SmallAddName(b, name)
-	}
-	if phone != 0 {
-		benchfb.SmallAddPhone(b, phone)
-	}
+	addRef(b, name, benchfb.SmallAddName)
+	addRef(b, phone, benchfb.SmallAddPhone)
 	benchfb.SmallAddSiblings(b, m.Siblings)
 	benchfb.SmallAddSpouse(b, m.Spouse)
 	return benchfb.SmallEnd(b)
 }
 
 func (e *encoder) medium(m *benchmsg.Medium) error {
-	var owner, members, tags, scores, counters flatbuffers.UOffsetT
+	var owner, tags, scores, counters flatbuffers.UOffsetT
 	if m.Owner != nil {
 		owner = e.small(m.Owner)
 	}
-	if len(m.Members) > 0 {
-		base := len(e.offs)
-		for _, s := range m.Members {
-			if s == nil {
-				return fmt.Errorf("flatbuffers: Medium.Members has a nil element")
-			}
-			e.offs = append(e.offs, e.small(s))
-		}
-		members = e.tables(base)
+	members, err := repeated(e, m.Members, (*encoder).small, "Medium.Members")
+	if err != nil {
+		return err
 	}
 	if len(m.Tags) > 0 {
 		base := len(e.offs)
@@ -113,24 +128,12 @@ func (e *encoder) medium(m *benchmsg.Medium) error {
 	benchfb.MediumStart(b)
 	benchfb.MediumAddId(b, m.Id)
 	benchfb.MediumAddRatio(b, m.Ratio)
-	if title != 0 {
-		benchfb.MediumAddTitle(b, title)
-	}
-	if owner != 0 {
-		benchfb.MediumAddOwner(b, owner)
-	}
-	if members != 0 {
-		benchfb.MediumAddMembers(b, members)
-	}
-	if tags != 0 {
-		benchfb.MediumAddTags(b, tags)
-	}
-	if scores != 0 {
-		benchfb.MediumAddScores(b, scores)
-	}
-	if counters != 0 {
-		benchfb.MediumAddCounters(b, counters)
-	}
+	addRef(b, title, benchfb.MediumAddTitle)
+	addRef(b, owner, benchfb.MediumAddOwner)
+	addRef(b, members, benchfb.MediumAddMembers)
+	addRef(b, tags, benchfb.MediumAddTags)
+	addRef(b, scores, benchfb.MediumAddScores)
+	addRef(b, counters, benchfb.MediumAddCounters)
 	benchfb.MediumAddActive(b, m.Active)
 	e.finish(benchfb.MediumEnd(b), idMedium)
 	return nil
@@ -157,27 +160,16 @@ func (e *encoder) counters(m map[string]int64) flatbuffers.UOffsetT {
 }
 
 func (e *encoder) large(m *benchmsg.Large) error {
-	var records flatbuffers.UOffsetT
-	if len(m.Records) > 0 {
-		base := len(e.offs)
-		for _, r := range m.Records {
-			if r == nil {
-				return fmt.Errorf("flatbuffers: Large.Records has a nil element")
-			}
-			e.offs = append(e.offs, e.record(r))
-		}
-		records = e.tables(base)
+	records, err := repeated(e, m.Records, (*encoder).record, "Large.Records")
+	if err != nil {
+		return err
 	}
 	source := e.str(m.Source)
 	b := e.b
 	benchfb.LargeStart(b)
 	benchfb.LargeAddGenerated(b, m.Generated)
-	if source != 0 {
-		benchfb.LargeAddSource(b, source)
-	}
-	if records != 0 {
-		benchfb.LargeAddRecords(b, records)
-	}
+	addRef(b, source, benchfb.LargeAddSource)
+	addRef(b, records, benchfb.LargeAddRecords)
 	e.finish(benchfb.LargeEnd(b), idLarge)
 	return nil
 }
@@ -197,15 +189,9 @@ func (e *encoder) record(r *benchmsg.Record) flatbuffers.UOffsetT {
 	benchfb.RecordAddId(b, r.Id)
 	benchfb.RecordAddCreated(b, r.Created)
 	benchfb.RecordAddAmount(b, r.Amount)
-	if key != 0 {
-		benchfb.RecordAddKey(b, key)
-	}
-	if value != 0 {
-		benchfb.RecordAddValue(b, value)
-	}
-	if flags != 0 {
-		benchfb.RecordAddFlags(b, flags)
-	}
+	addRef(b, key, benchfb.RecordAddKey)
+	addRef(b, value, benchfb.RecordAddValue)
+	addRef(b, flags, benchfb.RecordAddFlags)
 	benchfb.RecordAddKind(b, r.Kind)
 	benchfb.RecordAddDeleted(b, r.Deleted)
 	return benchfb.RecordEnd(b)
@@ -217,8 +203,6 @@ func (e *encoder) blob(m *benchmsg.Blob) {
 		data = e.b.CreateByteVector(m.Data)
 	}
 	benchfb.BlobStart(e.b)
-	if data != 0 {
-		benchfb.BlobAddData(e.b, data)
-	}
+	addRef(e.b, data, benchfb.BlobAddData)
 	e.finish(benchfb.BlobEnd(e.b), idBlob)
 }

@@ -10,29 +10,12 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"rpcbench/codecs/benchmsg"
+	"rpcbench/codecs/codectest"
 	"rpcbench/codecs/flatbuf"
 	"rpcbench/codecs/flatbuf/benchfb"
 )
 
 var payloads = []string{"Small", "Medium", "Large", "Bytes:0", "Bytes:1000"}
-
-func mustNew(t testing.TB, name string, seed int64) any {
-	t.Helper()
-	v, err := benchmsg.New(name, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustZero(t testing.TB, name string) any {
-	t.Helper()
-	v, err := benchmsg.NewZero(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func encode(t testing.TB, v any) []byte {
 	t.Helper()
@@ -49,7 +32,7 @@ func encode(t testing.TB, v any) []byte {
 func TestReadInPlaceReadsEveryField(t *testing.T) {
 	c := flatbuf.Codec{}
 	for _, p := range payloads {
-		v := mustNew(t, p, 1)
+		v := codectest.New(t, p, 1)
 		got, err := c.ReadInPlace(encode(t, v))
 		if err != nil {
 			t.Fatal(err)
@@ -162,7 +145,7 @@ func changeField(m protoreflect.Message, f protoreflect.FieldDescriptor) {
 // failed decode leaves no half-filled value claimed as good.
 func TestRefusesWhatItCannotDecodeFaithfully(t *testing.T) {
 	c := flatbuf.Codec{}
-	small, medium := encode(t, mustNew(t, "Small", 1)), encode(t, mustNew(t, "Medium", 1))
+	small, medium := encode(t, codectest.New(t, "Small", 1)), encode(t, codectest.New(t, "Medium", 1))
 	cases := []struct {
 		name, into string
 		data       []byte
@@ -180,7 +163,7 @@ func TestRefusesWhatItCannotDecodeFaithfully(t *testing.T) {
 		{"offset past the end", "Small", pointPastEnd(small), "past the end"},
 	}
 	for _, tc := range cases {
-		err := c.Unmarshal(tc.data, mustZero(t, tc.into))
+		err := c.Unmarshal(tc.data, codectest.Zero(t, tc.into))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Unmarshal error %v, want one about %q", tc.name, err, tc.want)
 		}

@@ -7,30 +7,12 @@ import (
 
 	"github.com/apache/thrift/lib/go/thrift"
 
-	"rpcbench/codecs/benchmsg"
+	"rpcbench/codecs/codectest"
 	"rpcbench/codecs/thriftcodec"
 	"rpcbench/codecs/thriftcodec/benchthrift"
 )
 
 var protocols = []*thriftcodec.Codec{thriftcodec.Binary, thriftcodec.Compact}
-
-func mustNew(t testing.TB, name string, seed int64) any {
-	t.Helper()
-	v, err := benchmsg.New(name, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustZero(t testing.TB, name string) any {
-	t.Helper()
-	v, err := benchmsg.NewZero(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // write encodes fields with a bare protocol of c's kind, so tests can
 // build what the generated code never writes.
@@ -64,7 +46,7 @@ func message(members func(ctx context.Context, p thrift.TProtocol) error) func(c
 // members, trailing and truncated bytes, and absurd counts are errors.
 func TestRefusesWhatItCannotDecodeFaithfully(t *testing.T) {
 	for _, c := range protocols {
-		small, err := c.Marshal(nil, mustNew(t, "Small", 1))
+		small, err := c.Marshal(nil, codectest.New(t, "Small", 1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +88,7 @@ func TestRefusesWhatItCannotDecodeFaithfully(t *testing.T) {
 			})), "needs at least"},
 		}
 		for _, tc := range cases {
-			err := c.Unmarshal(tc.data, mustZero(t, tc.into))
+			err := c.Unmarshal(tc.data, codectest.Zero(t, tc.into))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s: %s: Unmarshal error %v, want one about %q", c.Name(), tc.name, err, tc.want)
 			}
@@ -137,7 +119,7 @@ func writeSwapped(ctx context.Context, p thrift.TProtocol, s *benchthrift.Small)
 // TestProtocolsDiffer guards against both codecs quietly using one
 // protocol: the compact encoding of Medium is markedly smaller.
 func TestProtocolsDiffer(t *testing.T) {
-	v := mustNew(t, "Medium", 1)
+	v := codectest.New(t, "Medium", 1)
 	bin, err := thriftcodec.Binary.Marshal(nil, v)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +137,7 @@ func TestProtocolsDiffer(t *testing.T) {
 		if c == thriftcodec.Binary {
 			other, enc = thriftcodec.Compact, bin
 		}
-		if err := other.Unmarshal(enc, mustZero(t, "Medium")); err == nil {
+		if err := other.Unmarshal(enc, codectest.Zero(t, "Medium")); err == nil {
 			t.Errorf("%s decoded %s's encoding", other.Name(), c.Name())
 		}
 	}
