@@ -15,6 +15,7 @@ import (
 	_ "rpcbench/codecs/thriftcodec"
 	"rpcbench/services"
 	"rpcbench/transports"
+	_ "rpcbench/transports/all"
 )
 
 // TestEchoEveryCodecEveryTransport calls the benchmark echo methods with

@@ -193,6 +193,18 @@ func TestRootLinksNoBenchmarkMessages(t *testing.T) {
 	}
 }
 
+// Codecs that know only the benchmark messages, and their libraries,
+// register themselves from packages of their own: the core links none.
+func TestRootLinksNoBenchmarkCodecLibrary(t *testing.T) {
+	for _, d := range listModule(t)[module].Deps {
+		for _, lib := range []string{"github.com/google/flatbuffers", "github.com/apache/thrift", module + "/codecs/flatbuf", module + "/codecs/thriftcodec"} {
+			if d == lib || strings.HasPrefix(d, lib+"/") {
+				t.Errorf("rpcbench depends on %s", d)
+			}
+		}
+	}
+}
+
 func TestClusterLinksNoTransportLibrary(t *testing.T) {
 	p := listModule(t)[module+"/cluster"]
 	if p == nil {
