@@ -1,16 +1,21 @@
 GO      ?= go
 BIN     := bin/rpcbench
 PKGS    := ./...
+# What 'rpcbench --version' prints; without them it falls back to the build
+# information the Go toolchain records.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
 .PHONY: all build test lint fuzz setup clean bench bench-quick bench-network report report-check gate gate-e2e baseline
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/rpcbench
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rpcbench
 
 # The README's test command: vet, then every test with the race detector.
-test:
+test: setup
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 9m $(PKGS)
 	RPCBENCH_NETEM_TIMING=1 $(GO) test -count=1 -run '^(TestDelayRoundTrip|TestRateCap)$$' ./netem
@@ -41,9 +46,12 @@ bench-network: build
 report: build
 	$(BIN) report $(or $(RUN),results/latest)
 
-# Headless Chromium must draw every chart of report.html.
+# Headless Chromium must draw every chart of report.html, and of the
+# comparison page (compare --html) of the run against itself.
 report-check: build
 	$(BIN) report --check $(or $(RUN),results/latest)
+	$(BIN) compare --html $(or $(RUN),results/latest)/compare-self.html $(or $(RUN),results/latest) $(or $(RUN),results/latest) >/dev/null
+	$(BIN) report --check $(or $(RUN),results/latest)/compare-self.html
 
 # The regression gate: the gate spec, judged against the committed baseline
 # (results/baseline/README.md says how and when to re-record it).

@@ -2,7 +2,9 @@ package rpcbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,6 +138,11 @@ func (c *Client) conn(ctx context.Context, i int) (*clientConn, error) {
 	}
 	raw, err := c.t.Dial(ctx, c.addr)
 	if err != nil {
+		// The socket's own error already says "dial tcp ADDR": keep only its cause.
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" && op.Err != nil {
+			err = op.Err
+		}
 		return nil, &Error{Code: CodeUnavailable, Message: fmt.Sprintf("dial %s %s: %v", c.t.Name(), c.addr, err)}
 	}
 	cc := newClientConn(raw, &c.opts)
@@ -152,51 +159,58 @@ func (c *Client) Call(ctx context.Context, method string, req, resp any) error {
 	return err
 }
 
-// Go starts a call and returns at once; the returned Future completes when
-// the reply has been decoded into resp.
-func (c *Client) Go(ctx context.Context, method string, req, resp any) *Future {
-	f := &Future{done: make(chan struct{})}
-	go func() {
-		f.err = c.Call(ctx, method, req, resp)
-		close(f.done)
-	}()
-	return f
-}
-
-// Future is an asynchronous call started by Go.
-type Future struct {
-	done chan struct{}
-	err  error
-}
-
-// Done is closed when the call has completed.
-func (f *Future) Done() <-chan struct{} { return f.done }
-
-// Wait blocks until the call completes and returns its error.
-func (f *Future) Wait() error { <-f.done; return f.err }
-
 func (c *Client) invoke(ctx context.Context, call *pendingCall, method string, req, resp any) error {
+	cc, err := c.prepare(ctx, call, method, req)
+	if err != nil {
+		return err
+	}
+	if ex, ok := cc.conn.(Exchanger); ok {
+		return c.exchange(ctx, ex, call, method, resp)
+	}
+	if err := cc.send(call, method); err != nil {
+		return err
+	}
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		if cc.abandon(call.req.RequestID) {
+			cc.sendCancel(&call.req)
+			return canceled(ctx, method)
+		}
+		<-call.done // the reply is being delivered; take it
+	}
+	return c.finish(call, method, resp)
+}
+
+// canceled is the error of a call whose context ended first.
+func canceled(ctx context.Context, method string) *Error {
+	return toError(fmt.Errorf("%s: %w", method, ctx.Err()), CodeCanceled)
+}
+
+// prepare encodes req into call.req and returns the connection to send it
+// on.
+func (c *Client) prepare(ctx context.Context, call *pendingCall, method string, req any) (*clientConn, error) {
 	if c.closed.Load() {
-		return errClientClosed
+		return nil, errClientClosed
 	}
 	var err error
 	if call.out, err = c.codec.Marshal(call.out[:0], req); err != nil {
-		return Errorf(CodeBadRequest, "%s: encoding %s request: %v", method, c.codec.Name(), err)
+		return nil, Errorf(CodeBadRequest, "%s: encoding %s request: %v", method, c.codec.Name(), err)
 	}
-	call.req = wire.Frame{Kind: wire.KindRequest, Codec: c.codec.ID(), CallID: CallID(method), Method: method, Payload: call.out}
+	call.req = wire.Frame{Kind: wire.KindRequest, Codec: c.codec.ID(), CallID: CallID(method), Payload: call.out}
 	if c.comp != nil && len(call.out) >= c.opts.CompressThreshold {
 		if call.tmp, err = c.comp.Compress(call.tmp[:0], call.out); err != nil {
-			return Errorf(CodeInternal, "%s: compressing request: %v", method, err)
+			return nil, Errorf(CodeInternal, "%s: compressing request: %v", method, err)
 		}
 		call.req.Payload, call.req.Compression = call.tmp, c.comp.ID()
 	}
 	if len(call.req.Payload) > c.opts.MaxPayload {
-		return Errorf(CodeResourceExhausted, "%s: request of %d bytes exceeds the %d-byte limit", method, len(call.req.Payload), c.opts.MaxPayload)
+		return nil, Errorf(CodeResourceExhausted, "%s: request of %d bytes exceeds the %d-byte limit", method, len(call.req.Payload), c.opts.MaxPayload)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
-			return &Error{Code: CodeDeadlineExceeded, Message: method + ": deadline passed before the call was sent"}
+			return nil, &Error{Code: CodeDeadlineExceeded, Message: method + ": deadline passed before the call was sent"}
 		}
 		call.req.BudgetMicros = wire.Budget(left)
 	}
@@ -204,48 +218,12 @@ func (c *Client) invoke(ctx context.Context, call *pendingCall, method string, r
 	if len(c.slots) > 1 {
 		i = int(c.next.Add(1) % uint32(len(c.slots)))
 	}
-	cc, err := c.conn(ctx, i)
-	if err != nil {
-		return err
-	}
-	if ex, ok := cc.conn.(exchanger); ok {
-		return c.exchange(ctx, ex, call, method, resp)
-	}
-	if err := cc.start(call); err != nil {
-		return err
-	}
-	if err := cc.conn.Send(&call.req); err != nil {
-		if !cc.abandon(call) {
-			<-call.done // fail got there first; a pooled call must not keep its token
-		}
-		cc.fail(&Error{Code: CodeUnavailable, Message: "send: " + err.Error()})
-		return &Error{Code: CodeUnavailable, Message: fmt.Sprintf("%s: send: %v", method, err)}
-	}
-	select {
-	case <-call.done:
-	case <-ctx.Done():
-		if cc.abandon(call) {
-			cancel := wire.Frame{Kind: wire.KindCancel, CallID: call.req.CallID, RequestID: call.req.RequestID}
-			cc.conn.Send(&cancel)
-			return toError(fmt.Errorf("%s: %w", method, ctx.Err()), CodeCanceled)
-		}
-		<-call.done // the reply is being delivered; take it
-	}
-	return c.finish(call, method, resp)
+	return c.conn(ctx, i)
 }
 
-// exchanger is an optional ClientConn fast path for transports whose calls
-// own their connection for the whole exchange (HTTP/1.1): the call runs on
-// the caller's goroutine instead of going through Send and the shared Recv
-// loop. reply receives the reply frame, or an error frame for failures;
-// Exchange returns an error only when ctx ends first or the connection is
-// closed. A zero RequestID lets the transport name the call.
-type exchanger interface {
-	Exchange(ctx context.Context, f *wire.Frame, reply func(*wire.Frame)) error
-}
-
-func (c *Client) exchange(ctx context.Context, ex exchanger, call *pendingCall, method string, resp any) error {
-	err := ex.Exchange(ctx, &call.req, func(f *wire.Frame) {
+// exchange runs the call through the connection's Exchanger.
+func (c *Client) exchange(ctx context.Context, ex Exchanger, call *pendingCall, method string, resp any) error {
+	err := ex.Exchange(ctx, method, &call.req, func(f *wire.Frame) {
 		call.kind, call.compression = f.Kind, f.Compression
 		call.in = append(call.in[:0], f.Payload...)
 	})
@@ -253,7 +231,7 @@ func (c *Client) exchange(ctx context.Context, ex exchanger, call *pendingCall, 
 	case err == nil:
 		return c.finish(call, method, resp)
 	case ctx.Err() != nil:
-		return toError(fmt.Errorf("%s: %w", method, ctx.Err()), CodeCanceled)
+		return canceled(ctx, method)
 	case c.closed.Load():
 		return errClientClosed
 	}
@@ -281,9 +259,9 @@ func (c *Client) finish(call *pendingCall, method string, resp any) error {
 		return &Error{Code: CodeInternal, Message: fmt.Sprintf("%s: unexpected %v frame in reply", method, call.kind)}
 	}
 	if call.compression != 0 {
-		out, tmp, err := decompress(call.compression, body, c.opts.MaxPayload)
+		out, tmp, err := codecs.Decompress(call.compression, body, c.opts.MaxPayload)
 		if err != nil {
-			return err
+			return toError(err, CodeBadRequest)
 		}
 		defer bufpool.Put(tmp)
 		body = out
@@ -301,12 +279,23 @@ func (c *Client) finish(call *pendingCall, method string, resp any) error {
 // buffers keep their capacity, so steady-state calls do not allocate.
 type pendingCall struct {
 	req         wire.Frame
-	out, tmp    []byte // request encoding, compressed request
-	done        chan struct{}
+	out, tmp    []byte        // request encoding, compressed request
+	done        chan struct{} // one token per reply, see deliver
+	future      *Future       // the Future of a call started by Go
 	kind        wire.Kind
 	compression uint8
 	in          []byte // reply payload, copied out of the transport's buffer
 	err         error
+}
+
+// deliver hands the reply (or call.err) to whoever waits: the call's
+// Future learns of it first, then the token lets Call or Future.Wait take
+// it. The call is theirs from then on.
+func (call *pendingCall) deliver() {
+	if f := call.future; f != nil {
+		f.arrive()
+	}
+	call.done <- struct{}{}
 }
 
 var callPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan struct{}, 1)} }}
@@ -317,7 +306,7 @@ func putCall(c *pendingCall) {
 	if cap(c.out) > bufpool.Max || cap(c.in) > bufpool.Max || cap(c.tmp) > bufpool.Max {
 		return
 	}
-	c.err, c.req.Payload, c.req.Method = nil, nil, ""
+	c.err, c.req.Payload, c.future = nil, nil, nil
 	callPool.Put(c)
 }
 
@@ -359,12 +348,35 @@ func (cc *clientConn) start(call *pendingCall) error {
 	return nil
 }
 
-// abandon removes a call that has not been answered; it reports false if the
-// reply is already being delivered.
-func (cc *clientConn) abandon(call *pendingCall) bool {
+// send registers the call as pending and sends its request. On failure
+// the connection fails too, and the call is no longer pending.
+func (cc *clientConn) send(call *pendingCall, method string) error {
+	if err := cc.start(call); err != nil {
+		return err
+	}
+	if err := cc.conn.Send(&call.req); err != nil {
+		if !cc.abandon(call.req.RequestID) {
+			<-call.done // fail got there first; a pooled call must not keep its token
+		}
+		cc.fail(&Error{Code: CodeUnavailable, Message: "send: " + err.Error()})
+		return &Error{Code: CodeUnavailable, Message: fmt.Sprintf("%s: send: %v", method, err)}
+	}
+	return nil
+}
+
+// abandon removes the call with request ID id if it has not been answered;
+// it reports false if its reply is already being delivered (or the ID is
+// stale: request IDs are not reused).
+func (cc *clientConn) abandon(id uint64) bool {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	return cc.pending.take(call.req.RequestID) != nil
+	return cc.pending.take(id) != nil
+}
+
+// sendCancel tells the server that the caller of req gave up.
+func (cc *clientConn) sendCancel(req *wire.Frame) {
+	cancel := wire.Frame{Kind: wire.KindCancel, CallID: req.CallID, RequestID: req.RequestID}
+	cc.conn.Send(&cancel)
 }
 
 // fail ends the connection: every pending call fails at once with err.
@@ -382,7 +394,7 @@ func (cc *clientConn) fail(err *Error) {
 	cc.conn.Close()
 	for _, call := range pending {
 		call.err = err
-		call.done <- struct{}{}
+		call.deliver()
 	}
 }
 
@@ -404,7 +416,7 @@ func (cc *clientConn) readLoop() {
 			}
 			call.kind, call.compression = f.Kind, f.Compression
 			call.in = append(call.in[:0], f.Payload...)
-			call.done <- struct{}{}
+			call.deliver()
 		case wire.KindPing:
 			pong := wire.Frame{Kind: wire.KindPong, RequestID: f.RequestID}
 			cc.conn.Send(&pong)

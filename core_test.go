@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/faults"
 	"rpcbench/transports/tcp"
+	"rpcbench/transports/transporttest"
 )
 
 func TestCallIDIsFNV1a(t *testing.T) {
@@ -155,18 +157,7 @@ func TestHeartbeatDetectsDeadPeer(t *testing.T) {
 func serveTCP(t *testing.T, srv *rpcbench.Server, o rpcbench.ClientOptions) *rpcbench.Client {
 	t.Helper()
 	tr, _ := tcp.New(tcp.Options{})
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	c, err := rpcbench.Dial(context.Background(), tr, l.Addr().String(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return transporttest.Dial(t, tr, transporttest.Serve(t, tr, srv), o)
 }
 
 func TestInflightLimitPerConn(t *testing.T) {
@@ -209,27 +200,22 @@ func TestPayloadLimits(t *testing.T) {
 	}
 }
 
-func TestInjectParsing(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Fatal("unknown key accepted")
-		}
-	}()
-	rpcbench.ParseInjectForTest("bogus=1")
-}
-
 // TestInjectedDelayLeavesInlineCallsConcurrent: a simulated slow handler
-// (SetInjectedDelay) must not be run on the connection's reader, where its
-// calls would queue one behind another; with the delay on, inline calls run
-// on workers, so four of them can be inside the handler at once.
+// (a reply hook that blocks, faults.Injector) must not be run on the
+// connection's reader, where its calls would queue one behind another;
+// with the delay on, inline calls run on workers, so four of them can be
+// inside the handler at once.
 func TestInjectedDelayLeavesInlineCallsConcurrent(t *testing.T) {
-	rpcbench.SetInjectedDelay(time.Millisecond)
-	t.Cleanup(func() { rpcbench.SetInjectedDelay(0) })
+	in, err := faults.Parse("delay=1ms")
+	if err != nil {
+		t.Fatal(err)
+	}
 	const n = 4
 	var mu sync.Mutex
 	inside := 0
 	all := make(chan struct{})
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
+	in.Attach(srv)
 	srv.HandleRaw("T.Barrier", func(context.Context, []byte) ([]byte, error) {
 		mu.Lock()
 		if inside++; inside == n {

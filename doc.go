@@ -2,18 +2,18 @@
 // table, client and server stubs, deadlines and errors — runs unchanged over
 // interchangeable transports (TCP and Unix sockets, UDP, HTTP/1.1, QUIC).
 //
-// A server maps "Service.Method" names to handlers; names travel as 32-bit
-// call IDs (CallID). A client multiplexes many concurrent calls over one
-// connection, matching replies to callers by request ID.
+// A server maps "Service.Method" names to handlers (Handle, HandleRaw,
+// Server.Register); names travel as 32-bit call IDs (CallID). A client
+// multiplexes many concurrent calls over one connection, matching replies
+// to callers by request ID: Call waits for its reply, Go returns a Future.
+// The package examples (Example, ExampleClient_Go) serve and call over TCP;
+// go test compiles and runs them.
 //
-//	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-//	rpcbench.Handle(srv, "Arith.Add", func(ctx context.Context, a *Args) (*Sum, error) {
-//		return &Sum{N: a.A + a.B}, nil
-//	})
-//	l, _ := tcp.New(tcp.Options{}).Listen("127.0.0.1:7000")
-//	go srv.Serve(l)
-//
-//	c, _ := rpcbench.Dial(ctx, tcp.New(tcp.Options{}), "127.0.0.1:7000", rpcbench.ClientOptions{})
-//	var sum Sum
-//	err := c.Call(ctx, "Arith.Add", &Args{A: 1, B: 2}, &sum)
+// Files, one concept each: transport.go (the contracts a transport meets,
+// and its optional capabilities), server.go (a server's life: serving,
+// shutdown), server_options.go, server_hook.go (the benchmark's reply
+// hook), server_session.go (one connection's calls), server_call.go (one
+// call: decode, handler, reply), methods.go (the method table), client.go
+// and client_go.go (calls and asynchronous calls), pending.go (the table
+// of calls in flight), callctx.go (a handler's context), errors.go.
 package rpcbench

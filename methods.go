@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 )
 
 // handlerFunc decodes a request payload with codec, runs the method and
@@ -15,6 +17,8 @@ type method struct {
 	id     uint32
 	fn     handlerFunc
 	inline bool
+	// req and reply are the message types of a typed method; nil for raw.
+	req, reply reflect.Type
 }
 
 // MethodOption changes how a method is served.
@@ -32,6 +36,30 @@ type MethodOption func(*method)
 // calls unless the handler asked for ctx.Done().
 func Inline() MethodOption { return func(m *method) { m.inline = true } }
 
+// typed records a method's message types for MethodInfo.
+func typed(req, reply reflect.Type) MethodOption {
+	return func(m *method) { m.req, m.reply = req, reply }
+}
+
+// MethodInfo describes a registered method: its name and the Go types of
+// its request and reply (nil for a raw method, whose bytes go through
+// untouched in any codec).
+type MethodInfo struct {
+	Name           string
+	Request, Reply reflect.Type
+}
+
+// MethodInfo lists the registered methods with their message types,
+// sorted by name.
+func (s *Server) MethodInfo() []MethodInfo {
+	var out []MethodInfo
+	for _, m := range *s.methods.Load() {
+		out = append(out, MethodInfo{Name: m.name, Request: m.req, Reply: m.reply})
+	}
+	slices.SortFunc(out, func(a, b MethodInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
 // methodTable maps call IDs to methods. It is copied on write so that the
 // per-call lookup needs no lock.
 type methodTable map[uint32]*method
@@ -39,6 +67,7 @@ type methodTable map[uint32]*method
 // Handle registers a typed handler: the request is decoded into a new Req,
 // and the returned *Resp is encoded with the caller's codec.
 func Handle[Req, Resp any](s *Server, name string, fn func(context.Context, *Req) (*Resp, error), opts ...MethodOption) error {
+	opts = append(opts, typed(reflect.TypeFor[Req](), reflect.TypeFor[Resp]()))
 	return s.register(name, opts, func(ctx context.Context, codec Codec, req, dst []byte) ([]byte, error) {
 		in := new(Req)
 		if err := codec.Unmarshal(req, in); err != nil {
@@ -106,7 +135,9 @@ func (s *Server) RegisterName(service string, rcvr any) error {
 		if !ok {
 			continue
 		}
-		if err := s.register(service+"."+m.Name, nil, fn); err != nil {
+		ft := m.Type
+		types := typed(ft.In(ft.NumIn()-2).Elem(), ft.In(ft.NumIn()-1).Elem())
+		if err := s.register(service+"."+m.Name, []MethodOption{types}, fn); err != nil {
 			return err
 		}
 		n++

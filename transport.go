@@ -67,3 +67,43 @@ type Session interface {
 	Frame(f *wire.Frame)
 	Disconnect(err error)
 }
+
+// Optional capabilities. A transport whose connections carry one call at a
+// time (HTTP/1.1) can skip the goroutine hand-offs of Send/Recv and Frame
+// by implementing these; the core finds them by type assertion and falls
+// back to the interfaces above without them. HTTP addresses methods by
+// name, which frames do not carry (only the call ID), so the name travels
+// beside the frame here.
+
+// Exchanger is an optional capability of a ClientConn: a call that runs on
+// the caller's goroutine instead of through Send and the shared Recv loop.
+// Exchange sends request f for method ("Service.Method") and hands reply
+// the reply frame, or an error frame for a failure of the exchange; the
+// reply's payload is valid only during that call. It returns an error only
+// when ctx ends first or the connection is closed. f.RequestID names the
+// call for cancels; 0 lets the transport pick a name. Exchange is safe for
+// concurrent use, with Send and Close too. A ClientConn that implements
+// Exchanger receives request frames only through Exchange; Send carries
+// the other kinds (pings, cancels).
+type Exchanger interface {
+	Exchange(ctx context.Context, method string, f *wire.Frame, reply func(*wire.Frame)) error
+}
+
+// InlineSession is an optional capability of a Session: Begin accepts a
+// request as Frame would, but returns the call for the transport to run on
+// its own goroutine instead of one of the core's, or nil when the request
+// was answered at once (unknown method, draining, ...). method, when the
+// transport knows it, names the call in an unknown-method error. Begin
+// follows Frame's rule (one goroutine at a time, with Frame), except that
+// f.Payload must stay valid until the call's Run returns: the core does
+// not copy it. Frame (cancels) may be called while Run runs.
+type InlineSession interface {
+	Begin(f *wire.Frame, method string) InlineCall
+}
+
+// InlineCall is a call accepted by InlineSession.Begin. Run runs it once,
+// on the transport's goroutine; its reply goes through ServerConn.Send
+// before Run returns.
+type InlineCall interface {
+	Run()
+}

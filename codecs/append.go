@@ -51,6 +51,10 @@ var buildDeps = sync.OnceValue(func() map[string]string {
 	return deps
 })
 
+// ModuleVersion returns "path@version" as linked into this binary, for
+// codecs registered from other packages to describe themselves.
+func ModuleVersion(path string) string { return moduleVersion(path) }
+
 // moduleVersion returns "path@version" as linked into this binary.
 func moduleVersion(path string) string {
 	if v := buildDeps()[path]; v != "" {

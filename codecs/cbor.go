@@ -2,6 +2,7 @@ package codecs
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -23,6 +24,8 @@ var (
 		MaxArrayElements: 1 << 20,
 		MaxMapPairs:      1 << 20,
 		IndefLength:      cbor.IndefLengthForbidden, // every length up front
+		// A key that names no field is refused, not skipped (strict.go).
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
 	}.DecMode())
 	// MarshalToBuffer wants a *bytes.Buffer; pooling it keeps Marshal from
 	// allocating one per call.
@@ -60,5 +63,14 @@ func (CBOR) Marshal(dst []byte, v any) ([]byte, error) {
 	return out, nil
 }
 
-// Unmarshal implements Codec.
-func (CBOR) Unmarshal(data []byte, v any) error { return cborDec.Unmarshal(data, v) }
+// Unmarshal implements Codec. Besides unknown keys it refuses a top-level
+// null or undefined where a message was expected, which the library would
+// accept and leave zero.
+func (CBOR) Unmarshal(data []byte, v any) error {
+	if len(data) == 1 && (data[0] == 0xf6 || data[0] == 0xf7) {
+		if mt, ok := wantsMessage(v); ok {
+			return fmt.Errorf("codecs: cbor: null where a %s was expected", mt.Name())
+		}
+	}
+	return cborDec.Unmarshal(data, v)
+}

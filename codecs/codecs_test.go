@@ -9,40 +9,27 @@ import (
 
 	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
+	"rpcbench/codecs/codectest"
 )
 
 // payloads every codec must round-trip (raw only takes blobs).
 var payloads = []string{"Small", "Medium", "Large", "Bytes:0", "Bytes:1000"}
 
-func mustNew(t testing.TB, name string, seed int64) any {
-	t.Helper()
-	v, err := benchmsg.New(name, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustZero(t testing.TB, name string) any {
-	t.Helper()
-	v, err := benchmsg.NewZero(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
+var mustNew, mustZero = codectest.New, codectest.Zero
 
 func accepts(c codecs.Codec, payload string) bool {
 	return c.Name() != "raw" || strings.HasPrefix(payload, "Bytes")
 }
 
 func TestRegistry(t *testing.T) {
-	want := []string{"binary", "cbor", "fastjson", "gob", "json", "msgpack", "proto", "raw", "vtproto", "xml"}
+	want := []string{"binary", "cbor", "fastjson", "flatbuffers", "gob", "json", "msgpack", "proto", "raw",
+		"thrift-binary", "thrift-compact", "vtproto", "xml"}
 	if got := codecs.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	ids := map[string]uint8{"raw": 1, "json": 2, "binary": 3, "proto": 4, "vtproto": 5,
-		"fastjson": 6, "msgpack": 7, "cbor": 8, "gob": 9, "xml": 10}
+		"fastjson": 6, "msgpack": 7, "cbor": 8, "gob": 9, "xml": 10,
+		"flatbuffers": 11, "thrift-binary": 12, "thrift-compact": 13}
 	for name, id := range ids {
 		c, err := codecs.ByName(name)
 		if err != nil || c.ID() != id || codecs.ByID(id) != c {
@@ -112,7 +99,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestMarshalRejectsUnknownTypes(t *testing.T) {
 	type unknown struct{ A int }
-	for _, name := range []string{"binary", "proto", "vtproto", "raw"} {
+	for _, name := range []string{"binary", "proto", "vtproto", "raw", "flatbuffers", "thrift-binary", "thrift-compact"} {
 		c, _ := codecs.ByName(name)
 		dst := []byte("keep")
 		out, err := c.Marshal(dst, &unknown{1})

@@ -45,5 +45,19 @@ func (FastJSON) Marshal(dst []byte, v any) ([]byte, error) {
 	return out[:len(out)-1], nil // the Encoder adds a newline
 }
 
+// goJSONDisallowUnknownFields is go-json's internal decoder flag that
+// Decoder.DisallowUnknownFields sets; Unmarshal has no exported option for
+// it. TestStrictDecoding fails if a go-json update moves it.
+const goJSONDisallowUnknownFields = 1 << 4
+
+var fastJSONDecodeOptions = []gojson.DecodeOptionFunc{func(o *gojson.DecodeOption) { o.Flags |= goJSONDisallowUnknownFields }}
+
 // Unmarshal implements Codec. go-json decodes from its own copy of data.
-func (FastJSON) Unmarshal(data []byte, v any) error { return gojson.Unmarshal(data, v) }
+// An object key that names no field, and a null where a message was
+// expected, are errors (see strict.go).
+func (FastJSON) Unmarshal(data []byte, v any) error {
+	if err := refuseJSONNull("fastjson", data, v); err != nil {
+		return err
+	}
+	return gojson.UnmarshalWithOption(data, v, fastJSONDecodeOptions...)
+}

@@ -1,6 +1,10 @@
 package codecs
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
 
 // JSON is encoding/json, the familiar text reference.
 type JSON struct{}
@@ -31,5 +35,32 @@ func (JSON) Marshal(dst []byte, v any) ([]byte, error) {
 	return out[:len(out)-1], nil // Encode adds a newline
 }
 
-// Unmarshal implements Codec.
-func (JSON) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+// Unmarshal implements Codec. An object key that names no field, and a
+// null where a message was expected, are errors (see strict.go).
+func (JSON) Unmarshal(data []byte, v any) error {
+	if err := refuseJSONNull("json", data, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) != 0 {
+		return fmt.Errorf("codecs: json: data after the value at offset %d", off)
+	}
+	return nil
+}
+
+// refuseJSONNull refuses a top-level null decoded into a message, which
+// encoding/json would accept and leave zero.
+func refuseJSONNull(codec string, data []byte, v any) error {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	if !bytes.HasPrefix(t, []byte("null")) {
+		return nil
+	}
+	if mt, ok := wantsMessage(v); ok {
+		return fmt.Errorf("codecs: %s: null where a %s object was expected", codec, mt.Name())
+	}
+	return nil
+}

@@ -12,7 +12,10 @@ import (
 // Msgpack is github.com/vmihailenco/msgpack/v5 with structs encoded as
 // arrays (field values in declaration order, no field names): smaller and
 // faster, at the price that both sides must agree on field order, which
-// they do for generated types.
+// they do for generated types. Decoding also takes a struct as a map keyed
+// by its json names ({"a":1,"b":2}), which is what msgpack libraries in
+// other languages send; an unknown key, an array of the wrong length, and
+// a nil or empty array where a message was expected are errors.
 //
 // Before decoding, the input is walked once (checkMsgpack) because v5.4.1
 // preallocates slices from the count in the data: a 5-byte array header
@@ -25,11 +28,14 @@ var (
 	msgpackEncoders = newEncoderPool(func(w *sliceWriter) *msgpack.Encoder {
 		enc := msgpack.NewEncoder(w)
 		enc.UseArrayEncodedStructs(true)
+		enc.SetCustomStructTag("json") // the decoder's field list, so arrays match
 		return enc
 	})
 	msgpackDecoders = sync.Pool{New: func() any {
 		d := &msgpackDecoder{dec: msgpack.NewDecoder(nil)}
 		d.dec.UsePreallocateValues(true) // as msgpack.Unmarshal does
+		d.dec.SetCustomStructTag("json")
+		d.dec.DisallowUnknownFields(true)
 		return d
 	}}
 )
@@ -59,6 +65,12 @@ func (Msgpack) Marshal(dst []byte, v any) ([]byte, error) {
 func (Msgpack) Unmarshal(data []byte, v any) error {
 	if err := checkMsgpack(data); err != nil {
 		return err
+	}
+	// The library leaves a struct zero for nil and for an empty array.
+	if len(data) == 1 && (data[0] == 0xc0 || data[0] == 0x90) {
+		if mt, ok := wantsMessage(v); ok {
+			return fmt.Errorf("codecs: msgpack: %s where a %s was expected", map[byte]string{0xc0: "nil", 0x90: "empty array"}[data[0]], mt.Name())
+		}
 	}
 	d := msgpackDecoders.Get().(*msgpackDecoder)
 	defer msgpackDecoders.Put(d)

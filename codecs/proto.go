@@ -49,7 +49,21 @@ func (Proto) Unmarshal(data []byte, v any) error {
 	if !ok {
 		return fmt.Errorf("codecs: proto codec cannot unmarshal into %T (want a generated proto.Message)", v)
 	}
-	return proto.Unmarshal(data, m)
+	if err := proto.Unmarshal(data, m); err != nil {
+		return err
+	}
+	return refuseUnknownProto("proto", m)
+}
+
+// refuseUnknownProto refuses a message that kept field numbers its type
+// does not have: bytes of another message type decode "successfully" into
+// any message and would leave it zero. Only the top level is checked (one
+// field read, no allocation); nested messages keep theirs.
+func refuseUnknownProto(codec string, m proto.Message) error {
+	if u := m.ProtoReflect().GetUnknown(); len(u) > 0 {
+		return fmt.Errorf("codecs: %s: %d bytes of fields unknown to %s (another message type?)", codec, len(u), m.ProtoReflect().Descriptor().FullName())
+	}
+	return nil
 }
 
 // vtMessage is what protoc-gen-go-vtproto (features marshal, unmarshal,
@@ -94,7 +108,13 @@ func (VTProto) Unmarshal(data []byte, v any) error {
 		return fmt.Errorf("codecs: vtproto codec cannot unmarshal into %T (want a message generated with protoc-gen-go-vtproto)", v)
 	}
 	m.Reset()
-	return m.UnmarshalVT(data)
+	if err := m.UnmarshalVT(data); err != nil {
+		return err
+	}
+	if pm, ok := v.(proto.Message); ok {
+		return refuseUnknownProto("vtproto", pm)
+	}
+	return nil
 }
 
 // grow extends b by n bytes (contents unspecified), reallocating only when

@@ -1,16 +1,21 @@
 package codecs
 
-import (
-	"fmt"
-
-	"rpcbench/codecs/benchmsg"
-)
+import "fmt"
 
 // Raw passes bytes through unchanged: Marshal takes []byte, *[]byte, string
-// or *benchmsg.Blob, Unmarshal takes *[]byte (reusing its capacity) or
-// *benchmsg.Blob. The Blob forms let the harness send its Bytes(n) payload
-// through every codec, raw included.
+// or a RawMessage, Unmarshal takes *[]byte (reusing its capacity) or a
+// RawMessage.
 type Raw struct{}
+
+// RawMessage is a message that the raw codec carries as its bytes,
+// unchanged: the benchmark's Blob (package benchmsg), so that the harness
+// sends its Bytes(n) payload through every codec, raw included.
+type RawMessage interface {
+	// RawBytes returns the message's bytes.
+	RawBytes() []byte
+	// SetRawBytes makes the message hold a copy of b, reusing its capacity.
+	SetRawBytes(b []byte)
+}
 
 func init() { Register(Raw{}) }
 
@@ -29,10 +34,10 @@ func (Raw) Marshal(dst []byte, v any) ([]byte, error) {
 		return append(dst, *b...), nil
 	case string:
 		return append(dst, b...), nil
-	case *benchmsg.Blob:
-		return append(dst, b.GetData()...), nil
+	case RawMessage:
+		return append(dst, b.RawBytes()...), nil
 	}
-	return dst, fmt.Errorf("codecs: raw codec cannot marshal %T (want []byte or *benchmsg.Blob)", v)
+	return dst, fmt.Errorf("codecs: raw codec cannot marshal %T (want []byte or a codecs.RawMessage such as *benchmsg.Blob)", v)
 }
 
 // Unmarshal implements Codec.
@@ -41,9 +46,9 @@ func (Raw) Unmarshal(data []byte, v any) error {
 	case *[]byte:
 		*b = append((*b)[:0], data...)
 		return nil
-	case *benchmsg.Blob:
-		b.Data = append(b.Data[:0], data...)
+	case RawMessage:
+		b.SetRawBytes(data)
 		return nil
 	}
-	return fmt.Errorf("codecs: raw codec cannot unmarshal into %T (want *[]byte or *benchmsg.Blob)", v)
+	return fmt.Errorf("codecs: raw codec cannot unmarshal into %T (want *[]byte or a codecs.RawMessage such as *benchmsg.Blob)", v)
 }

@@ -45,6 +45,14 @@ type Resolver interface {
 	Watch(ctx context.Context, service string) (<-chan Update, error)
 }
 
+// Lister is implemented by registries that can list the services with
+// live instances (every backend here does), for 'rpcbench registry list'.
+type Lister interface {
+	// Services returns the names of the services with at least one live
+	// instance, sorted.
+	Services(ctx context.Context) ([]string, error)
+}
+
 // Registry is a whole backend. Close releases its connections and closes
 // every Watch channel; leases it granted live on until they expire.
 type Registry interface {

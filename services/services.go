@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"rpcbench"
+	"rpcbench/services/admin"
 )
 
 // AddArgs and AddReply are Arith.Add's messages.
@@ -26,11 +27,16 @@ type AddReply struct {
 //	Echo.Echo   raw bytes back as they came
 //	Arith.Add   {"a":1,"b":2} -> {"sum":3}
 //	Bench.Echo{Small,Medium,Large,Blob}   benchmark messages back, through any codec
+//	Admin.Describe   every method and its message types (package admin)
 //
-// The admin methods are not among them: admin.Register (package admin) adds them, with a
-// token, where they are wanted.
+// The other admin methods (Admin.Stats, Admin.GC, Admin.Host) are not
+// among them: admin.Register adds them, behind a token, where they are
+// wanted.
 func Register(srv *rpcbench.Server) error {
 	if err := RegisterBench(srv); err != nil {
+		return err
+	}
+	if err := admin.RegisterDescribe(srv); err != nil {
 		return err
 	}
 	if err := srv.HandleRaw(MethodEchoRaw, func(_ context.Context, b []byte) ([]byte, error) { return b, nil }, rpcbench.Inline()); err != nil {

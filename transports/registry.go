@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/transports/tlsconf"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	TLSConf tlsconf.Settings
 	// MaxPayload caps frame payloads (0: the transport's default).
 	MaxPayload int
+	// Limits bound what servers admit (tcp, unix, http1, quic; zero
+	// values: package admit's defaults).
+	Limits admit.Limits
 }
 
 // TLSConfig is the TLS configuration these options ask for with the given

@@ -79,7 +79,8 @@ const (
 	flagsKnown = FlagFragment | FlagLastFragment
 )
 
-// Frame is one decoded frame. Payload aliases the buffer it was parsed from.
+// Frame is one decoded frame: the header's fields and the payload, nothing
+// that is not on the wire. Payload aliases the buffer it was parsed from.
 type Frame struct {
 	Kind        Kind
 	Codec       uint8
@@ -90,11 +91,6 @@ type Frame struct {
 	// BudgetMicros is the caller's remaining time budget; 0 means none.
 	BudgetMicros uint32
 	Payload      []byte
-
-	// Method is the "Service.Method" name where the sender knows it. It is
-	// not part of the header: transports that address methods by name
-	// (HTTP) carry it themselves; the others leave it empty on receipt.
-	Method string
 }
 
 // Budget converts a remaining time into the header's microsecond field,

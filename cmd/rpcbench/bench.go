@@ -3,10 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -43,7 +45,7 @@ func benchCmd(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the client (this process) to `FILE`")
 	// Ad-hoc cell.
 	var tf transportFlags
-	tf.register(fs, false, clientSide)
+	tf.register(fs, false, tlsClient)
 	codec := fs.String("codec", "proto", "codec of the ad-hoc cell")
 	compression := fs.String("compression", "none", "compression of the ad-hoc cell")
 	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n)")
@@ -68,7 +70,7 @@ func benchCmd(args []string) error {
 	)
 	if adhoc {
 		if sp, err = adhocSpec(&tf, *codec, *compression, *payload, *conc, *conns, *loadModel, *rate); err != nil {
-			return usageError("bench: %v", err)
+			return usageError("bench: %v", adhocError(err))
 		}
 		sp.Repetitions, sp.Duration, sp.Warmup = 1, spec.Duration(5*time.Second), spec.Duration(time.Second)
 		f := false
@@ -117,8 +119,24 @@ func benchCmd(args []string) error {
 	if sp.Repetitions < 1 || sp.Pin != "auto" && sp.Pin != "off" {
 		return usageError("bench: --reps must be ≥ 1 and --pin auto or off")
 	}
+	// Every flag is checked before anything runs, --dry-run included.
+	var progressTo *os.File
+	switch *progress {
+	case "auto":
+		if isTerminal(os.Stderr) && os.Getenv("CI") == "" {
+			progressTo = os.Stderr
+		}
+	case "always":
+		progressTo = os.Stderr
+	case "never":
+	default:
+		return usageError("bench: --progress %q: want auto, always or never", *progress)
+	}
 	cells, est, err := runner.Plan(sp, *server)
 	if err != nil {
+		if adhoc {
+			err = adhocError(err)
+		}
 		return usageError("bench: %v", err)
 	}
 	if *dryRun {
@@ -142,7 +160,7 @@ func benchCmd(args []string) error {
 				fmt.Printf("run  scenario %s: %d instances, balancer %s, retries %s, rep %d, %v\n", sc.Name, sc.Instances, c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())
 			}
 		}
-		fmt.Printf("%d cells to run × %d repetitions and %d scenario runs, about %v (plus server start-up)\n", runnable, sp.Repetitions, runs, est.Round(time.Second))
+		fmt.Printf("%s to run × %s and %s: %s (estimated %v, server start-ups included)\n", plural(runnable, "cell"), plural(sp.Repetitions, "repetition"), plural(runs, "scenario run"), roughly(est), est.Round(time.Second))
 		return nil
 	}
 
@@ -151,16 +169,8 @@ func benchCmd(args []string) error {
 		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
 		Server: *server, LoadID: *loadID, ServerTLS: tf.o.TLSConf, AdminToken: cmp.Or(*adminToken, os.Getenv(admin.TokenEnv)),
 	}
-	switch *progress {
-	case "auto":
-		if isTerminal(os.Stderr) && os.Getenv("CI") == "" {
-			opts.Progress, opts.Terminal = os.Stderr, true
-		}
-	case "always":
-		opts.Progress, opts.Terminal = os.Stderr, isTerminal(os.Stderr)
-	case "never":
-	default:
-		return usageError("bench: --progress %q: want auto, always or never", *progress)
+	if progressTo != nil {
+		opts.Progress, opts.Terminal = progressTo, isTerminal(progressTo)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -182,7 +192,7 @@ func benchCmd(args []string) error {
 		return err
 	}
 	if dir != "" {
-		fmt.Printf("rpcbench: %d cells; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", countRan(run), dir)
+		fmt.Printf("rpcbench: %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural(countRan(run), "cell"), dir)
 		for _, c := range run.Cells {
 			if c.Status == results.StatusErrors || c.Status == results.StatusFailed || c.Status == results.StatusBehind {
 				fmt.Printf("rpcbench: WARNING: cell %s: %s — see the report's Problems section\n", c.Key, strings.ToUpper(c.Status))
@@ -217,9 +227,41 @@ func adhocSpec(tf *transportFlags, codec, compression, payload string, conc, con
 	default:
 		return nil, fmt.Errorf("--load %q: want closed, open, poisson or sweep", model)
 	}
-	yaml := fmt.Sprintf("name: adhoc\ndimensions:\n  transport: [%q]\n  codec: [%q]\n  compression: [%q]\n  payload: [%q]\n  concurrency: [%d]\n  connections: [%d]\n  load: [%q]\n",
+	// One group named for what it is; its errors are rewritten to name
+	// the flags, which are what the user wrote.
+	yaml := fmt.Sprintf("name: adhoc\ngroups:\n- name: ad-hoc\n  dimensions:\n    transport: [%q]\n    codec: [%q]\n    compression: [%q]\n    payload: [%q]\n    concurrency: [%d]\n    connections: [%d]\n    load: [%q]\n",
 		t.String(), codec, compression, payload, conc, conns, l)
 	return spec.Parse([]byte(yaml))
+}
+
+// adhocKey matches the position and key path of an ad-hoc cell's
+// generated spec in an error.
+var adhocKey = regexp.MustCompile(`(?m)^\d+:\d+: groups\[0\]\.dimensions\.(\w+)\[0\]: `)
+
+// adhocFlags are the flags behind each dimension of the ad-hoc spec.
+var adhocFlags = map[string]string{"connections": "conns"}
+
+// adhocError rewrites errors about the generated spec to name the flags.
+func adhocError(err error) error {
+	return errors.New(adhocKey.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		dim := adhocKey.FindStringSubmatch(m)[1]
+		if f, ok := adhocFlags[dim]; ok {
+			dim = f
+		}
+		return "--" + dim + ": "
+	}))
+}
+
+// roughly rounds a time estimate to the phrase README.md and
+// specs/README.md quote for each spec (a test checks that they do).
+func roughly(d time.Duration) string {
+	switch {
+	case d < 90*time.Second:
+		return "about a minute"
+	case d < 90*time.Minute:
+		return fmt.Sprintf("about %d minutes", int(d.Minutes()+0.5))
+	}
+	return fmt.Sprintf("about %d hours", int(d.Hours()+0.5))
 }
 
 func countRan(run *results.Run) int {
@@ -243,7 +285,7 @@ func isTerminal(f *os.File) bool {
 func benchServerCmd(args []string) error {
 	fs := newFlagSet("bench-server", "[flags]  (started by 'rpcbench bench'; stdin carries commands)")
 	var tf transportFlags
-	tf.register(fs, false, serverSide)
+	tf.register(fs, false, tlsServer)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	workers := fs.Bool("workers", false, "run every call on a worker goroutine, even methods declared inline")
 	var af announceFlags

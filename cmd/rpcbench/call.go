@@ -1,22 +1,35 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"rpcbench"
+	"rpcbench/codecs"
+	"rpcbench/discovery/memreg"
+	"rpcbench/discovery/regserver"
+	"rpcbench/services"
+	"rpcbench/services/admin"
 )
 
 func callCmd(args []string) error {
-	fs := newFlagSet("call", "[flags] Service.Method [JSON request]")
+	fs := newFlagSet("call", "[flags] Service.Method [JSON request]\n\n"+
+		"The request is JSON whatever the codec: call converts it to the method's\n"+
+		"request type (rpcbench call Admin.Describe lists them), encodes it with\n"+
+		"--codec, and prints the reply as JSON.")
 	var tf transportFlags
-	tf.register(fs, false, clientSide)
+	tf.register(fs, false, tlsClient)
 	addr := fs.String("addr", "127.0.0.1:7000", "server address")
 	timeout := fs.Duration("timeout", 5*time.Second, "call deadline")
-	codec := fs.String("codec", "json", "codec for the request and reply (JSON given on the command line is sent as is with json)")
+	codec := fs.String("codec", "json", "codec for the request and reply: "+strings.Join(codecs.Names(), ", "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -27,9 +40,18 @@ func callCmd(args []string) error {
 	if fs.NArg() == 2 {
 		body = fs.Arg(1)
 	}
-	var req any
-	if err := json.Unmarshal([]byte(body), &req); err != nil {
-		return usageError("call: request is not valid JSON: %v", err)
+	c, err := codecs.ByName(*codec)
+	if err != nil {
+		return usageError("call: %v", err)
+	}
+	req, resp, err := callMessages(method, body, c)
+	if err != nil {
+		return err
+	}
+	// Encode once here so that a request this client cannot encode is
+	// reported as the client's failure, not as the server's refusal.
+	if _, err := c.Marshal(nil, req); err != nil {
+		return clientSide("encoding the request in %s: %v (codecs that can carry %s: %s)", c.Name(), err, method, strings.Join(carriers(req), ", "))
 	}
 	t, err := tf.build(tf.name)
 	if err != nil {
@@ -37,27 +59,124 @@ func callCmd(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	c, err := rpcbench.Dial(ctx, t, *addr, rpcbench.ClientOptions{Codec: *codec, HeartbeatInterval: -1})
+	cl, err := rpcbench.Dial(ctx, t, *addr, rpcbench.ClientOptions{Codec: c.Name(), HeartbeatInterval: -1})
 	if err != nil {
-		return callError(err)
+		return callError(err, c.Name())
 	}
-	defer c.Close()
-	var resp any
-	if err := c.Call(ctx, method, req, &resp); err != nil {
-		return callError(err)
+	defer cl.Close()
+	if err := cl.Call(ctx, method, req, resp); err != nil {
+		return callError(err, c.Name())
 	}
-	out, err := json.Marshal(resp)
+	out, err := replyJSON(resp)
 	if err != nil {
-		return err
+		return clientSide("printing the reply as JSON: %v", err)
 	}
 	fmt.Println(string(out))
 	return nil
 }
 
-// callError prints an RPC error as its code and message.
-func callError(err error) error {
+// callMessages builds the request from its JSON text and a value for the
+// reply. A method this binary registers gets its own request and reply
+// types, so any codec can carry them; another method can be called with
+// json only, its request and reply passed through as JSON text.
+func callMessages(method, body string, c codecs.Codec) (req, resp any, err error) {
+	if !json.Valid([]byte(body)) {
+		var v any
+		err := json.Unmarshal([]byte(body), &v)
+		return nil, nil, usageError("call: the request is not valid JSON: %v", err)
+	}
+	m, known := knownMethods()[method]
+	switch {
+	case known && m.Request == nil: // a raw method: the request's bytes as they are
+		var s string
+		if json.Unmarshal([]byte(body), &s) == nil && c.Name() != "json" {
+			return []byte(s), new([]byte), nil
+		}
+		if c.Name() == "json" || c.Name() == "raw" {
+			return []byte(body), new([]byte), nil
+		}
+		return nil, nil, usageError("call: %s takes bytes: give them as a JSON string, or use --codec raw or json", method)
+	case known:
+		req := reflect.New(m.Request).Interface()
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(req); err != nil {
+			return nil, nil, usageError("call: the request does not fit %s's request type %v: %v (see: rpcbench call Admin.Describe)", method, m.Request, err)
+		}
+		return req, reflect.New(m.Reply).Interface(), nil
+	case c.Name() == "json":
+		// Passed through as text, so large integers keep every digit.
+		return json.RawMessage(body), new(json.RawMessage), nil
+	}
+	return nil, nil, usageError("call: this client does not know %s's request type, so it can send it only with --codec json (types known for: %s)",
+		method, strings.Join(slices.Sorted(maps.Keys(knownMethods())), ", "))
+}
+
+// carriers lists the codecs that can encode req.
+func carriers(req any) []string {
+	var ok []string
+	for _, name := range codecs.Names() {
+		if c, _ := codecs.ByName(name); c != nil {
+			if _, err := c.Marshal(nil, req); err == nil {
+				ok = append(ok, name)
+			}
+		}
+	}
+	return ok
+}
+
+// knownMethods is the method table of the services this binary serves
+// ('rpcbench serve' and 'rpcbench registry'), with their message types.
+func knownMethods() map[string]rpcbench.MethodInfo {
+	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	defer srv.Close()
+	if err := services.Register(srv); err != nil {
+		panic(err) // the built-in services register without fail
+	}
+	// The admin methods' types, though a server has them only with --admin
+	// (the token here is never asked for: this server serves nothing).
+	if err := admin.Register(srv, nil, "types only"); err != nil {
+		panic(err)
+	}
+	if err := regserver.NewService(memreg.New(), regserver.Options{}).Register(srv); err != nil {
+		panic(err)
+	}
+	out := map[string]rpcbench.MethodInfo{}
+	for _, m := range srv.MethodInfo() {
+		out[m.Name] = m
+	}
+	return out
+}
+
+// replyJSON renders a reply: JSON text as it came, bytes as a JSON string
+// unless they are JSON themselves, and typed values through encoding/json.
+func replyJSON(resp any) ([]byte, error) {
+	switch r := resp.(type) {
+	case *json.RawMessage:
+		return *r, nil
+	case *[]byte:
+		if json.Valid(*r) {
+			return bytes.TrimSpace(*r), nil
+		}
+		return json.Marshal(string(*r))
+	}
+	return json.Marshal(resp)
+}
+
+// clientSide is a failure of this client, before or after the server's
+// part.
+func clientSide(format string, args ...any) error {
+	return exitError{1, fmt.Errorf("call: client-side: "+format, args...)}
+}
+
+// callError prints an RPC error as its code and message, labelling the
+// client's own failures (a reply it cannot decode) as client-side.
+func callError(err error, codec string) error {
 	var e *rpcbench.Error
 	if errors.As(err, &e) {
+		if e.Code == rpcbench.CodeBadRequest && strings.Contains(e.Message, ": decoding "+codec+" reply: ") {
+			return clientSide("%s", e.Message)
+		}
 		return exitError{1, fmt.Errorf("%s: %s", e.Code.Slug(), e.Message)}
 	}
 	return err

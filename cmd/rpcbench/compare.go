@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"rpcbench/harness/compare"
 	_ "rpcbench/harness/compare/echoref" // tcp-echo, the gate's reference transport
+	"rpcbench/harness/report"
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
 )
@@ -23,6 +25,7 @@ func compareCmd(args []string) error {
 	metrics := fs.String("metrics", "all", "comma-separated `metrics` to show (all: "+joinNames()+")")
 	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
 	reference := fs.String("reference", "", "show timing metrics as ratios to the reference cells whose keys contain `FRAG` (auto: the old run's reference transport)")
+	htmlOut := fs.String("html", "", "also write the comparison as a self-contained page to `FILE`: per cell old and new percentile curves and each repetition's throughput, significant changes marked")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -57,6 +60,11 @@ func compareCmd(args []string) error {
 	cmp, err := compare.Compare(oldRun, newRun, compare.Options{Metrics: ms, Alpha: *alpha, Reference: ref})
 	if err != nil {
 		return err
+	}
+	if *htmlOut != "" {
+		if err := report.WriteFile(*htmlOut, func(w io.Writer) error { return report.CompareHTML(w, cmp, pos[0], pos[1]) }); err != nil {
+			return err
+		}
 	}
 	if *format == "markdown" {
 		return cmp.WriteMarkdown(os.Stdout, pos[0], pos[1])
@@ -152,8 +160,8 @@ func confirmRun(g *compare.GateResult, newRun *results.Run, newPath string, n in
 		fmt.Fprintf(os.Stderr, "rpcbench gate: cannot re-run to confirm: %v\n", err)
 		return nil
 	}
-	fmt.Fprintf(os.Stderr, "rpcbench gate: timing regressions in %d cells; re-running them beside their references to confirm (%d cells × %d reps)\n",
-		len(keys)/2, len(keys), sp.Repetitions)
+	fmt.Fprintf(os.Stderr, "rpcbench gate: timing regressions in %s; re-running them beside their references to confirm (%s × %s)\n",
+		plural(len(keys)/2, "cell"), plural(len(keys), "cell"), plural(sp.Repetitions, "rep"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	run, _, err := runner.Run(ctx, runner.Options{Spec: sp, NoWrite: true, Log: os.Stderr, Command: os.Args})
@@ -227,7 +235,7 @@ func baselineCmd(args []string) error {
 		return err
 	}
 	st, _ := os.Stat(path)
-	fmt.Printf("rpcbench: baseline of %d cells from %d run(s) written to %s (%d KB)\n", len(pooled.Cells), len(runs), path, st.Size()>>10)
+	fmt.Printf("rpcbench: baseline of %s from %s written to %s (%d KB)\n", plural(len(pooled.Cells), "cell"), plural(len(runs), "run"), path, st.Size()>>10)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -30,23 +31,42 @@ var commands = map[string]command{
 	"compare":      {"compare two runs cell by cell (medians, change, Mann-Whitney U)", compareCmd},
 	"gate":         {"fail (exit 1) when a run regressed against a baseline", gateCmd},
 	"baseline":     {"pool runs of the gate spec into the gate's baseline", baselineCmd},
+	"version":      {"print the version, commit, build date and Go version", versionCmd},
 }
 
-func usage() {
-	fmt.Fprintf(os.Stderr, "usage: rpcbench <command> [flags]\n\ncommands:\n")
-	for _, n := range slices.Sorted(maps.Keys(commands)) {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, commands[n].summary)
+// exitCodes is the exit status convention of every command.
+const exitCodes = `exit status:
+  0  success
+  1  failure: a call, a run or a check failed, or the gate found a regression
+  2  usage: an unknown command or flag, a bad argument or a bad spec
+`
+
+// usage prints the command table: to stdout when asked for, to stderr
+// (with exit status 2) when the command line was wrong.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: rpcbench <command> [flags]\n       rpcbench --version\n\ncommands:\n")
+	names := slices.Sorted(maps.Keys(commands))
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
 	}
-	fmt.Fprintf(os.Stderr, "\nrun 'rpcbench <command> --help' for a command's flags\n")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nrun 'rpcbench <command> --help' for a command's flags\n\n%s", exitCodes)
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		usage()
-		if len(os.Args) < 2 {
-			os.Exit(2)
-		}
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "-h", "-help", "--help", "help":
+		usage(os.Stdout)
 		return
+	case "-version", "--version", "-v":
+		os.Args[1] = "version"
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {
@@ -87,6 +107,7 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: rpcbench %s %s\n\nflags:\n", name, synopsis)
 		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\n%s", exitCodes)
 	}
 	return fs
 }
@@ -104,7 +125,62 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	fs.SetOutput(os.Stderr)
 	if err != nil {
-		return usageError("%s: %v (see 'rpcbench %s --help')", fs.Name(), err, fs.Name())
+		return usageError("%s: %v (see 'rpcbench %s --help')", fs.Name(), flagError(fs, err), fs.Name())
 	}
 	return nil
+}
+
+// flagError rewrites the flag package's "flag provided but not defined"
+// into the closest valid flag and the list of all of them.
+func flagError(fs *flag.FlagSet, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return err
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	best, bestD := "", 4 // suggest only near misses
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	hint := ""
+	if best != "" {
+		hint = fmt.Sprintf("did you mean --%s? ", best)
+	}
+	return fmt.Errorf("unknown flag --%s (%svalid: --%s)", name, hint, strings.Join(names, ", --"))
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// plural writes n and the noun, in the plural unless n is 1 ("1 cell",
+// "2 cells", "3 load processes").
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

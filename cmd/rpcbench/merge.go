@@ -42,6 +42,6 @@ func mergeCmd(args []string) error {
 	if err := report.WriteAll(*out, run); err != nil {
 		return err
 	}
-	fmt.Printf("rpcbench: merged %d load processes, %d cells; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", len(runs), countRan(run), *out)
+	fmt.Printf("rpcbench: merged %s, %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural(len(runs), "load process"), plural(countRan(run), "cell"), *out)
 	return nil
 }

@@ -5,11 +5,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"rpcbench"
@@ -21,11 +24,15 @@ import (
 )
 
 // registryCmd runs `rpcbench registry`: a standalone service registry
-// served over rpcbench's own RPC, for several processes on one host.
+// served over rpcbench's own RPC, for several processes on one host; and
+// `rpcbench registry list`, which prints what a registry holds.
 func registryCmd(args []string) error {
-	fs := newFlagSet("registry", "[flags]")
+	if len(args) > 0 && args[0] == "list" {
+		return registryListCmd(args[1:])
+	}
+	fs := newFlagSet("registry", "[flags]   (serve a registry)\n       rpcbench registry list --registry URL   (print its services and instances)")
 	var tf transportFlags
-	tf.register(fs, false, serverSide)
+	tf.register(fs, false, tlsServer)
 	addr := fs.String("addr", "127.0.0.1:7100", "address to listen on (port 0 picks a free port)")
 	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for calls in flight")
 	var ro regserver.Options
@@ -88,6 +95,61 @@ func loopback(transport, addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// registryListCmd prints every service a registry holds and its instances.
+func registryListCmd(args []string) error {
+	fs := newFlagSet("registry list", "--registry URL")
+	url := fs.String("registry", "rpcbench://127.0.0.1:7100", "the registry: rpcbench://HOST:PORT, etcd://HOST:PORT[/prefix] or mem:// (this process's own, always empty)")
+	timeout := fs.Duration("timeout", 5*time.Second, "deadline for reading the registry")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("registry list: unexpected arguments %q", fs.Args())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	reg, err := discovery.Open(ctx, *url)
+	if err != nil {
+		return usageError("registry list: %v", err)
+	}
+	defer reg.Close()
+	lister, ok := reg.(discovery.Lister)
+	if !ok {
+		return fmt.Errorf("registry list: %s cannot list its services", *url)
+	}
+	names, err := lister.Services(ctx)
+	if err != nil {
+		return fmt.Errorf("registry list: %s: %w", *url, err)
+	}
+	if len(names) == 0 {
+		fmt.Printf("no services registered in %s\n", *url)
+		return nil
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "SERVICE\tINSTANCE\tADDR\tTRANSPORT\tCODEC\tWEIGHT\tMETADATA")
+	for _, name := range names {
+		insts, err := reg.Resolve(ctx, name)
+		if err != nil {
+			return fmt.Errorf("registry list: resolving %s: %w", name, err)
+		}
+		for _, in := range insts {
+			var meta []string
+			for _, k := range slices.Sorted(maps.Keys(in.Metadata)) {
+				meta = append(meta, k+"="+in.Metadata[k])
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", in.Service, in.ID, in.Addr, in.Transport, orDash(in.Codec), in.Weight, orDash(strings.Join(meta, ",")))
+		}
+	}
+	return w.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // announceFlags are the flags with which `rpcbench serve` announces itself
@@ -163,7 +225,7 @@ func (af *announceFlags) announce(ctx context.Context, srv *rpcbench.Server, ls 
 		reg.Close()
 		return nil, err
 	}
-	fmt.Printf("rpcbench: announced %s in %s (lease %v, TTL %v)\n", strings.Join(services, ","), af.registry, a.Lease(), af.ttl)
+	fmt.Printf("rpcbench: announced %s in %s (%v, TTL %v)\n", strings.Join(services, ","), af.registry, a.Lease(), af.ttl)
 	return func(ctx context.Context) error {
 		err := a.Stop(ctx)
 		reg.Close()

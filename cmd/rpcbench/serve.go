@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/faults"
 	"rpcbench/harness/spec"
 	"rpcbench/services"
 	"rpcbench/services/admin"
@@ -19,7 +20,8 @@ import (
 func serveCmd(args []string) error {
 	fs := newFlagSet("serve", "[flags]")
 	var tf transportFlags
-	tf.register(fs, true, serverSide)
+	tf.register(fs, true, tlsServer)
+	tf.registerLimits(fs)
 	addrs := fs.String("addr", "127.0.0.1:7000", "address to listen on (comma-separated, one per transport; port 0 picks a free port)")
 	grace := fs.Duration("grace", 10*time.Second, "how long shutdown waits for in-flight calls")
 	certOut := fs.String("write-cert", "", "write the TLS certificate the server presents to `FILE`, for clients to trust with --cacert")
@@ -42,7 +44,12 @@ func serveCmd(args []string) error {
 			return usageError("serve: %v", err)
 		}
 	}
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return err
+	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
+	faulty.Attach(srv) // RPCBENCH_INJECT: regressions on purpose, for gate tests
 	if err := services.Register(srv); err != nil {
 		return err
 	}

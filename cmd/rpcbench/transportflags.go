@@ -8,6 +8,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/transports"
+	"rpcbench/transports/admit"
 	_ "rpcbench/transports/all" // transports are chosen by name here
 	"rpcbench/transports/tlsconf"
 )
@@ -23,8 +24,8 @@ type transportFlags struct {
 type side int
 
 const (
-	serverSide side = iota
-	clientSide
+	tlsServer side = iota
+	tlsClient
 )
 
 func (tf *transportFlags) register(fs *flag.FlagSet, multi bool, s side) {
@@ -37,7 +38,7 @@ func (tf *transportFlags) register(fs *flag.FlagSet, multi bool, s side) {
 	fs.StringVar(&tf.o.Mode, "mode", "", "transport variant (quic: stream, mux)")
 	fs.BoolVar(&tf.o.TLS, "tls", false, "use TLS where optional (tcp with the net engine, http1; quic always has it; udp and the gnet engine have none)")
 	c := &tf.o.TLSConf
-	if s == serverSide {
+	if s == tlsServer {
 		fs.StringVar(&c.Cert, "cert", "", "TLS certificate file (default: a self-signed one, made at start-up)")
 		fs.StringVar(&c.Key, "key", "", "TLS key file")
 		fs.StringVar(&c.ClientCA, "client-ca", "", "mutual TLS: refuse clients without a certificate signed by one in this PEM `FILE`")
@@ -47,6 +48,15 @@ func (tf *transportFlags) register(fs *flag.FlagSet, multi bool, s side) {
 	fs.BoolVar(&c.Insecure, "insecure", false, "accept any TLS certificate from the server, unverified (recorded in a run's manifest)")
 	fs.StringVar(&c.ClientCert, "client-cert", "", "mutual TLS: present the certificate in `FILE`")
 	fs.StringVar(&c.ClientKey, "client-key", "", "mutual TLS: the key of --client-cert")
+}
+
+// registerLimits adds the flags of what a server admits (serve only).
+func (tf *transportFlags) registerLimits(fs *flag.FlagSet) {
+	l := &tf.o.Limits
+	fs.IntVar(&l.MaxConns, "max-conns", 0, fmt.Sprintf("open connections per listener, tcp/unix/http1/quic (0: %d; -1: no cap)", admit.DefaultMaxConns))
+	fs.IntVar(&l.MaxConnsPerAddr, "max-conns-per-addr", 0, fmt.Sprintf("open connections from one IP address per listener (0: %d; -1: no cap)", admit.DefaultMaxConnsPerAddr))
+	fs.DurationVar(&l.FrameTimeout, "frame-timeout", 0, fmt.Sprintf("time a started request may take to arrive, tcp/unix/quic (0: %v; -1ns: none)", admit.DefaultFrameTimeout))
+	fs.IntVar(&l.MaxInProgress, "max-in-progress", 0, fmt.Sprintf("bytes of requests being received per listener, tcp/unix/quic (0: %d MiB; -1: no cap)", admit.DefaultMaxInProgress>>20))
 }
 
 func (tf *transportFlags) build(name string) (rpcbench.Transport, error) {

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,7 +81,19 @@ const (
 	OpUnmarshal  = "unmarshal"
 	OpCompress   = "compress"
 	OpDecompress = "decompress"
+	// OpReadInPlace is an InPlaceReader's read of every field without
+	// decoding, beside the same codec's Unmarshal into structs.
+	OpReadInPlace = "read-in-place"
 )
+
+// InPlaceReader is implemented by codecs whose encoding can be read where
+// it lies, without decoding into the benchmark types (FlatBuffers).
+// ReadInPlace must check data as Unmarshal would and then read every
+// field of the message, returning a checksum of what it read so that the
+// reads cannot be optimised away. Safe for concurrent use.
+type InPlaceReader interface {
+	ReadInPlace(data []byte) (uint64, error)
+}
 
 // Case is one measurement: a codec or compressor, a message and an
 // operation, with the function testing.Benchmark runs.
@@ -221,11 +234,34 @@ func codecCases(c codecs.Codec, msg string, seed int64) ([]Case, error) {
 		}
 		b.ReportMetric(float64(size), "encoded-B")
 	}
-	return []Case{
+	cases := []Case{
 		{Codec: c.Name(), Message: msg, Op: OpMarshal, Encoded: size, Bench: marshal},
 		{Codec: c.Name(), Message: msg, Op: OpUnmarshal, Encoded: size, Bench: unmarshal},
-	}, nil
+	}
+	if r, ok := c.(InPlaceReader); ok {
+		if _, err := r.ReadInPlace(enc); err != nil {
+			return nil, fmt.Errorf("bench: %s cannot read its own %s in place: %w", c.Name(), msg, err)
+		}
+		read := func(b *testing.B) {
+			b.ReportAllocs()
+			var sum uint64
+			for b.Loop() {
+				s, err := r.ReadInPlace(enc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sum += s
+			}
+			readSink.Store(sum)
+			b.ReportMetric(float64(size), "encoded-B")
+		}
+		cases = append(cases, Case{Codec: c.Name(), Message: msg, Op: OpReadInPlace, Encoded: size, Bench: read})
+	}
+	return cases, nil
 }
+
+// readSink keeps in-place reads' checksums alive.
+var readSink atomic.Uint64
 
 func compressCases(comp codecs.Compressor, codec, msg string, in []byte) ([]Case, error) {
 	z, err := comp.Compress(nil, in)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"rpcbench/codecs/bench"
+	_ "rpcbench/codecs/flatbuf"
+	_ "rpcbench/codecs/thriftcodec"
 )
 
 // BenchmarkCodec measures every codec on Small, Medium and Large:
@@ -100,6 +102,43 @@ func TestCasesRejectsUnknownNames(t *testing.T) {
 	} {
 		if _, _, err := bench.Cases(o); err == nil {
 			t.Errorf("Cases(%+v) succeeded", o)
+		}
+	}
+}
+
+// TestInPlaceRead: a codec that reads in place (flatbuffers) gets a
+// read-in-place case beside its unmarshal, labelled as such in the table;
+// the others do not.
+func TestInPlaceRead(t *testing.T) {
+	rep, err := bench.Run(bench.Options{
+		Codecs:      []string{"flatbuffers", "thrift-compact"},
+		Messages:    []string{"Small"},
+		Compressors: []string{},
+		Count:       1,
+		BenchTime:   time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads []string
+	for _, r := range rep.Results {
+		if r.Op == bench.OpReadInPlace {
+			reads = append(reads, r.Codec)
+			if r.NsPerOp <= 0 || r.AllocsPerOp != 0 {
+				t.Errorf("read-in-place: %.1f ns, %.1f allocs per op; want > 0 ns and no allocations", r.NsPerOp, r.AllocsPerOp)
+			}
+		}
+	}
+	if len(reads) != 1 || reads[0] != "flatbuffers" {
+		t.Fatalf("read-in-place cases for %v, want flatbuffers only", reads)
+	}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"in-place reads", "unmarshal/read", "hessian"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
 	}
 }

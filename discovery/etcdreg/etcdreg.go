@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +150,24 @@ func (r *Registry) Resolve(ctx context.Context, service string) ([]discovery.Ins
 		return nil, err
 	}
 	return list(state), nil
+}
+
+// Services implements discovery.Lister: the first key segment under the
+// prefix of every instance.
+func (r *Registry) Services(ctx context.Context) ([]string, error) {
+	resp, err := r.c.Get(ctx, r.prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, fmt.Errorf("etcdreg: list services: %w", err)
+	}
+	var names []string
+	for _, kv := range resp.Kvs {
+		name, _, ok := strings.Cut(strings.TrimPrefix(string(kv.Key), r.prefix), "/")
+		if ok && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // load reads the service's keys and the revision they were read at.

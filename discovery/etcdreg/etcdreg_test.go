@@ -16,6 +16,7 @@ import (
 	"rpcbench/discovery"
 	"rpcbench/discovery/etcdreg"
 	"rpcbench/discovery/registrytest"
+	"rpcbench/internal/testenv"
 )
 
 // Goroutines started by package init are not leaks.
@@ -23,15 +24,16 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
 
 // startEtcd runs a real single-node etcd (Debian's etcd-server, or the
 // binary named by $ETCD_BIN) on free loopback ports in a temporary
-// directory, and returns its client URL. The test is skipped if there is
-// no etcd binary: install it with `apt-get install etcd-server`.
+// directory, and returns its client URL. Without an etcd binary the test
+// is skipped, or fails in CI (package internal/testenv): install it with
+// `apt-get install etcd-server`.
 func startEtcd(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("ETCD_BIN")
 	if bin == "" {
 		var err error
 		if bin, err = exec.LookPath("etcd"); err != nil {
-			t.Skip("etcdreg: no etcd binary on PATH and $ETCD_BIN unset: apt-get install etcd-server (scripts/setup.sh does) to run the etcd tests")
+			testenv.Missing(t, "etcd", "no etcd binary on PATH and $ETCD_BIN unset: apt-get install etcd-server (scripts/setup.sh does)")
 		}
 	}
 	client, peer := freeURL(t), freeURL(t)

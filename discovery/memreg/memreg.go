@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -310,6 +311,23 @@ func (s *service) listLocked() []discovery.Instance {
 	}
 	discovery.SortInstances(out)
 	return out
+}
+
+// Services implements discovery.Lister.
+func (r *Registry) Services(context.Context) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, discovery.ErrClosed
+	}
+	var names []string
+	for name, s := range r.services {
+		if len(s.instances) > 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // Resolve implements discovery.Resolver.

@@ -144,6 +144,18 @@ func testRegisterResolve(t *testing.T, reg discovery.Registry, svc string, _ Opt
 	if err := reg.Register(ctxT(t), l, discovery.Instance{Addr: "x"}); err == nil {
 		t.Error("instance without a service accepted")
 	}
+	// Other tests may share the registry: check only this test's names.
+	lister, ok := reg.(discovery.Lister)
+	if !ok {
+		t.Fatalf("%T does not list its services (discovery.Lister)", reg)
+	}
+	names, err := lister.Services(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(names, svc) || !slices.Contains(names, svc+"x") || slices.Contains(names, svc+"-none") || !slices.IsSorted(names) {
+		t.Errorf("Services() = %q, want %s and %sx among them, sorted", names, svc, svc)
+	}
 }
 
 func testDeregister(t *testing.T, reg discovery.Registry, svc string, _ Options) {

@@ -165,6 +165,15 @@ func (c *Client) Resolve(ctx context.Context, service string) ([]discovery.Insta
 	return r.Instances, nil
 }
 
+// Services implements discovery.Lister.
+func (c *Client) Services(ctx context.Context) ([]string, error) {
+	var r servicesReply
+	if err := c.call(ctx, MethodServices, &servicesArgs{auth: c.auth}, &r); err != nil {
+		return nil, err
+	}
+	return r.Services, nil
+}
+
 // Watch implements discovery.Resolver with a chain of long polls. While
 // the registry is unreachable the watch keeps its last state and retries;
 // a restarted registry (new epoch) is taken as it is, so instances whose

@@ -13,6 +13,7 @@
 //	Registry.Deregister  {lease}                           -> {lease_not_found}
 //	Registry.Resolve     {service}                         -> {instances, epoch, revision}
 //	Registry.Watch       {service, epoch, revision, wait_ms} -> {instances, epoch, revision}
+//	Registry.Services    {}                                -> {services}
 //
 // Watch is a long poll: it answers as soon as the service's state differs
 // from the (epoch, revision) the caller last saw, or after wait_ms with the
@@ -41,6 +42,7 @@ const (
 	MethodDeregister = "Registry.Deregister"
 	MethodResolve    = "Registry.Resolve"
 	MethodWatch      = "Registry.Watch"
+	MethodServices   = "Registry.Services"
 )
 
 // codec is the codec of every registry call.
@@ -91,6 +93,14 @@ type watchArgs struct {
 	Epoch      uint64 `json:"epoch"`
 	Revision   uint64 `json:"revision"`
 	WaitMillis int64  `json:"wait_ms"`
+}
+
+type servicesArgs struct {
+	auth
+}
+
+type servicesReply struct {
+	Services []string `json:"services"`
 }
 
 type snapshotReply struct {

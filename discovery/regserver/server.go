@@ -69,6 +69,7 @@ func (s *Service) Register(srv *rpcbench.Server) error {
 		rpcbench.Handle(srv, MethodDeregister, guard(s, true, s.deregister)),
 		rpcbench.Handle(srv, MethodResolve, guard(s, false, s.resolve)),
 		rpcbench.Handle(srv, MethodWatch, guard(s, false, s.watch)),
+		rpcbench.Handle(srv, MethodServices, guard(s, false, s.services)),
 	} {
 		if err != nil {
 			return err
@@ -132,6 +133,14 @@ func leaseResult(err error) (*leaseReply, error) {
 
 func unavailable(err error) error {
 	return rpcbench.Errorf(rpcbench.CodeUnavailable, "regserver: %v", err)
+}
+
+func (s *Service) services(ctx context.Context, _ *servicesArgs) (*servicesReply, error) {
+	names, err := s.reg.Services(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return &servicesReply{Services: names}, nil
 }
 
 func (s *Service) resolve(_ context.Context, a *resolveArgs) (*snapshotReply, error) {

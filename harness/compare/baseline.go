@@ -69,6 +69,7 @@ func StripHistograms(run *results.Run) {
 	strip := func(f *results.Figures) {
 		if f != nil {
 			f.Hist, f.UncorrectedHist, f.ErrorHist = "", "", ""
+			f.Series = nil
 		}
 	}
 	for _, c := range run.Cells {

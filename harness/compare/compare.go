@@ -202,6 +202,8 @@ type Comparison struct {
 	NotRun           []string
 	// Reference is the reference fragment used for ratios, if any.
 	Reference string
+	// Warnings say when the samples cannot reach significance (power.go).
+	Warnings []string
 	// Scenarios compare the resilience scenarios run in both, for
 	// information (see scenarios.go); ScenarioOnlyOld and ScenarioOnlyNew
 	// list the scenario runs present in one run only, ScenarioNotRun those
@@ -252,6 +254,7 @@ func Compare(old, new *results.Run, opts Options) (*Comparison, error) {
 			}
 		}
 	}
+	cmp.Warnings = cmp.powerWarnings()
 	return cmp, nil
 }
 

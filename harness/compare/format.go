@@ -167,6 +167,7 @@ func (c *Comparison) WriteText(w io.Writer, oldName, newName string) error {
 		fmt.Fprintf(w, "timing metrics as ratios to the reference cells %q of the same repetition\n", c.Reference)
 	}
 	fmt.Fprintf(w, "Δ is the change of the medians; ~ means not significant (Mann-Whitney U, p ≥ %g)\n", c.Alpha)
+	c.writeWarnings(w, "WARNING: ")
 	for _, rows := range c.blocks() {
 		m, ratio := rows[0].Metric, rows[0].Ratio
 		t := [][]string{{metricTitle(m, ratio), "old", "new", "Δ", ""}}
@@ -195,6 +196,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer, oldName, newName string) error {
 		fmt.Fprintf(w, "- timing metrics as ratios to the reference cells `%s` of the same repetition\n", c.Reference)
 	}
 	fmt.Fprintf(w, "- Δ is the change of the medians; ~ means not significant (Mann-Whitney U, p ≥ %g)\n", c.Alpha)
+	c.writeWarnings(w, "- ⚠ ")
 	for _, rows := range c.blocks() {
 		m, ratio := rows[0].Metric, rows[0].Ratio
 		fmt.Fprintf(w, "\n### %s\n\n| cell | old | new | Δ | p |\n|---|--:|--:|--:|---|\n", metricTitle(m, ratio))

@@ -14,10 +14,18 @@ import (
 // recorded in nanoseconds).
 const HgrmScale = 1000.0
 
+// HgrmUnitLine opens every .hgrm file: the format has no unit field, so
+// a comment states it (plotters skip lines that are not rows).
+const HgrmUnitLine = "#[Value unit: microseconds (µs); recorded in nanoseconds]\n"
+
 // WriteHgrm writes h in HdrHistogram's percentile-distribution text
 // (Value, Percentile, TotalCount, 1/(1-Percentile)), values in
-// microseconds, as wrk2 and HdrHistogram's plotters read it.
+// microseconds, as wrk2 and HdrHistogram's plotters read it, after a
+// comment line that names the unit.
 func WriteHgrm(w io.Writer, h *record.Histogram) error {
+	if _, err := io.WriteString(w, HgrmUnitLine); err != nil {
+		return err
+	}
 	_, err := h.HDR().PercentilesPrint(w, 5, HgrmScale)
 	return err
 }

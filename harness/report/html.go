@@ -12,6 +12,7 @@ import (
 
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
+	"rpcbench/harness/verdict"
 )
 
 // HTML writes report.html: one self-contained page (inline CSS and SVG,
@@ -22,10 +23,15 @@ import (
 // charts that rendered into <body data-charts-rendered>, for the
 // headless-browser check.
 func HTML(w io.Writer, run *results.Run) error {
-	p := page{Run: run, Title: "rpcbench: " + run.Manifest.SpecName, Problems: problems(run), Manifest: manifestRows(run)}
+	p := page{Run: run, Title: "rpcbench: " + run.Manifest.SpecName, Problems: problems(run), Manifest: manifestRows(run), Counter: chartCounter}
+	var err error
+	if p.Verdict, err = verdictSection(verdict.Of(run)); err != nil {
+		return err
+	}
 	ref := reference(run)
+	seen := anchors{}
 	for _, g := range groups(run, false) {
-		p.Groups = append(p.Groups, htmlGroup(g, ref))
+		p.Groups = append(p.Groups, htmlGroup(g, ref, seen))
 	}
 	for _, g := range groups(run, true) {
 		p.Sweeps = append(p.Sweeps, htmlSweep(run, g))
@@ -37,6 +43,11 @@ func HTML(w io.Writer, run *results.Run) error {
 	}
 	for _, g := range p.Groups {
 		p.Charts += len(g.Charts)
+		for _, r := range g.Rows {
+			if r.Spark != "" {
+				p.Charts++
+			}
+		}
 	}
 	for _, s := range p.Sweeps {
 		p.Charts += len(s.Charts)
@@ -54,9 +65,16 @@ func HTML(w io.Writer, run *results.Run) error {
 	return pageTmpl.Execute(w, p)
 }
 
+// chartCounter is the inline script that counts the charts that drew
+// into <body data-charts-rendered>, for RenderCheck.
+const chartCounter template.HTML = `<script>
+(function(){var n=0;document.querySelectorAll("svg.chart").forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0&&s.querySelector(".data"))n++;});document.body.setAttribute("data-charts-rendered",String(n));})();
+</script>`
+
 type page struct {
 	Run      *results.Run
 	Title    string
+	Verdict  template.HTML
 	Problems []problem
 	Ceiling  string
 	Groups   []htmlGroupData
@@ -67,6 +85,7 @@ type page struct {
 	Skipped   [][2]string
 	Manifest  [][2]string
 	Charts    int
+	Counter   template.HTML
 }
 
 type htmlGroupData struct {
@@ -77,8 +96,12 @@ type htmlGroupData struct {
 }
 
 type htmlRow struct {
+	// ID is the row's anchor, set on a cell's first row only.
+	ID                              string
 	Key, Label, Status, StatusClass string
 	Cells                           []htmlCell
+	// Spark is the small chart of the cell's windows (spark.go).
+	Spark template.HTML
 }
 
 type htmlCell struct {
@@ -86,8 +109,8 @@ type htmlCell struct {
 	Best bool
 }
 
-func htmlGroup(g *group, ref *results.Cell) htmlGroupData {
-	d := htmlGroupData{Name: g.Name, Fixed: g.fixed(), Head: []string{"cell", "status"}}
+func htmlGroup(g *group, ref *results.Cell, seen anchors) htmlGroupData {
+	d := htmlGroupData{Name: g.Name, Fixed: g.fixed(), Head: []string{"cell", "status", "per 100 ms: calls/s; p99, p50"}}
 	for i, col := range mainColumns {
 		d.Head = append(d.Head, col.head)
 		if i == 0 {
@@ -97,7 +120,7 @@ func htmlGroup(g *group, ref *results.Cell) htmlGroupData {
 	d.Head = append(d.Head, "errors")
 	bestv := best(g.Cells, mainColumns)
 	for _, c := range g.Cells {
-		r := htmlRow{Key: c.Key, Label: g.label(c), Status: c.Status, StatusClass: c.Status}
+		r := htmlRow{ID: seen.take(c.Key), Key: c.Key, Label: g.label(c), Status: c.Status, StatusClass: c.Status}
 		for i, col := range mainColumns {
 			v, ok := col.value(c)
 			hc := htmlCell{Text: "–"}
@@ -114,6 +137,7 @@ func htmlGroup(g *group, ref *results.Cell) htmlGroupData {
 			errs = strconv.FormatInt(c.Merged.Errors, 10)
 		}
 		r.Cells = append(r.Cells, htmlCell{Text: errs})
+		r.Spark = sparkline(c)
 		d.Rows = append(d.Rows, r)
 	}
 	ran := slices.DeleteFunc(slices.Clone(g.Cells), func(c *results.Cell) bool { return !c.Ran() })
@@ -145,6 +169,11 @@ func htmlGroup(g *group, ref *results.Cell) htmlGroupData {
 // percentileChart draws each cell's merged latency histogram on
 // HdrHistogram's percentile axis: x = log10(1/(1−p)).
 func percentileChart(title string, g *group, cells []*results.Cell) template.HTML {
+	return percentileChartNamed(title, cells, g.label)
+}
+
+// percentileChartNamed is percentileChart with the curves named by name.
+func percentileChartNamed(title string, cells []*results.Cell, name func(*results.Cell) string) template.HTML {
 	var ss []series
 	lo, hi, maxX := math.Inf(1), 0.0, 1.0
 	for i, c := range cells {
@@ -152,7 +181,7 @@ func percentileChart(title string, g *group, cells []*results.Cell) template.HTM
 		if err != nil || h.Count() == 0 {
 			continue
 		}
-		s := series{name: g.label(c), color: color(i)}
+		s := series{name: name(c), color: color(i)}
 		limit := math.Log10(float64(h.Count())) // no resolution beyond 1/N
 		for _, br := range h.HDR().CumulativeDistributionWithTicks(5) {
 			q := br.Quantile / 100
@@ -349,22 +378,26 @@ tr.errors td,tr.failed td,tr.behind td{background:#fff0f0} .status-errors,.statu
 .allgood{border:1px solid #8c8;background:#f4fff4;padding:8px 16px} .scroll{overflow-x:auto}
 .manifest td{text-align:left;white-space:normal;vertical-align:top} .manifest td:first-child{white-space:nowrap;font-weight:600}
 svg.chart{display:block;margin:12px 0 4px;max-width:100%;height:auto;background:#fff}
+svg.spark{margin:0;background:transparent} td.sparkcell{padding:1px 4px}
 svg .title{font-size:14px;font-weight:600} svg .tick,svg .legend{font-size:11px;fill:#444} svg .axis{font-size:12px;fill:#222}
 svg .label{font-size:11px;fill:#222} svg .label.best{font-weight:700}
 svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;stroke-dasharray:6 4}
-.note{color:#666;font-size:12px;margin:0 0 16px} code{font-size:12px} .charts{display:flex;flex-wrap:wrap;gap:8px}
+.note{color:#666;font-size:12px;margin:0 0 16px} .verdict{border:2px solid #37a;background:#f6f9fd;padding:4px 16px 8px;margin:16px 0}
+.verdict h2{margin-top:8px;border:0} .verdict td{white-space:normal} tr.tie td{color:#555;background:#fafafa} .claims li{margin:4px 0}
+tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-wrap:wrap;gap:8px}
 </style></head>
 <body data-charts-expected="{{.Charts}}" data-charts-rendered="0">
 <h1>{{.Title}}</h1>
 {{with .Run.Manifest.Spec.Description}}<p>{{.}}</p>{{end}}
 <p>Run <code>{{.Run.RunID}}</code> · {{.Run.Manifest.CPUModel}}, {{.Run.Manifest.Cores}} CPUs · {{.Run.Manifest.GoVersion}} · server {{.Run.Manifest.ServerMode}}{{if .Run.Manifest.Pinning.Enabled}} · client pinned to CPUs {{.Run.Manifest.Pinning.ClientCPUs}}, server to {{.Run.Manifest.Pinning.ServerCPUs}}{{end}}</p>
+{{.Verdict}}
 <p class="note">Closed-loop latency runs from the send; open-loop latency from the intended send time (coordinated omission corrected). Throughput and per-call costs are medians over {{.Run.Manifest.Spec.Repetitions}} interleaved repetitions; percentiles come from the merged histograms. CPU is user+sys time of each process divided by calls; allocations from runtime.MemStats; wire bytes counted at the sockets. Bold green is the best in its column; ×ref divides throughput by the reference cell <code>{{.Run.Manifest.Reference}}</code>.</p>
 {{if .Problems}}<div class="problems"><h2 style="margin-top:8px;border:0">⚠ Problems — read before trusting any number</h2><ul>
 {{range .Problems}}<li><b>{{.Kind}}</b> <code>{{.Key}}</code>: {{.Text}}</li>{{end}}</ul></div>
 {{else}}<p class="allgood">No cell had errors or fell behind its schedule. {{.Ceiling}}</p>{{end}}
 {{range .Groups}}<section class="group"><h2>{{.Name}}</h2>{{with .Fixed}}<p>All cells: {{.}}.</p>{{end}}
 <div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
-{{range .Rows}}<tr class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{with .ID}} id="{{.}}"{{end}} class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td><td class="sparkcell">{{.Spark}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table></div>
 {{range .Charts}}{{.}}{{end}}</section>
 {{end}}
@@ -390,10 +423,8 @@ svg .frame{fill:none;stroke:#999} svg .grid{stroke:#eee} svg .bound{stroke:#c00;
 {{range .Charts}}{{.}}{{end}}</section>{{end}}{{end}}
 {{if .Skipped}}<details><summary>{{len .Skipped}} cells not applicable</summary><ul>{{range .Skipped}}<li><code>{{index . 0}}</code>: {{index . 1}}</li>{{end}}</ul></details>{{end}}
 <h2>Manifest</h2><table class="manifest">{{range .Manifest}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>{{end}}</table>
-<p class="note">Every figure of every repetition, with encoded histograms, is in results.json next to this file; hgrm/ holds one percentile distribution per cell; bench.txt feeds benchstat.</p>
-<script>
-(function(){var n=0;document.querySelectorAll("svg.chart").forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0&&s.querySelector(".data"))n++;});document.body.setAttribute("data-charts-rendered",String(n));})();
-</script>
+<p class="note">Every figure of every repetition, with encoded histograms, is in results.json next to this file; hgrm/ holds one percentile distribution per cell (µs), written with the run (where it is absent, as in the committed runs, <code>rpcbench report DIR</code> writes it from results.json); bench.txt feeds benchstat (its units are in the README).</p>
+{{.Counter}}
 </body></html>
 {{define "table"}}<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if eq $i 0}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range $i, $c := .}}<td{{if eq $i 0}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>

@@ -10,6 +10,7 @@ import (
 
 	"rpcbench/harness/report/peerreport"
 	"rpcbench/harness/results"
+	"rpcbench/harness/verdict"
 )
 
 // Markdown writes report.md: problems first, then one table per group
@@ -32,6 +33,7 @@ func Markdown(w io.Writer, run *results.Run) error {
 		"Figures are medians over %d repetitions run interleaved; latency percentiles come from the merged histogram. "+
 		"CPU and allocations are per call, client plus server process; wire bytes are counted at the sockets. **Bold** is the best in its column; "+
 		"×ref is throughput divided by the reference cell's (`%s`).\n\n", m.Spec.Repetitions, m.Reference)
+	writeVerdictMarkdown(bw, verdict.Of(run))
 
 	if ps := problems(run); len(ps) > 0 {
 		fmt.Fprintf(bw, "## ⚠ Problems — read before trusting any number\n\n")
@@ -44,12 +46,13 @@ func Markdown(w io.Writer, run *results.Run) error {
 	}
 
 	ref := reference(run)
+	seen := anchors{}
 	for _, g := range groups(run, false) {
 		fmt.Fprintf(bw, "## %s\n\n", g.Name)
 		if f := g.fixed(); f != "" {
 			fmt.Fprintf(bw, "All cells: %s.\n\n", f)
 		}
-		writeMainTable(bw, g, ref)
+		writeMainTable(bw, g, ref, seen)
 	}
 	if sw := groups(run, true); len(sw) > 0 {
 		fmt.Fprintf(bw, "## Rate sweeps\n\n")
@@ -69,11 +72,11 @@ func Markdown(w io.Writer, run *results.Run) error {
 	for _, r := range manifestRows(run) {
 		fmt.Fprintf(bw, "| %s | %s |\n", r[0], mdEscape(r[1]))
 	}
-	fmt.Fprintf(bw, "\nEvery figure, each repetition's, and the encoded histograms are in `results.json`; `hgrm/` holds one percentile distribution per cell (µs); `bench.txt` is for benchstat.\n")
+	fmt.Fprintf(bw, "\nEvery figure, each repetition's, and the encoded histograms are in `results.json`; `hgrm/` holds one percentile distribution per cell (µs), written with the run (where it is absent, as in the committed runs, `rpcbench report DIR` writes it from results.json); `bench.txt` is for benchstat (its units are in the README).\n")
 	return bw.Flush()
 }
 
-func writeMainTable(w io.Writer, g *group, ref *results.Cell) {
+func writeMainTable(w io.Writer, g *group, ref *results.Cell, seen anchors) {
 	bestv := best(g.Cells, mainColumns)
 	fmt.Fprintf(w, "| cell | status |")
 	for i, col := range mainColumns {
@@ -91,7 +94,7 @@ func writeMainTable(w io.Writer, g *group, ref *results.Cell) {
 	}
 	fmt.Fprintf(w, "---:|\n")
 	for _, c := range g.Cells {
-		fmt.Fprintf(w, "| %s | %s |", g.label(c), statusMark(c))
+		fmt.Fprintf(w, "| %s%s | %s |", mdAnchor(seen.take(c.Key)), g.label(c), statusMark(c))
 		for i, col := range mainColumns {
 			v, ok := col.value(c)
 			cell := "–"

@@ -18,6 +18,7 @@ import (
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/testenv"
 	"rpcbench/netem"
 )
 
@@ -41,6 +42,18 @@ func fakeRun(t testing.TB) *results.Run {
 		f := &results.Figures{Calls: calls + errs, OK: calls, Errors: errs, ElapsedNs: int64(time.Second), Throughput: float64(calls),
 			Latency: h.Summary(), Hist: enc,
 			PerCall: results.PerCall{ClientCPUNs: float64(base) / 10, ServerCPUNs: float64(base) / 20, ClientAllocs: 2, ServerAllocs: 4, WireOut: 79, WireIn: 79}}
+		// Ten buckets with a stall in the fourth.
+		f.Series = &results.Series{BucketNs: 1e8, LastNs: 1e8}
+		for i := range 10 {
+			stall := int64(1)
+			if i == 3 {
+				stall = 8
+			}
+			f.Series.OK = append(f.Series.OK, calls/10/stall)
+			f.Series.P50 = append(f.Series.P50, base*stall)
+			f.Series.P99 = append(f.Series.P99, 3*base*stall)
+			f.Series.Max = append(f.Series.Max, 5*base*stall)
+		}
 		if errs > 0 {
 			f.ErrorsByCode = map[string]int64{"unavailable": errs}
 			f.ErrorSamples = map[string]string{"unavailable": "connection lost"}
@@ -213,6 +226,10 @@ func TestHgrm(t *testing.T) {
 	}
 	sc := bufio.NewScanner(&buf)
 	sc.Scan()
+	if sc.Text() != "#[Value unit: microseconds (µs); recorded in nanoseconds]" {
+		t.Fatalf("first line %q does not state the unit", sc.Text())
+	}
+	sc.Scan()
 	if f := strings.Fields(sc.Text()); strings.Join(f, " ") != "Value Percentile TotalCount 1/(1-Percentile)" {
 		t.Fatalf("header %q", sc.Text())
 	}
@@ -258,7 +275,9 @@ func TestMarkdown(t *testing.T) {
 		"**ERRORS** `transport=unix/codec=proto/compression=none/payload=Small/conc=1/conns=1/load=closed`: 3 calls failed (unavailable: 3)",
 		"**FAILED** `transport=unix/codec=proto/compression=none/payload=Small/conc=64/conns=1/load=closed`: rep 1: server exited",
 		"| cell | status | calls/s | ×ref | p50 | p99 | p99.9 |",
-		"| tcp c=64 | ok | **150.0k** | 1.00 |",
+		"tcp c=64 | ok | **150.0k** | 1.00 |",
+		"## Verdict",
+		`<a id="cell-transport-tcp_codec-proto_compression-none_payload-Small_conc-64_conns-1_load-closed"></a>tcp c=64 | ok |`,
 		"## Rate sweeps",
 		"## Network profiles",
 		"| tcp c=2 closed | 39.6µs | 435.7µs | 11.00× | 1.0k | 1.0k | 1.00× |",
@@ -308,12 +327,18 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	}
 	expected, rendered, err := RenderCheck(context.Background(), path)
 	if err == ErrNoBrowser {
-		t.Skip(err)
+		testenv.Missing(t, "chromium", err.Error())
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	if expected < 8 || rendered != expected {
 		t.Fatalf("charts: %d rendered of %d expected", rendered, expected)
+	}
+	// Every cell row with a series has its small chart, and the check
+	// counts them among the charts that must draw.
+	sparks := bytes.Count(b, []byte(`<svg class="chart spark"`))
+	if sparks < 5 || expected < 8+sparks {
+		t.Errorf("%d small charts of the windows; %d charts expected in all", sparks, expected)
 	}
 }

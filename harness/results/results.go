@@ -16,7 +16,8 @@
 //	                                        latency{count,min_ns,p50_ns,...,max_ns,mean_ns,stdev_ns},
 //	                                        uncorrected, error_latency, open{...},
 //	                                        client{cpu_user_ns,...,wire}, server{...}, per_call{...},
-//	                                        hist, uncorrected_hist, error_hist },
+//	                                        hist, uncorrected_hist, error_hist,
+//	                                        series{bucket_ns, last_ns, ok[], failed[], p50_ns[], p99_ns[], max_ns[]} },
 //	                           "sweep": { capacity_rate, p99_bound_ns, sustained_rate, steps[{target_rate, held, reason, figures}] } } ],
 //	               "merged": { reps, latency, uncorrected, hist, throughput{median,min,max}, per_call (medians), errors_by_code, ... } } ],
 //	  "scenarios": [ { "name", "settings"{...spec.Scenario},
@@ -196,6 +197,9 @@ type Figures struct {
 	Hist            string `json:"hist"`
 	UncorrectedHist string `json:"uncorrected_hist,omitempty"`
 	ErrorHist       string `json:"error_hist,omitempty"`
+	// Series is the window bucket by bucket (series.go); absent in runs
+	// recorded before it existed, in sweep steps and in merged loads.
+	Series *Series `json:"series,omitempty"`
 	// Loads are the figures of each load process of a merged run, in the
 	// order of Manifest.Loads; the fields above are their sum.
 	Loads []*Figures `json:"loads,omitempty"`

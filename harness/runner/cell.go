@@ -14,6 +14,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/cost"
+	"rpcbench/faults"
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
@@ -156,7 +157,7 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			rr.Sweep, rr.Figures = sw, probe
 			return err
 		}
-		f, err := r.measure(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
+		f, err := r.measureSeries(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
 		rr.Figures = f
 		return err
 	}()
@@ -401,13 +402,13 @@ func (r *runner) startServer(t rpcbench.Transport, p spec.Cell) (server, error) 
 	if r.sp.Server == "inprocess" {
 		return startInProcess(t, addr, sock, ts.Workers)
 	}
-	return r.startProcess(r.opts.ServerArgs(ts, addr), sock)
+	return r.startProcess(r.opts.ServerArgs(ts, addr), sock, injectEnv(ts.Name)...)
 }
 
-// startProcess starts the server binary with args, pinned to the server's
-// CPUs; sock is a socket file to remove when it stops.
-func (r *runner) startProcess(args []string, sock string) (server, error) {
-	p, err := serverproc.Start(serverproc.Options{Binary: r.opts.ServerBinary, Args: args, CPUs: r.serverCPUs})
+// startProcess starts the server binary with args and env, pinned to the
+// server's CPUs; sock is a socket file to remove when it stops.
+func (r *runner) startProcess(args []string, sock string, env ...string) (server, error) {
+	p, err := serverproc.Start(serverproc.Options{Binary: r.opts.ServerBinary, Args: args, CPUs: r.serverCPUs, Env: env})
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +456,12 @@ type inProcServer struct {
 }
 
 func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (server, error) {
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return nil, err
+	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}, NoInline: workers})
+	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return nil, err
 	}

@@ -150,6 +150,9 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 		defer r.remote.Close()
 	}
 	r.run.Manifest.Notes = append(r.run.Manifest.Notes, plan.Notes...)
+	if n := injectionNote(); n != "" {
+		r.run.Manifest.Notes = append(r.run.Manifest.Notes, n)
+	}
 	r.cells(plan)
 	r.run.Manifest.Peers = peerSettings(r.run.Cells, opts.Peers)
 	if r.run.Manifest.Profiles = profiles(r.run.Cells); r.run.Manifest.Profiles != nil {

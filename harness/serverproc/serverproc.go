@@ -3,8 +3,8 @@
 //
 // The runner starts its own binary as "rpcbench bench-server --transport
 // ... --addr 127.0.0.1:0" (Start). The child (Serve) pins itself to the
-// CPUs in RPCBENCH_PIN_CPUS, registers the built-in services, listens,
-// prints
+// CPUs in RPCBENCH_PIN_CPUS, registers the built-in services, injects
+// the faults RPCBENCH_INJECT asks for (package faults), listens, prints
 //
 //	rpcbench: serving <transport> on <address>
 //
@@ -42,6 +42,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/cost"
+	"rpcbench/faults"
 	"rpcbench/services"
 	"rpcbench/services/admin"
 	"rpcbench/target"
@@ -81,8 +82,13 @@ func Serve(cfg ServeConfig) error {
 	if err := pinFromEnv(); err != nil {
 		return err
 	}
+	faulty, err := faults.FromEnv()
+	if err != nil {
+		return err
+	}
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "rpcbench server: "+format+"\n", args...) }
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: logf, NoInline: cfg.NoInline})
+	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return err
 	}
@@ -104,7 +110,7 @@ func Serve(cfg ServeConfig) error {
 	}
 	err = answer(cfg.In, cfg.Out, cfg.Name, l.Addr().String(), serveErr, commandSet{
 		stats: func() admin.Stats { return admin.Collect(srv) },
-		delay: rpcbench.SetInjectedDelay,
+		delay: faulty.SetDelay,
 	})
 	if err != nil {
 		return err
@@ -223,6 +229,9 @@ type Options struct {
 	CPUs []int
 	// ReadyTimeout bounds the wait for the ready line. Default 10s.
 	ReadyTimeout time.Duration
+	// Env is added to this process's environment, last, so that it
+	// overrides ("RPCBENCH_INJECT=" removes an injection).
+	Env []string
 }
 
 // Proc is a running server process.
@@ -259,6 +268,7 @@ func Start(opts Options) (*Proc, error) {
 	// Quiet quic-go's buffer-size warning: the harness records buffer
 	// settings in the manifest instead.
 	cmd.Env = append(cmd.Env, "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
+	cmd.Env = append(cmd.Env, opts.Env...)
 	p := &Proc{cmd: cmd, lines: make(chan string, 4), stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if p.stdin, err = cmd.StdinPipe(); err != nil {

@@ -237,37 +237,37 @@ func (s *Spec) Expand() (*Plan, error) {
 		}
 		return false
 	}
-	for _, e := range s.Excludes {
-		errs = append(errs, e.check("excludes")...)
+	for i, e := range s.Excludes {
+		errs = append(errs, e.check(index("excludes", i))...)
 	}
 	custom, perrs := s.customProfiles()
 	errs = append(errs, perrs...)
 	for _, g := range s.Groups {
-		for _, e := range g.Excludes {
-			errs = append(errs, e.check("group "+g.Name+" excludes")...)
+		for i, e := range g.Excludes {
+			errs = append(errs, e.check(index(sub(g.path, "excludes"), i))...)
 		}
 		d := g.Dimensions
-		ts, terrs, notes := expandTransports(d.Transport)
-		errs = append(errs, prefix(g.Name, terrs)...)
+		ts, terrs, notes := expandTransports(g.dim("transport"), d.Transport)
+		errs = append(errs, terrs...)
 		p.Notes = append(p.Notes, notes...)
-		cs, cerrs := expandNames("codec", d.Codec, codecs.Names(), checkCodec)
-		errs = append(errs, prefix(g.Name, cerrs)...)
-		zs, zerrs := expandNames("compression", d.Compression, codecs.CompressorNames(), checkCompression)
-		errs = append(errs, prefix(g.Name, zerrs)...)
+		cs, cerrs := expandNames(g.dim("codec"), d.Codec, codecs.Names(), checkCodec)
+		errs = append(errs, cerrs...)
+		zs, zerrs := expandNames(g.dim("compression"), d.Compression, codecs.CompressorNames(), checkCompression)
+		errs = append(errs, zerrs...)
 		var payloads []string
-		for _, name := range d.Payload {
+		for i, name := range d.Payload {
 			pl, err := CanonicalPayload(name)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("group %s: %w", g.Name, err))
+				errs = append(errs, atKey(index(g.dim("payload"), i), err))
 				continue
 			}
 			payloads = append(payloads, pl)
 		}
 		var loads []Load
-		for _, name := range d.Load {
+		for i, name := range d.Load {
 			l, err := ParseLoad(name)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("group %s: %w", g.Name, err))
+				errs = append(errs, atKey(index(g.dim("load"), i), err))
 				continue
 			}
 			loads = append(loads, l)
@@ -276,10 +276,10 @@ func (s *Spec) Expand() (*Plan, error) {
 		if len(d.Profile) == 0 { // specs built in code, not by Parse
 			d.Profile = []string{netem.NameDirect}
 		}
-		for _, name := range d.Profile {
+		for i, name := range d.Profile {
 			pr, err := netem.Lookup(name, custom)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("group %s: %w", g.Name, err))
+				errs = append(errs, atKey(index(g.dim("profile"), i), err))
 				continue
 			}
 			if pr.Direct {
@@ -288,14 +288,14 @@ func (s *Spec) Expand() (*Plan, error) {
 				profiles = append(profiles, &pr)
 			}
 		}
-		for _, n := range d.Concurrency {
+		for i, n := range d.Concurrency {
 			if n < 1 {
-				errs = append(errs, fmt.Errorf("group %s: concurrency %d: must be at least 1", g.Name, n))
+				errs = append(errs, keyf(index(g.dim("concurrency"), i), "must be at least 1, got %d", n))
 			}
 		}
-		for _, n := range d.Connections {
+		for i, n := range d.Connections {
 			if n < 1 {
-				errs = append(errs, fmt.Errorf("group %s: connections %d: must be at least 1", g.Name, n))
+				errs = append(errs, keyf(index(g.dim("connections"), i), "must be at least 1, got %d", n))
 			}
 		}
 		for _, t := range ts {
@@ -329,13 +329,40 @@ func (s *Spec) Expand() (*Plan, error) {
 			}
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		return nil, s.src.locate(errs)
 	}
 	if len(p.Cells) == 0 && len(s.Groups) > 0 {
-		return nil, errors.New("spec: every cell is excluded")
+		return nil, s.src.locate([]error{errors.New("every cell is excluded")})
+	}
+	if err := s.checkReference(p.Cells); err != nil {
+		return nil, s.src.locate([]error{err})
 	}
 	return p, nil
+}
+
+// checkReference checks that the reference names one cell, by its key or
+// a fragment of exactly one key, as the runner will look it up.
+func (s *Spec) checkReference(cells []Cell) error {
+	if s.Reference == "" {
+		return nil
+	}
+	var hits []string
+	for _, c := range cells {
+		if c.Key == s.Reference {
+			return nil
+		}
+		if strings.Contains(c.Key, s.Reference) {
+			hits = append(hits, c.Key)
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return nil
+	case 0:
+		return keyf("reference", "%q matches no cell of the spec (run 'rpcbench bench --dry-run --matrix FILE' to list the cell keys)", s.Reference)
+	}
+	return keyf("reference", "%q matches %d cells (%s, ...): give a longer fragment or a whole key", s.Reference, len(hits), hits[0])
 }
 
 // customProfiles builds the spec's profiles section.
@@ -345,7 +372,7 @@ func (s *Spec) customProfiles() (map[string]netem.Profile, []error) {
 	for name, settings := range s.Profiles {
 		p, err := netem.Define(name, settings)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("profiles: %w", err))
+			errs = append(errs, atKey(sub("profiles", name), err))
 			continue
 		}
 		custom[name] = p
@@ -353,23 +380,17 @@ func (s *Spec) customProfiles() (map[string]netem.Profile, []error) {
 	return custom, errs
 }
 
-func prefix(group string, errs []error) []error {
-	for i, e := range errs {
-		errs[i] = fmt.Errorf("group %s: %w", group, e)
-	}
-	return errs
-}
-
 // expandTransports resolves "all", optional entries and options, and
 // checks each against the registry by building it.
-func expandTransports(entries []string) (out []Transport, errs []error, notes []string) {
+func expandTransports(path string, entries []string) (out []Transport, errs []error, notes []string) {
 	registered := transports.Names()
 	add := func(t Transport) {
 		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
-	for _, e := range entries {
+	for i, e := range entries {
+		at := index(path, i)
 		if e == "all" {
 			for _, n := range registered {
 				add(Transport{Name: n})
@@ -379,12 +400,12 @@ func expandTransports(entries []string) (out []Transport, errs []error, notes []
 		optional := strings.HasSuffix(e, "?")
 		t, err := ParseTransport(strings.TrimSuffix(e, "?"))
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, atKey(at, err))
 			continue
 		}
 		if t.Name == NoopTransport || slices.Contains(peers.Names(), t.Name) {
 			if t != (Transport{Name: t.Name}) {
-				errs = append(errs, fmt.Errorf("transport %s: %s takes no options", t, t.Name))
+				errs = append(errs, keyf(at, "transport %s: %s takes no options", t, t.Name))
 				continue
 			}
 			add(t)
@@ -395,11 +416,11 @@ func expandTransports(entries []string) (out []Transport, errs []error, notes []
 				notes = append(notes, fmt.Sprintf("transport %s skipped: %q is not built in (registered: %s)", t, t.Name, strings.Join(registered, ", ")))
 				continue
 			}
-			errs = append(errs, fmt.Errorf("unknown transport %q (valid: %s; add ? to skip one that is not built in)", t.Name, strings.Join(ValidTransports(), ", ")))
+			errs = append(errs, keyf(at, "unknown transport %q (valid: %s; add ? to skip one that is not built in)", t.Name, strings.Join(ValidTransports(), ", ")))
 			continue
 		}
 		if _, err := transports.New(t.Name, t.Options()); err != nil {
-			errs = append(errs, fmt.Errorf("transport %s: %v", t, err))
+			errs = append(errs, keyf(at, "transport %s: %v", t, err))
 			continue
 		}
 		add(t)
@@ -418,15 +439,15 @@ func checkCompression(n string) error {
 }
 
 // expandNames resolves "all" and checks each name.
-func expandNames(dim string, entries, all []string, check func(string) error) (out []string, errs []error) {
-	for _, e := range entries {
+func expandNames(path string, entries, all []string, check func(string) error) (out []string, errs []error) {
+	for i, e := range entries {
 		names := []string{e}
 		if e == "all" {
 			names = all
-		} else if e == "none" && dim == "codec" {
+		} else if e == "none" && strings.HasSuffix(path, "codec") {
 			names = []string{"none"} // only meaningful for noop cells
 		} else if err := check(e); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, atKey(index(path, i), err))
 			continue
 		}
 		for _, n := range names {
@@ -495,15 +516,15 @@ func (e Exclude) matches(c *Cell) bool {
 	return len(e) > 0
 }
 
-func (e Exclude) check(where string) []error {
+func (e Exclude) check(path string) []error {
 	var errs []error
 	for dim := range e {
 		if !slices.Contains(DimensionNames, dim) {
-			errs = append(errs, fmt.Errorf("%s: unknown dimension %q (valid: %s)", where, dim, strings.Join(DimensionNames, ", ")))
+			errs = append(errs, keyf(sub(path, dim), "unknown dimension %q (valid: %s)", dim, strings.Join(DimensionNames, ", ")))
 		}
 	}
 	if len(e) == 0 {
-		errs = append(errs, fmt.Errorf("%s: empty entry", where))
+		errs = append(errs, keyf(path, "empty entry: name at least one dimension"))
 	}
 	return errs
 }

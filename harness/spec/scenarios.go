@@ -304,7 +304,12 @@ func checkRegistry(r string) error {
 // rpcbench's own (the instances announce themselves and the cluster
 // client dials them), not a peer or noop.
 func (sc *Scenario) ParsedTransport() (Transport, error) {
-	ts, errs, _ := expandTransports([]string{sc.Transport})
+	ts, errs, _ := expandTransports("transport", []string{sc.Transport})
+	for i, err := range errs {
+		if ke, ok := err.(*keyError); ok {
+			errs[i] = ke.err // the scenario's errors name their keys themselves
+		}
+	}
 	if len(errs) > 0 {
 		return Transport{}, errors.Join(errs...)
 	}

@@ -98,9 +98,9 @@ func TestScenarioErrors(t *testing.T) {
     faults: []`, []string{"no faults: give at least one (actions: kill, stop, restart, slow)"}},
 		{"unknown key", `
     flavour: x
-    faults: [{at: 1s, action: kill, instance: 1}]`, []string{"valid scenario keys: name, instances"}},
+    faults: [{at: 1s, action: kill, instance: 1}]`, []string{"valid keys here: name, instances"}},
 		{"unknown fault key", `
-    faults: [{at: 1s, action: kill, instance: 1, signal: 9}]`, []string{"valid fault keys: at, action, instance, delay, until"}},
+    faults: [{at: 1s, action: kill, instance: 1, signal: 9}]`, []string{"valid keys here: at, action, instance, delay, until"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte("scenarios:\n  - name: x" + tc.body + "\n"))

@@ -136,6 +136,8 @@ type Spec struct {
 	Groups     []Group     `yaml:"groups,omitempty" json:"groups,omitempty"`
 	// Scenarios are resilience runs (see Scenario), run after the cells.
 	Scenarios []Scenario `yaml:"scenarios,omitempty" json:"scenarios,omitempty"`
+
+	src source // where errors point
 }
 
 // Group is one sub-matrix; cells are crossed within a group only.
@@ -143,6 +145,8 @@ type Group struct {
 	Name       string     `yaml:"name" json:"name"`
 	Dimensions Dimensions `yaml:"dimensions" json:"dimensions"`
 	Excludes   []Exclude  `yaml:"excludes,omitempty" json:"excludes,omitempty"`
+
+	path string // key path in the spec: "groups[2]", or "" for top-level dimensions
 }
 
 // Dimensions are the values crossed in a group. An empty dimension takes
@@ -236,15 +240,16 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// ReadFile reads and parses a spec file.
+// ReadFile reads and parses a spec file. Its errors, and Expand's, name
+// the file, line, column and key path.
 func ReadFile(path string) (*Spec, []byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := Parse(b)
+	s, err := parse(path, b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, err
 	}
 	if s.Name == "" {
 		base := path[strings.LastIndexAny(path, `/\`)+1:]
@@ -255,39 +260,32 @@ func ReadFile(path string) (*Spec, []byte, error) {
 
 // Parse decodes a spec, fills its defaults and checks it: unknown fields,
 // bad values and unknown names are errors, all reported at once.
-func Parse(b []byte) (*Spec, error) {
+func Parse(b []byte) (*Spec, error) { return parse("", b) }
+
+func parse(file string, b []byte) (*Spec, error) {
+	src := source{file: file}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, errors.Join(src.yamlErrors(err)...)
+	}
+	if len(doc.Content) == 0 {
+		return nil, src.locate([]error{errors.New("the spec is empty: give dimensions, groups or scenarios (see specs/README.md)")})
+	}
+	if src.root = doc.Content[0]; src.root.Kind != yaml.MappingNode {
+		return nil, src.locate([]error{errors.New("a spec is a map of keys such as name, dimensions and groups (see specs/README.md)")})
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	var s Spec
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("spec: %w", cleanYAMLError(err))
+		return nil, errors.Join(src.yamlErrors(err)...)
 	}
+	s.src = src
 	s.fill()
-	if err := s.check(); err != nil {
-		return nil, err
+	if errs := s.check(); len(errs) > 0 {
+		return nil, s.src.locate(errs)
 	}
 	return &s, nil
-}
-
-// cleanYAMLError points out the valid keys when a field is unknown.
-func cleanYAMLError(err error) error {
-	msg := err.Error()
-	if strings.Contains(msg, "not found in type spec.Dimensions") {
-		return fmt.Errorf("%s (valid dimensions: %s)", msg, strings.Join(DimensionNames, ", "))
-	}
-	if strings.Contains(msg, "not found in type spec.Spec") {
-		return fmt.Errorf("%s (valid top-level keys: name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, profiles, dimensions, excludes, groups, scenarios)", msg)
-	}
-	if strings.Contains(msg, "not found in type spec.Scenario") {
-		return fmt.Errorf("%s (valid scenario keys: name, instances, transport, codec, payload, concurrency, load, warmup, duration, timeout, bucket, settle, registry, registry_ttl, balancers, retries, hedge_delay, repetitions, faults)", msg)
-	}
-	if strings.Contains(msg, "not found in type spec.Fault") {
-		return fmt.Errorf("%s (valid fault keys: at, action, instance, delay, until)", msg)
-	}
-	if strings.Contains(msg, "not found in type spec.Sweep") {
-		return fmt.Errorf("%s (valid sweep keys: rates, p99_bound, arrival, step_warmup, step_duration, probe, stop_after)", msg)
-	}
-	return err
 }
 
 func (s *Spec) fill() {
@@ -341,6 +339,9 @@ func (s *Spec) fill() {
 	for i := range s.Scenarios {
 		s.Scenarios[i].fill()
 	}
+	for i := range s.Groups {
+		s.Groups[i].path = index("groups", i)
+	}
 	if s.Dimensions != nil {
 		s.Groups = append([]Group{{Name: "main", Dimensions: *s.Dimensions}}, s.Groups...)
 		s.Dimensions = nil
@@ -373,74 +374,83 @@ func (s *Spec) fill() {
 }
 
 // check validates the settings; names are checked when cells are built.
-func (s *Spec) check() error {
+func (s *Spec) check() []error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	bad := func(path, format string, args ...any) { errs = append(errs, keyf(path, format, args...)) }
 	switch s.Server {
 	case "process", "inprocess":
 	default:
-		bad("server %q: want process or inprocess", s.Server)
+		bad("server", "%q: want process or inprocess", s.Server)
 	}
 	switch s.Pin {
 	case "auto", "off":
 	default:
-		bad("pin %q: want auto or off", s.Pin)
+		bad("pin", "%q: want auto or off", s.Pin)
 	}
 	if s.Repetitions < 1 {
-		bad("repetitions must be at least 1, got %d", s.Repetitions)
+		bad("repetitions", "must be at least 1, got %d", s.Repetitions)
 	}
 	if s.Warmup != 0 && s.WarmupCalls != 0 {
-		bad("give warmup or warmup_calls, not both")
+		bad("warmup_calls", "give warmup or warmup_calls, not both")
 	}
 	if s.Duration != 0 && s.Calls != 0 {
-		bad("give duration or calls, not both")
+		bad("calls", "give duration or calls, not both")
 	}
-	if s.WarmupCalls < 0 || s.Calls < 0 {
-		bad("call counts must not be negative")
+	if s.WarmupCalls < 0 {
+		bad("warmup_calls", "must not be negative")
+	}
+	if s.Calls < 0 {
+		bad("calls", "must not be negative")
 	}
 	switch s.Sweep.Arrival {
 	case "constant", "poisson":
 	default:
-		bad("sweep arrival %q: want constant or poisson", s.Sweep.Arrival)
+		bad("sweep.arrival", "%q: want constant or poisson", s.Sweep.Arrival)
 	}
 	if s.Sweep.StopAfter < 1 {
-		bad("sweep stop_after must be at least 1")
+		bad("sweep.stop_after", "must be at least 1")
 	}
-	for _, r := range s.Sweep.Rates {
+	for i, r := range s.Sweep.Rates {
 		if _, _, err := ParseRate(r); err != nil {
-			bad("sweep rates: %v", err)
+			errs = append(errs, atKey(index("sweep.rates", i), err))
 		}
 	}
 	if len(s.Groups) == 0 && len(s.Scenarios) == 0 {
-		bad("no dimensions: give dimensions, groups or scenarios")
+		errs = append(errs, errors.New("no dimensions: give dimensions, groups or scenarios"))
 	}
 	names := map[string]bool{}
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
+		at := index("scenarios", i)
 		switch {
 		case sc.Name == "":
-			bad("scenario %d has no name", i+1)
+			bad(at, "scenario %d has no name", i+1)
 		case names[sc.Name]:
-			bad("duplicate scenario name %q", sc.Name)
+			bad(sub(at, "name"), "duplicate scenario name %q", sc.Name)
 		}
 		names[sc.Name] = true
-		errs = append(errs, sc.check()...)
+		for _, err := range sc.check() {
+			errs = append(errs, atKey(at, err))
+		}
 	}
 	seen := map[string]bool{}
 	for _, g := range s.Groups {
 		if seen[g.Name] {
-			bad("duplicate group name %q", g.Name)
+			bad(sub(g.path, "name"), "duplicate group name %q", g.Name)
 		}
 		seen[g.Name] = true
 		if len(g.Dimensions.Transport) == 0 {
-			bad("group %s: no transport given (valid: %s)", g.Name, strings.Join(ValidTransports(), ", "))
+			bad(g.dim("transport"), "no transport given (valid: %s)", strings.Join(ValidTransports(), ", "))
 		}
 		if len(g.Dimensions.Codec) == 0 {
-			bad("group %s: no codec given (valid: %s)", g.Name, strings.Join(validCodecs(), ", "))
+			bad(g.dim("codec"), "no codec given; every group needs one (valid: %s)", strings.Join(validCodecs(), ", "))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
+
+// dim is the key path of one of the group's dimensions.
+func (g *Group) dim(name string) string { return sub(sub(g.path, "dimensions"), name) }
 
 // ParseRate reads a sweep rate: calls per second, or a percentage of the
 // probed closed-loop throughput.

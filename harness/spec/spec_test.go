@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -97,36 +99,74 @@ func TestAllExpandsRegistries(t *testing.T) {
 	}
 }
 
+// TestErrors checks that every spec error names the line, column and key
+// path of the value at fault, in the spec's terms.
 func TestErrors(t *testing.T) {
+	const tc = "dimensions:\n  transport: [tcp]\n  codec: [json]\n"
 	for _, c := range []struct{ name, yaml, want string }{
-		{"unknown transport", "dimensions:\n  transport: [tcpx]\n  codec: [json]\n", `unknown transport "tcpx" (valid: all,`},
-		{"unknown codec", "dimensions:\n  transport: [tcp]\n  codec: [jsonx]\n", `unknown codec "jsonx" (valid:`},
-		{"unknown compression", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  compression: [zip]\n", `unknown compression "zip" (valid: none`},
-		{"unknown payload", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  payload: [Huge]\n", `unknown payload "Huge"`},
-		{"bad engine", "dimensions:\n  transport: [tcp+engine=turbo]\n  codec: [json]\n", `unknown engine "turbo"`},
-		{"bad option", "dimensions:\n  transport: [tcp+fast]\n  codec: [json]\n", `unknown option "fast"`},
-		{"unknown dimension", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  payloads: [Small]\n", "valid dimensions: transport, codec"},
-		{"unknown key", "name: x\nrepetition: 3\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", "field repetition not found"},
-		{"bad duration", "duration: 3 seconds\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", `bad duration "3 seconds"`},
-		{"bad load", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  load: [open]\n", `load "open": want closed, open@RATE`},
-		{"bad exclude", "dimensions:\n  transport: [tcp]\n  codec: [json]\nexcludes:\n  - {codecs: json}\n", `unknown dimension "codecs"`},
-		{"no dimensions", "name: x\n", "no dimensions"},
-		{"no codec", "dimensions:\n  transport: [tcp]\n", "no codec given (valid: all,"},
-		{"server", "server: remote\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", `server "remote"`},
-		{"both", "duration: 1s\ncalls: 10\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", "not both"},
-		{"rate", "sweep:\n  rates: [fast]\ndimensions:\n  transport: [tcp]\n  codec: [json]\n", `bad rate "fast"`},
-		{"concurrency", "dimensions:\n  transport: [tcp]\n  codec: [json]\n  concurrency: [0]\n", "concurrency 0"},
-		{"all excluded", "dimensions:\n  transport: [tcp]\n  codec: [json]\nexcludes:\n  - {codec: json}\n", "every cell is excluded"},
+		{"unknown transport", "dimensions:\n  transport: [tcp, tcpx]\n  codec: [json]\n", `2:20: dimensions.transport[1]: unknown transport "tcpx" (valid: all,`},
+		{"unknown codec", "dimensions:\n  transport: [tcp]\n  codec: [jsonx]\n", `3:11: dimensions.codec[0]: codecs: unknown codec "jsonx" (valid:`},
+		{"unknown codec in a group", "groups:\n  - name: a\n    dimensions: {transport: [tcp], codec: [json]}\n  - name: b\n    dimensions:\n      transport: [tcp]\n      codec: [json, jsno]\n", `7:21: groups[1].dimensions.codec[1]: codecs: unknown codec "jsno"`},
+		{"unknown compression", tc + "  compression: [zip]\n", `4:17: dimensions.compression[0]: codecs: unknown compression "zip" (valid: none`},
+		{"unknown payload", tc + "  payload: [Small, Huge]\n", `4:20: dimensions.payload[1]:`},
+		{"unknown profile", tc + "  profile: [moon]\n", `4:13: dimensions.profile[0]:`},
+		{"bad engine", "dimensions:\n  transport: [tcp+engine=turbo]\n  codec: [json]\n", `2:15: dimensions.transport[0]: transport tcp+engine=turbo:`},
+		{"bad option", "dimensions:\n  transport: [tcp+fast]\n  codec: [json]\n", `2:15: dimensions.transport[0]: transport "tcp+fast": unknown option "fast"`},
+		{"unknown dimension", tc + "  payloads: [Small]\n", `4:3: dimensions.payloads: unknown key "payloads" (valid keys here: transport, codec`},
+		{"unknown key", "name: x\nrepetition: 3\n" + tc, `2:1: repetition: unknown key "repetition" (valid keys here: name,`},
+		{"not a number", "repetitions: three\n" + tc, `1:14: repetitions: must be a whole number, got "three"`},
+		{"not a list", "dimensions:\n  transport: {tcp: 1}\n  codec: [json]\n", `2:14: dimensions.transport: must be a list, got a map`},
+		{"bad duration", "duration: 3 seconds\n" + tc, `1:11: duration: bad duration "3 seconds"`},
+		{"bad load", tc + "  load: [closed, open]\n", `4:18: dimensions.load[1]: load "open": want closed, open@RATE`},
+		{"bad exclude", tc + "excludes:\n  - {codecs: json}\n", `5:14: excludes[0].codecs: unknown dimension "codecs"`},
+		{"no dimensions", "name: x\n", "1:1: no dimensions"},
+		{"empty", "", "the spec is empty"},
+		{"only a comment", "# nothing yet\n", "the spec is empty"},
+		{"not a map", "- tcp\n", "1:1: a spec is a map of keys"},
+		{"no codec", "dimensions:\n  transport: [tcp]\n", "2:3: dimensions.codec: no codec given; every group needs one (valid: all,"},
+		{"server", "server: remote\n" + tc, `1:9: server: "remote": want process or inprocess`},
+		{"both", "duration: 1s\ncalls: 10\n" + tc, "2:8: calls: give duration or calls, not both"},
+		{"rate", "sweep:\n  rates: [fast]\n" + tc, `2:11: sweep.rates[0]: bad rate "fast"`},
+		{"concurrency", tc + "  concurrency: [1, 0]\n", "4:20: dimensions.concurrency[1]: must be at least 1, got 0"},
+		{"all excluded", tc + "excludes:\n  - {codec: json}\n", "1:1: every cell is excluded"},
+		{"reference", "reference: codec=xml\n" + tc, `1:12: reference: "codec=xml" matches no cell`},
+		{"scenario", "scenarios:\n  - {name: s, instances: 0, transport: tcp, codec: json}\n", "2:5: scenarios[0]: scenario s:"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Parse([]byte(c.yaml))
 			if err == nil {
 				_, err = s.Expand()
 			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) && !strings.Contains(err.Error(), "\n"+c.want) {
+				t.Fatalf("error %v\nwant a line starting %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "!!") || strings.Contains(err.Error(), "spec.") {
+				t.Errorf("error speaks Go or YAML types: %v", err)
 			}
 		})
+	}
+}
+
+// TestErrorsNameTheFile checks that errors of a spec read from a file,
+// Expand's included, start with the file's name.
+func TestErrorsNameTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(path, []byte("dimensions:\n  transport: [tcp]\n  codec: [json, jsno]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Expand()
+	if want := path + ":3:17: dimensions.codec[1]: "; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("error %v, want it to start %q", err, want)
+	}
+	if err := os.WriteFile(path, []byte("name: x\nrepetitions: [3]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = ReadFile(path); err == nil || !strings.HasPrefix(err.Error(), path+":2:14: repetitions: must be a whole number, got a list") {
+		t.Fatalf("error %v", err)
 	}
 }
 

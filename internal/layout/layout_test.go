@@ -171,9 +171,17 @@ func TestPeersImportOnlyTheirContract(t *testing.T) {
 			continue
 		}
 		found = true
-		for _, d := range internal(p.Deps) {
+		for _, d := range internal(p.Imports) {
 			if !slices.Contains(allowed, d) && !under(d, "peers") {
-				t.Errorf("%s depends on %s; peers may use only %v", path, d, allowed)
+				t.Errorf("%s imports %s; peers may use only %v", path, d, allowed)
+			}
+		}
+		// Through benchmsg a peer links the codec registry, never the core
+		// or a transport: a baseline must not run on what it is measured
+		// against.
+		for _, d := range internal(p.Deps) {
+			if d == module || under(d, "transports") && d != module+"/transports/tlsconf" {
+				t.Errorf("%s depends on %s: a peer must not link rpcbench's core or transports", path, d)
 			}
 		}
 	}
@@ -183,13 +191,22 @@ func TestPeersImportOnlyTheirContract(t *testing.T) {
 }
 
 func TestRootLinksNoBenchmarkMessages(t *testing.T) {
-	// Fails until codecs/binary.go, which knows only the benchmark
-	// messages, moves beside codecs/benchmsg (a change of its own, made in
-	// parallel): rpcbench -> codecs -> codecs/benchmsg. Remove this skip
-	// when that change is merged.
-	t.Skip("rpcbench depends on codecs/benchmsg through codecs/binary.go until that codec moves")
+	// The binary codec, which knows only the benchmark messages, lives
+	// beside them and registers itself when they are linked.
 	if slices.Contains(listModule(t)[module].Deps, module+"/codecs/benchmsg") {
 		t.Error("rpcbench depends on rpcbench/codecs/benchmsg: the core links the benchmark's message set")
+	}
+}
+
+// Codecs that know only the benchmark messages, and their libraries,
+// register themselves from packages of their own: the core links none.
+func TestRootLinksNoBenchmarkCodecLibrary(t *testing.T) {
+	for _, d := range listModule(t)[module].Deps {
+		for _, lib := range []string{"github.com/google/flatbuffers", "github.com/apache/thrift", module + "/codecs/flatbuf", module + "/codecs/thriftcodec"} {
+			if d == lib || strings.HasPrefix(d, lib+"/") {
+				t.Errorf("rpcbench depends on %s", d)
+			}
+		}
 	}
 }
 

@@ -2,12 +2,15 @@ package framing
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"time"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/wire"
 	"rpcbench/wirestats"
 )
@@ -19,8 +22,19 @@ type Options struct {
 	// ReadIdleTimeout drops a connection on which nothing arrives for this
 	// long; 0 means never. Clients' heartbeats keep healthy connections busy.
 	ReadIdleTimeout time.Duration
+	// FrameTimeout closes a connection whose frame, once its first byte
+	// is in, has not arrived whole after this long; 0 means never. Unlike
+	// ReadIdleTimeout, trickling bytes do not extend it.
+	FrameTimeout time.Duration
+	// Budget, if set, is charged for read buffers grown to hold large
+	// frames (see Reader); a frame that cannot get its memory within
+	// FrameTimeout drops the connection.
+	Budget *admit.Bytes
 	// QueueLimit bounds bytes queued behind a slow writer.
 	QueueLimit int
+	// Conns, if set, admits AcceptLoop's connections: over its caps a
+	// connection is closed at once.
+	Conns *admit.Conns
 	// Stats receives byte counts (nil: none).
 	Stats *wirestats.Counter
 }
@@ -34,6 +48,9 @@ type Conn struct {
 	r     *Reader
 	opts  Options
 	close sync.Once
+	// partialSince is when the reader found part of a frame buffered;
+	// zero while frames end at read boundaries. Owned by the reader.
+	partialSince time.Time
 }
 
 var (
@@ -44,21 +61,44 @@ var (
 // NewConn wraps nc.
 func NewConn(nc net.Conn, opts Options) *Conn {
 	c := &Conn{nc: nc, q: NewQueue(opts.QueueLimit), opts: opts}
-	c.r = NewReader(idleReader{c}, opts.MaxPayload)
+	c.r = NewReader(deadlineReader{c}, opts.MaxPayload)
+	c.r.Budget, c.r.BudgetWait = opts.Budget, opts.FrameTimeout
 	if opts.Stats != nil {
 		c.r.Count = func(n int) { opts.Stats.In.Add(uint64(n)) }
 	}
 	return c
 }
 
-// idleReader re-arms the read deadline before each read.
-type idleReader struct{ c *Conn }
+// deadlineReader sets the read deadline before each read: the idle
+// timeout between frames, the frame's own deadline inside one.
+type deadlineReader struct{ c *Conn }
 
-func (r idleReader) Read(p []byte) (int, error) {
-	if d := r.c.opts.ReadIdleTimeout; d > 0 {
-		r.c.nc.SetReadDeadline(time.Now().Add(d))
+func (r deadlineReader) Read(p []byte) (int, error) {
+	c := r.c
+	idle, frame := c.opts.ReadIdleTimeout, c.opts.FrameTimeout
+	if idle <= 0 && frame <= 0 {
+		return c.nc.Read(p)
 	}
-	return r.c.nc.Read(p)
+	now := time.Now()
+	var deadline time.Time
+	if idle > 0 {
+		deadline = now.Add(idle)
+	}
+	inFrame := frame > 0 && c.r.Buffered() > 0
+	if inFrame {
+		if c.partialSince.IsZero() {
+			c.partialSince = now
+		}
+		if d := c.partialSince.Add(frame); deadline.IsZero() || d.Before(deadline) {
+			deadline = d
+		}
+	}
+	c.nc.SetReadDeadline(deadline)
+	n, err := c.nc.Read(p)
+	if inFrame && err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(c.partialSince.Add(frame)) {
+		err = fmt.Errorf("framing: a frame took longer than %v to arrive (FrameTimeout): %w", frame, err)
+	}
+	return n, err
 }
 
 // Send queues f and, if no other sender is writing, writes everything queued.
@@ -102,7 +142,11 @@ func (c *Conn) flush() {
 }
 
 // Recv returns the next frame; its payload is valid until the next Recv.
-func (c *Conn) Recv() (wire.Frame, error) { return c.r.Next() }
+func (c *Conn) Recv() (wire.Frame, error) {
+	f, err := c.r.Next()
+	c.partialSince = time.Time{} // the next frame's time starts with its first byte
+	return f, err
+}
 
 // closeLinger bounds how long Close waits for queued frames to be written
 // to a peer that has stopped reading.
@@ -175,10 +219,19 @@ func AcceptLoop(l net.Listener, h rpcbench.ConnHandler, opts Options, wrap func(
 			return err
 		}
 		delay = 0
+		if opts.Conns != nil && !opts.Conns.Admit(nc.RemoteAddr()) {
+			nc.Close()
+			continue
+		}
 		if wrap != nil {
 			nc = wrap(nc)
 		}
-		go Serve(nc, h, opts)
+		go func() {
+			Serve(nc, h, opts)
+			if opts.Conns != nil {
+				opts.Conns.Release(nc.RemoteAddr())
+			}
+		}()
 	}
 }
 

@@ -17,10 +17,12 @@ import (
 	"rpcbench/wire"
 )
 
-// clientConn is rpcbench.ClientConn over HTTP: each request frame becomes a
-// POST performed on a goroutine of its own over the connection pool, and
-// its reply (or failure) is queued as a frame for Recv. Pings become
-// GET /rpc/_ping and cancels POST /rpc/_cancel, on a connection of their own.
+// clientConn is rpcbench.ClientConn over HTTP. Calls go through Exchange
+// (rpcbench.Exchanger): each becomes a POST /rpc/{Service.Method} on the
+// caller's goroutine over the connection pool, since a frame does not carry
+// the method name its path needs. Send carries the core's heartbeats: a
+// ping becomes GET /rpc/_ping on a connection of its own, and its pong is
+// queued for Recv.
 type clientConn struct {
 	t    *Transport
 	host string
@@ -33,9 +35,8 @@ type clientConn struct {
 	closeOnce sync.Once
 
 	mu       sync.Mutex
-	inflight map[uint64]*exchange // by request ID, for cancels
 	isClosed bool
-	wg       sync.WaitGroup // goroutines performing exchanges
+	wg       sync.WaitGroup // goroutines performing pings and cancels
 
 	last *exchange // returned by the previous Recv, released by the next
 
@@ -46,7 +47,10 @@ type clientConn struct {
 	exchangeIDs atomic.Uint64
 }
 
-var _ rpcbench.ClientConn = (*clientConn)(nil)
+var (
+	_ rpcbench.ClientConn = (*clientConn)(nil)
+	_ rpcbench.Exchanger  = (*clientConn)(nil)
+)
 
 // exchange is one HTTP request and its reply frame, pooled.
 type exchange struct {
@@ -57,7 +61,6 @@ type exchange struct {
 	codec    uint8
 	method   string
 	deadline time.Time
-	canceled bool   // guarded by clientConn.mu
 	buf      []byte // scratch, then an error frame's payload
 }
 
@@ -71,37 +74,39 @@ func putExchange(x *exchange) {
 	}
 	x.req.Reset()
 	x.resp.Reset()
-	x.frame, x.method, x.deadline, x.canceled = wire.Frame{}, "", time.Time{}, false
+	x.frame, x.method, x.deadline = wire.Frame{}, "", time.Time{}
 	exchangePool.Put(x)
 }
 
 func newClientConn(t *Transport, host string) *clientConn {
 	cc := &clientConn{
 		t: t, host: host, id: rand.Uint64(),
-		pool:     newPool(t, host, t.opts.MaxConns, t.opts.MaxConnWait),
-		ctl:      newPool(t, host, 1, t.opts.PingTimeout),
-		replies:  make(chan *exchange, 256),
-		closed:   make(chan struct{}),
-		inflight: map[uint64]*exchange{},
+		pool:    newPool(t, host, t.opts.MaxConns, t.opts.MaxConnWait),
+		ctl:     newPool(t, host, 1, t.opts.PingTimeout),
+		replies: make(chan *exchange, 256),
+		closed:  make(chan struct{}),
 	}
 	// Best effort: if the cancel fails, the server's budget still applies.
 	cc.abandon = func(id uint64) { cc.sendCancel(id) } //nolint:errcheck
 	return cc
 }
 
-// Send implements rpcbench.ClientConn. It returns at once; the exchange
-// runs on its own goroutine.
+// errRequestBySend refuses a request frame handed to Send.
+var errRequestBySend = errors.New("http1: requests go through Exchange, which has the method name for the path; Send carries pings and cancels")
+
+// Send implements rpcbench.ClientConn. It returns at once; the ping or
+// cancel runs on its own goroutine.
 func (cc *clientConn) Send(f *wire.Frame) error {
 	switch f.Kind {
 	case wire.KindRequest:
-		return cc.call(f)
+		return errRequestBySend
 	case wire.KindPing:
 		x := getExchange()
 		x.id = f.RequestID
 		cc.header(x, fasthttp.MethodGet, "/rpc/_ping")
 		return cc.start(x, jobPing)
 	case wire.KindCancel:
-		return cc.cancel(f.RequestID)
+		return cc.sendCancel(f.RequestID)
 	}
 	return nil // pongs: a server never pings over HTTP
 }
@@ -113,17 +118,14 @@ func (cc *clientConn) header(x *exchange, method, path string) {
 	x.req.Header.SetUserAgent("rpcbench")
 }
 
-func (cc *clientConn) call(f *wire.Frame) error {
-	return cc.start(cc.build(f, f.RequestID), jobCall)
-}
-
-// build turns a request frame into a POST named id for cancels.
-func (cc *clientConn) build(f *wire.Frame, id uint64) *exchange {
+// build turns a request frame for method into a POST named id for
+// cancels.
+func (cc *clientConn) build(method string, f *wire.Frame, id uint64) *exchange {
 	x := getExchange()
-	x.id, x.codec, x.method = id, f.Codec, f.Method
+	x.id, x.codec, x.method = id, f.Codec, method
 	h := &x.req.Header
 	h.SetMethod(fasthttp.MethodPost)
-	x.buf = append(append(x.buf[:0], "/rpc/"...), f.Method...)
+	x.buf = append(append(x.buf[:0], "/rpc/"...), method...)
 	h.SetRequestURIBytes(x.buf)
 	h.SetHost(cc.host)
 	h.SetUserAgent("rpcbench")
@@ -146,10 +148,9 @@ func (cc *clientConn) build(f *wire.Frame, id uint64) *exchange {
 	return x
 }
 
-// Kinds of exchange.
+// Kinds of exchange run by start.
 const (
-	jobCall = iota
-	jobPing
+	jobPing = iota
 	jobCancel
 )
 
@@ -162,9 +163,6 @@ func (cc *clientConn) start(x *exchange, job int) error {
 		putExchange(x)
 		return net.ErrClosed
 	}
-	if job == jobCall {
-		cc.inflight[x.id] = x
-	}
 	cc.wg.Add(1)
 	cc.mu.Unlock()
 	go cc.run(x, job)
@@ -174,8 +172,6 @@ func (cc *clientConn) start(x *exchange, job int) error {
 func (cc *clientConn) run(x *exchange, job int) {
 	defer cc.wg.Done()
 	switch job {
-	case jobCall:
-		cc.do(x)
 	case jobPing:
 		cc.ping(x)
 	case jobCancel:
@@ -183,26 +179,6 @@ func (cc *clientConn) run(x *exchange, job int) {
 		cc.ctl.roundTrip(&x.req, &x.resp, time.Now().Add(cc.t.opts.PingTimeout)) //nolint:errcheck
 		putExchange(x)
 	}
-}
-
-// do performs a call and queues its reply frame.
-func (cc *clientConn) do(x *exchange) {
-	err := cc.pool.roundTrip(&x.req, &x.resp, x.deadline)
-	cc.mu.Lock()
-	delete(cc.inflight, x.id)
-	canceled := x.canceled
-	cc.mu.Unlock()
-	if canceled { // the caller has gone and the core would drop the reply
-		putExchange(x)
-		return
-	}
-	if err != nil {
-		code, msg := cc.failure(x, err)
-		x.fail(code, msg)
-	} else {
-		x.reply()
-	}
-	cc.deliver(x)
 }
 
 func (x *exchange) reply() {
@@ -257,21 +233,6 @@ func (cc *clientConn) ping(x *exchange) {
 	cc.deliver(x)
 }
 
-// cancel marks a call's reply as unwanted and tells the server, whose
-// handler context then ends; the server answers the call 499.
-func (cc *clientConn) cancel(id uint64) error {
-	cc.mu.Lock()
-	call := cc.inflight[id]
-	if call != nil {
-		call.canceled = true
-	}
-	cc.mu.Unlock()
-	if call == nil {
-		return nil // already answered
-	}
-	return cc.sendCancel(id)
-}
-
 // sendCancel posts /rpc/_cancel for call id on a goroutine of its own.
 func (cc *clientConn) sendCancel(id uint64) error {
 	x := getExchange()
@@ -319,20 +280,15 @@ func (cc *clientConn) Close() error {
 	return nil
 }
 
-// Exchange performs one call on the caller's goroutine and hands its reply
-// frame to reply (the payload is valid only during that call). It is the
-// transport half of an optional fast path for the client core, which would
-// find it by type assertion on the ClientConn and use it instead of Send
-// plus the shared Recv loop: over HTTP/1.1 a call owns its connection for
-// the whole exchange anyway, and the two goroutine hand-offs of Send/Recv
-// cost about a quarter of the throughput of a 64-byte echo.
+// Exchange implements rpcbench.Exchanger: it performs one call on the
+// caller's goroutine and hands its reply frame to reply. Over HTTP/1.1 a
+// call owns its connection for the whole exchange anyway, and the two
+// goroutine hand-offs of Send/Recv would cost about a quarter of the
+// throughput of a 64-byte echo.
 //
-// Failures of the exchange arrive as error frames, like replies; Exchange
-// returns an error only when ctx ends first (ctx.Err(); the call's
-// connection is then closed, and the server is sent a cancel) or the
-// connection is closed. f.RequestID names the call for cancels; 0 lets the
-// transport pick a name.
-func (cc *clientConn) Exchange(ctx context.Context, f *wire.Frame, reply func(*wire.Frame)) error {
+// When ctx ends first, the call's connection is closed and the server is
+// sent a cancel.
+func (cc *clientConn) Exchange(ctx context.Context, method string, f *wire.Frame, reply func(*wire.Frame)) error {
 	if f.Kind != wire.KindRequest {
 		return fmt.Errorf("http1: Exchange takes request frames, not %v", f.Kind)
 	}
@@ -340,7 +296,7 @@ func (cc *clientConn) Exchange(ctx context.Context, f *wire.Frame, reply func(*w
 	if id == 0 {
 		id = cc.exchangeIDs.Add(1) | 1<<63 // apart from the core's IDs
 	}
-	x := cc.build(f, id)
+	x := cc.build(method, f, id)
 	defer putExchange(x)
 	pc, err := cc.pool.acquire(ctx, x.deadline)
 	if err != nil {

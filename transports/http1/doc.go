@@ -79,9 +79,9 @@
 //
 // Fast paths: the core's Send/Recv contract costs a call two goroutine
 // hand-offs on each side, which HTTP/1.1, one call per connection at a time,
-// does not need. The client connection offers Exchange (the call on the
-// caller's goroutine) and the server uses a session's Begin (the handler on
-// the connection's goroutine) when the core provides them; both are found
-// by type assertion, and without them the transport uses Send, Recv and
-// Frame.
+// does not need. The client connection implements rpcbench.Exchanger (the
+// call on the caller's goroutine; requests go only this way, since the path
+// needs the method name, which frames do not carry), and the server uses
+// rpcbench.InlineSession (the handler on the connection's goroutine) when
+// the session implements it, and Frame otherwise.
 package http1

@@ -18,16 +18,11 @@ import (
 	"rpcbench/wire"
 )
 
-// exchanger is the client fast path (see clientConn.Exchange).
-type exchanger interface {
-	Exchange(ctx context.Context, f *wire.Frame, reply func(*wire.Frame)) error
-}
-
-func dialExchanger(t *testing.T, ts *testServer) (rpcbench.ClientConn, exchanger) {
+func dialExchanger(t *testing.T, ts *testServer) (rpcbench.ClientConn, rpcbench.Exchanger) {
 	t.Helper()
 	cc, err := ts.tr.Dial(context.Background(), ts.addr)
 	must(t, err)
-	ex, ok := cc.(exchanger)
+	ex, ok := cc.(rpcbench.Exchanger)
 	if !ok {
 		t.Fatal("the http1 ClientConn has no Exchange method")
 	}
@@ -35,7 +30,7 @@ func dialExchanger(t *testing.T, ts *testServer) (rpcbench.ClientConn, exchanger
 }
 
 func request(method string, payload []byte) *wire.Frame {
-	return &wire.Frame{Kind: wire.KindRequest, Codec: 1, CallID: rpcbench.CallID(method), Method: method, Payload: payload}
+	return &wire.Frame{Kind: wire.KindRequest, Codec: 1, CallID: rpcbench.CallID(method), Payload: payload}
 }
 
 // TestExchange drives the fast path: replies, error frames, cancellation,
@@ -54,13 +49,13 @@ func TestExchange(t *testing.T) {
 	keep := func(f *wire.Frame) { got, body = *f, string(f.Payload) }
 	echo := func(ctx context.Context, what string) {
 		t.Helper()
-		must(t, ex.Exchange(ctx, request("Echo.Echo", []byte(what)), keep))
+		must(t, ex.Exchange(ctx, "Echo.Echo", request("Echo.Echo", []byte(what)), keep))
 		if got.Kind != wire.KindResponse || body != what {
 			t.Fatalf("%s: %v %q", what, got.Kind, body)
 		}
 	}
 	echo(context.Background(), "hello")
-	must(t, ex.Exchange(context.Background(), request("No.Such", nil), keep))
+	must(t, ex.Exchange(context.Background(), "No.Such", request("No.Such", nil), keep))
 	if code, msg, _ := wire.ParseError([]byte(body)); got.Kind != wire.KindError || rpcbench.Code(code) != rpcbench.CodeUnknownMethod || !strings.Contains(msg, "No.Such") {
 		t.Fatalf("unknown method: %v %d %q", got.Kind, code, msg)
 	}
@@ -93,7 +88,7 @@ func TestExchange(t *testing.T) {
 	ended, endNow := context.WithCancel(context.Background())
 	endNow()
 	for _, ctx := range []context.Context{run, ended} {
-		if err := ex.Exchange(ctx, request("Block.Wait", nil), keep); !errors.Is(err, context.Canceled) {
+		if err := ex.Exchange(ctx, "Block.Wait", request("Block.Wait", nil), keep); !errors.Is(err, context.Canceled) {
 			t.Fatalf("exchange under an ended context returned %v", err)
 		}
 	}
@@ -105,18 +100,35 @@ func TestExchange(t *testing.T) {
 	echo(context.Background(), "still usable")
 
 	cc.Close()
-	if err := ex.Exchange(context.Background(), request("Echo.Echo", nil), keep); !errors.Is(err, net.ErrClosed) {
+	if err := ex.Exchange(context.Background(), "Echo.Echo", request("Echo.Echo", nil), keep); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("exchange on a closed conn: %v", err)
+	}
+}
+
+// TestSendRefusesRequests: a request frame has no method name for its
+// path, so Send refuses it and points to Exchange; the connection stays
+// usable.
+func TestSendRefusesRequests(t *testing.T) {
+	ts := startServer(t, http1.Options{})
+	cc, ex := dialExchanger(t, ts)
+	defer cc.Close()
+	if err := cc.Send(request("Echo.Echo", []byte("x"))); err == nil || !strings.Contains(err.Error(), "Exchange") {
+		t.Fatalf("Send of a request returned %v, want a pointer to Exchange", err)
+	}
+	var body string
+	must(t, ex.Exchange(context.Background(), "Echo.Echo", request("Echo.Echo", []byte("y")), func(f *wire.Frame) { body = string(f.Payload) }))
+	if body != "y" {
+		t.Fatalf("echo after a refused Send: %q", body)
 	}
 }
 
 // cancelBlocked starts Block.Wait under ctx, cancels ctx once the handler
 // has it, and checks that the exchange ends at once with context.Canceled
 // and that the cancel reaches the handler.
-func cancelBlocked(t *testing.T, ts *testServer, ex exchanger, ctx context.Context, cancel context.CancelFunc) {
+func cancelBlocked(t *testing.T, ts *testServer, ex rpcbench.Exchanger, ctx context.Context, cancel context.CancelFunc) {
 	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- ex.Exchange(ctx, request("Block.Wait", nil), func(*wire.Frame) {}) }()
+	go func() { done <- ex.Exchange(ctx, "Block.Wait", request("Block.Wait", nil), func(*wire.Frame) {}) }()
 	<-ts.entered
 	cancel()
 	select {
@@ -178,9 +190,11 @@ type inlineCall struct {
 	reply  wire.Frame
 }
 
-func (s *inlineSession) Begin(f *wire.Frame) interface{ Run() } {
+var _ rpcbench.InlineSession = (*inlineSession)(nil)
+
+func (s *inlineSession) Begin(f *wire.Frame, method string) rpcbench.InlineCall {
 	s.core.begun.Add(1)
-	if f.Method == "Nope.Nope" { // answered at once
+	if method == "Nope.Nope" { // answered at once
 		s.conn.Send(&wire.Frame{Kind: wire.KindError, RequestID: f.RequestID, Payload: wire.AppendError(nil, uint16(rpcbench.CodeUnknownMethod), "no")})
 		return nil
 	}
@@ -189,7 +203,7 @@ func (s *inlineSession) Begin(f *wire.Frame) interface{ Run() } {
 	s.cancels[f.RequestID] = cancel
 	s.mu.Unlock()
 	payload := append([]byte(nil), f.Payload...) // a copy the test may keep
-	return &inlineCall{s: s, ctx: ctx, cancel: cancel, method: f.Method,
+	return &inlineCall{s: s, ctx: ctx, cancel: cancel, method: method,
 		reply: wire.Frame{Kind: wire.KindResponse, Codec: f.Codec, RequestID: f.RequestID, Payload: payload}}
 }
 

@@ -32,6 +32,9 @@ var codecTypes = map[string]string{
 	"cbor":    "application/cbor",
 	"xml":     "application/xml",
 	"raw":     "application/octet-stream",
+	// Registered with IANA by the Thrift project.
+	"thrift-binary":  "application/vnd.apache.thrift.binary",
+	"thrift-compact": "application/vnd.apache.thrift.compact",
 }
 
 // customTypePrefix names the media type of every other codec.
@@ -45,6 +48,7 @@ var codecByType = func() map[string]string {
 		"application/x-msgpack":   "msgpack",
 		"application/vnd.msgpack": "msgpack",
 		"text/xml":                "xml",
+		"application/x-thrift":    "thrift-binary", // Thrift's own HTTP clients
 	}
 	for name, ct := range codecTypes {
 		m[ct] = name

@@ -7,6 +7,8 @@ import (
 
 	"rpcbench"
 	"rpcbench/codecs"
+	_ "rpcbench/codecs/flatbuf"     // a custom media type
+	_ "rpcbench/codecs/thriftcodec" // registered media types and an alias
 )
 
 func TestStatusRoundTrip(t *testing.T) {
@@ -42,7 +44,8 @@ func TestContentTypes(t *testing.T) {
 			t.Errorf("codec %s: reply Content-Type %q, want %q", name, got, ct)
 		}
 	}
-	for ct, name := range map[string]string{"text/xml": "xml", "application/x-msgpack": "msgpack", "application/protobuf": "proto"} {
+	for ct, name := range map[string]string{"text/xml": "xml", "application/x-msgpack": "msgpack", "application/protobuf": "proto",
+		"application/x-thrift": "thrift-binary"} {
 		if c, ok := codecOf([]byte(ct)); ok != (c != nil) || (ok && c.Name() != name) {
 			t.Errorf("%s maps to %v", ct, c)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/internal/testenv"
 	"rpcbench/transports/http1"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestCurl(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
-		t.Skip("curl is not installed (scripts/setup.sh installs it in CI); skipping the real-HTTP-client check")
+		testenv.Missing(t, "curl", "scripts/setup.sh installs it")
 	}
 	ts := startServer(t, http1.Options{})
 	run := func(args ...string) (body string, status string) {

@@ -20,6 +20,6 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return New(Options{MaxPayload: o.MaxPayload, TLS: cfg})
+		return New(Options{MaxPayload: o.MaxPayload, TLS: cfg, Limits: o.Limits})
 	})
 }

@@ -18,6 +18,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/codecs"
+	"rpcbench/transports/admit"
 	"rpcbench/wire"
 	"rpcbench/wirestats"
 )
@@ -33,6 +34,7 @@ type listener struct {
 	h     rpcbench.ConnHandler
 	calls callTable
 	names nameCache
+	admit *admit.Conns
 
 	serving atomic.Bool
 	closed  atomic.Bool
@@ -41,7 +43,7 @@ type listener struct {
 var _ rpcbench.Listener = (*listener)(nil)
 
 func newListener(t *Transport, nl net.Listener) *listener {
-	l := &listener{t: t, nl: nl}
+	l := &listener{t: t, nl: nl, admit: admit.NewConns("http1", t.opts.Limits, t.opts.Logf)}
 	l.calls.m = map[callKey]*serverConn{}
 	l.srv = fasthttp.Server{
 		Handler:                      l.handle,
@@ -93,7 +95,14 @@ func (l *listener) Serve(h rpcbench.ConnHandler) error {
 			return err
 		}
 		backoff = 0
-		go l.serveConn(nc)
+		if !l.admit.Admit(nc.RemoteAddr()) {
+			nc.Close()
+			continue
+		}
+		go func() {
+			l.serveConn(nc)
+			l.admit.Release(nc.RemoteAddr())
+		}()
 	}
 }
 
@@ -200,11 +209,19 @@ func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
 	method := sc.methodOf(name)
 	sc.in = wire.Frame{
 		Kind: wire.KindRequest, Codec: codec.ID(), Compression: comp,
-		CallID: rpcbench.CallID(method), Method: method, BudgetMicros: budget,
+		CallID: rpcbench.CallID(method), BudgetMicros: budget,
 		Payload: ctx.PostBody(), // the core copies it during Frame
 	}
-	sc.exchange(ctx, &sc.in, key, cancelable)
+	sc.exchange(ctx, &sc.in, method, key, cancelable)
+	sc.in.Payload = nil
+	// fasthttp keeps a connection's request body buffer for its next
+	// request; a large one is let go, or idle connections would hold it.
+	ctx.Request.ReleaseBody(retainBody)
 }
+
+// retainBody is the largest body buffer a connection keeps between
+// requests.
+const retainBody = 64 << 10
 
 // codecOf is codecOf(ct), remembered for the connection's next request.
 func (c *serverConn) codecOf(ct []byte) (codecs.Codec, bool) {
@@ -235,7 +252,7 @@ func (l *listener) ping(ctx *fasthttp.RequestCtx) {
 	}
 	sc := connOf(ctx)
 	sc.in = wire.Frame{Kind: wire.KindPing}
-	sc.exchange(ctx, &sc.in, callKey{}, false)
+	sc.exchange(ctx, &sc.in, "", callKey{}, false)
 }
 
 // cancel delivers a cancel frame to the session running the named call.
@@ -283,7 +300,7 @@ type serverConn struct {
 	reqID    uint64               // its request ID towards the session
 	key      callKey              // its name in the listener's call table
 	answered bool                 // someone has claimed cur's response
-	inline   bool                 // cur runs inline (inlineSession)
+	inline   bool                 // cur runs inline (rpcbench.InlineSession)
 	nextID   uint64
 
 	done      chan struct{} // one token per reply claimed by another goroutine
@@ -317,10 +334,11 @@ func (c *serverConn) Close() error {
 }
 
 // exchange runs one request/reply through the session: f goes to
-// Session.Frame, and the reply comes back through Send (or a cancel, or
-// Close) into ctx.Response.
-func (c *serverConn) exchange(ctx *fasthttp.RequestCtx, f *wire.Frame, key callKey, cancelable bool) {
-	is, inline := c.sess.(inlineSession)
+// Session.Frame, or to Begin with its method name (the request's path),
+// and the reply comes back through Send (or a cancel, or Close) into
+// ctx.Response.
+func (c *serverConn) exchange(ctx *fasthttp.RequestCtx, f *wire.Frame, method string, key callKey, cancelable bool) {
+	is, inline := c.sess.(rpcbench.InlineSession)
 	if inline = inline && f.Kind == wire.KindRequest; !inline {
 		is = nil
 	}
@@ -334,7 +352,7 @@ func (c *serverConn) exchange(ctx *fasthttp.RequestCtx, f *wire.Frame, key callK
 	if cancelable {
 		c.l.calls.add(key, c)
 	}
-	c.await(is, f, id)
+	c.await(is, f, method, id)
 	if cancelable {
 		c.l.calls.remove(key, c)
 	}
@@ -345,9 +363,9 @@ func (c *serverConn) exchange(ctx *fasthttp.RequestCtx, f *wire.Frame, key callK
 
 // await runs f through the session (inline when is is not nil) and returns
 // once the exchange has its response.
-func (c *serverConn) await(is inlineSession, f *wire.Frame, id uint64) {
+func (c *serverConn) await(is rpcbench.InlineSession, f *wire.Frame, method string, id uint64) {
 	if is != nil {
-		c.runInline(is, f)
+		c.runInline(is, f, method)
 	} else if !c.frame(f) {
 		c.claimAndFail(id, "http1: the connection is closing")
 		return
@@ -381,32 +399,21 @@ func (c *serverConn) claim(id uint64) *fasthttp.RequestCtx {
 	return c.cur
 }
 
-// inlineSession is an optional fast path of the server core's sessions,
-// found by type assertion. Begin accepts a request frame as Frame would,
-// but instead of running its handler on a goroutine of the core's, returns
-// the call for the transport to Run on its own goroutine (nil when the
-// request was answered at once: unknown method, draining...). The reply
-// goes through ServerConn.Send before Run returns, and Frame (cancels) may
-// be called while Run runs. The request body handed to Begin stays valid
-// until Run returns (the handler waits for it), so the core need not copy
-// it. HTTP/1.1 carries one call at a time per connection, so running it
-// there saves two goroutine hand-offs per call.
-// Without it, requests go through Frame.
-type inlineSession interface {
-	Begin(f *wire.Frame) interface{ Run() }
-}
-
-// runInline runs a request through an inlineSession. Begin is serialised
-// with cancels (frameMu), and a Close that came first is seen under that
-// lock, so a cancel from Close always finds the call registered.
-func (c *serverConn) runInline(is inlineSession, f *wire.Frame) {
-	var call interface{ Run() }
+// runInline runs a request through the session's Begin, on the
+// connection's goroutine: HTTP/1.1 carries one call at a time per
+// connection, so running it here saves two goroutine hand-offs per call.
+// Begin is serialised with cancels (frameMu), and a Close that came first
+// is seen under that lock, so a cancel from Close always finds the call
+// registered. The request body stays valid until Run returns (fasthttp
+// keeps it until the handler returns), so the core need not copy it.
+func (c *serverConn) runInline(is rpcbench.InlineSession, f *wire.Frame, method string) {
+	var call rpcbench.InlineCall
 	c.frameMu.Lock()
 	select {
 	case <-c.closing: // exchange answers 503
 	default:
 		if !c.gone {
-			call = is.Begin(f)
+			call = is.Begin(f, method)
 		}
 	}
 	c.frameMu.Unlock()
@@ -445,7 +452,13 @@ func (c *serverConn) Send(f *wire.Frame) error {
 		if f.Compression != 0 {
 			resp.Header.SetContentEncoding(encodingOf(f.Compression))
 		}
-		resp.SetBody(f.Payload)
+		if len(f.Payload) <= retainBody {
+			resp.SetBody(f.Payload)
+		} else {
+			// A copy of its own that dies with the response, rather than
+			// a body buffer the idle connection would keep grown.
+			resp.SetBodyRaw(bytes.Clone(f.Payload))
+		}
 	case wire.KindError:
 		code, msg, err := wire.ParseError(f.Payload)
 		if err != nil {
@@ -658,8 +671,9 @@ func (t *callTable) get(k callKey) *serverConn {
 }
 
 // nameCache interns method names from request paths, so that a call does
-// not allocate its Frame.Method. It stops growing at maxNames, so that
-// requests for made-up names cannot grow it without bound.
+// not allocate the name it hands the core beside its frame. It stops
+// growing at maxNames, so that requests for made-up names cannot grow it
+// without bound.
 type nameCache struct {
 	mu sync.Mutex
 	m  atomic.Pointer[map[string]string]

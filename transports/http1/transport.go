@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/wire"
 )
 
@@ -53,8 +54,14 @@ type Options struct {
 	// PingTimeout bounds a heartbeat or cancel request. Default 5s.
 	PingTimeout time.Duration
 
-	// Logf receives server-side problems (handler-code panics); default
-	// log.Printf.
+	// Limits cap the server's connections (MaxConns, MaxConnsPerAddr; see
+	// package admit for defaults). fasthttp reads a request's body into
+	// a buffer of its announced size (at most MaxPayload), and ReadTimeout
+	// bounds a request's arrival; the other Limits do not apply here.
+	Limits admit.Limits
+
+	// Logf receives server-side problems (handler-code panics, refused
+	// connections); default log.Printf.
 	Logf func(format string, args ...any)
 }
 
@@ -104,6 +111,7 @@ func (o *Options) fill() error {
 	if o.Logf == nil {
 		o.Logf = log.Printf
 	}
+	o.Limits = o.Limits.Fill()
 	// Both sides are configured from one Options in the CLI and the harness;
 	// refuse a pair that would make clients reuse connections the server
 	// has just closed (POST is never retried).

@@ -49,7 +49,7 @@ func TestReadFrame(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				buf := bufpool.Get()
 				defer bufpool.Put(buf)
-				f, err := readFrame(r, buf, 4096)
+				f, err := readFrame(r, buf, 4096, nil)
 				if tc.wantErr {
 					if err == nil || tc.err != nil && !errors.Is(err, tc.err) {
 						t.Fatalf("got %v, want error %v", err, tc.err)
@@ -79,7 +79,7 @@ func FuzzReadFrame(f *testing.F) {
 		}
 		buf := bufpool.Get()
 		defer bufpool.Put(buf)
-		fr, err := readFrame(r, buf, 1<<16)
+		fr, err := readFrame(r, buf, 1<<16, nil)
 		if err != nil {
 			return
 		}

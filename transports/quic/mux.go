@@ -57,7 +57,10 @@ func serveMux(base *serverConn, h rpcbench.ConnHandler) {
 			refuse(str)
 			continue
 		}
-		fc := framing.NewConn(streamConn{str, s.conn}, framing.Options{MaxPayload: s.maxPayload})
+		// No idle timeout: a client's streams wait idle between calls (its
+		// heartbeats use one); MaxStreams caps them, FrameTimeout ends
+		// those that start a frame and stall.
+		fc := framing.NewConn(streamConn{str, s.conn}, framing.Options{MaxPayload: s.maxPayload, FrameTimeout: s.frameTimeout, Budget: s.budget})
 		s.mu.Lock()
 		s.streams = append(s.streams, fc)
 		s.mu.Unlock()

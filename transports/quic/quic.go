@@ -13,6 +13,7 @@ import (
 	quicgo "github.com/quic-go/quic-go"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/transports/tlsconf"
 	"rpcbench/wire"
 	"rpcbench/wirestats"
@@ -44,7 +45,7 @@ type Options struct {
 	MaxPayload int
 	// MaxStreams is how many concurrent streams a peer may open on one
 	// connection: the number of calls in flight per connection in stream
-	// mode. Default 10000.
+	// mode (more wait for a stream). Default 1024, as the raw QUIC peer.
 	MaxStreams int64
 	// MaxIdleTimeout drops a connection silent this long. Default 30s.
 	MaxIdleTimeout time.Duration
@@ -53,6 +54,11 @@ type Options struct {
 	KeepAlivePeriod time.Duration
 	// HandshakeIdleTimeout bounds a handshake with a silent peer. Default 5s.
 	HandshakeIdleTimeout time.Duration
+	// Limits bound what a server admits (connections, frame time, memory
+	// for frames being received); see package admit for defaults.
+	Limits admit.Limits
+	// Logf receives refused connections; default log.Printf.
+	Logf func(format string, args ...any)
 }
 
 // Transport is rpcbench over QUIC.
@@ -80,7 +86,7 @@ func New(opts Options) (*Transport, error) {
 		opts.MaxPayload = wire.DefaultMaxPayload
 	}
 	if opts.MaxStreams <= 0 {
-		opts.MaxStreams = 10000
+		opts.MaxStreams = 1024
 	}
 	if opts.MaxIdleTimeout <= 0 {
 		opts.MaxIdleTimeout = 30 * time.Second
@@ -93,6 +99,7 @@ func New(opts Options) (*Transport, error) {
 	if opts.HandshakeIdleTimeout <= 0 {
 		opts.HandshakeIdleTimeout = 5 * time.Second
 	}
+	opts.Limits = opts.Limits.Fill()
 	base := opts.TLS
 	if base == nil {
 		var err error
@@ -176,7 +183,8 @@ func (t *Transport) Listen(addr string) (rpcbench.Listener, error) {
 		return nil, fmt.Errorf("quic: listen %s: %w", addr, err)
 	}
 	recordBuffers(udp)
-	return &listener{t: t, udp: udp, tr: tr, ln: ln}, nil
+	return &listener{t: t, udp: udp, tr: tr, ln: ln,
+		admit: admit.NewConns("quic", t.opts.Limits, t.opts.Logf), budget: admit.NewBytes(t.opts.Limits.MaxInProgress)}, nil
 }
 
 // Dial implements rpcbench.Transport: each connection has its own socket,

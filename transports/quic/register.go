@@ -14,6 +14,6 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return New(Options{Mode: o.Mode, TLS: cfg, MaxPayload: o.MaxPayload})
+		return New(Options{Mode: o.Mode, TLS: cfg, MaxPayload: o.MaxPayload, Limits: o.Limits})
 	})
 }

@@ -11,16 +11,19 @@ import (
 	quicgo "github.com/quic-go/quic-go"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/wire"
 )
 
 // listener accepts QUIC connections. Close stops accepting; the socket is
 // released once the last open connection has ended too.
 type listener struct {
-	t   *Transport
-	udp *net.UDPConn
-	tr  *quicgo.Transport
-	ln  *quicgo.Listener
+	t      *Transport
+	udp    *net.UDPConn
+	tr     *quicgo.Transport
+	ln     *quicgo.Listener
+	admit  *admit.Conns
+	budget *admit.Bytes // the listener's, above each connection's
 
 	mu       sync.Mutex
 	conns    int
@@ -65,6 +68,10 @@ func (l *listener) Serve(h rpcbench.ConnHandler) error {
 			}
 			return err
 		}
+		if !l.admit.Admit(conn.RemoteAddr()) {
+			conn.CloseWithError(codeGoingAway, "server refuses more connections (MaxConns, MaxConnsPerAddr)")
+			continue
+		}
 		l.mu.Lock()
 		l.conns++
 		l.mu.Unlock()
@@ -73,12 +80,15 @@ func (l *listener) Serve(h rpcbench.ConnHandler) error {
 }
 
 func (l *listener) serveConn(conn *quicgo.Conn, h rpcbench.ConnHandler) {
-	base := &serverConn{l: l, conn: conn, maxPayload: l.t.opts.MaxPayload}
+	lim := l.t.opts.Limits
+	base := &serverConn{l: l, conn: conn, maxPayload: l.t.opts.MaxPayload,
+		budget: admit.Within(l.budget, lim.MaxInProgressPerConn), frameTimeout: lim.FrameTimeout}
 	if conn.ConnectionState().TLS.NegotiatedProtocol == ALPNMux {
 		serveMux(base, h)
 	} else {
 		serveStreams(base, h)
 	}
+	l.admit.Release(conn.RemoteAddr())
 	l.mu.Lock()
 	l.conns--
 	release := l.closed && l.conns == 0
@@ -95,6 +105,10 @@ type serverConn struct {
 	conn       *quicgo.Conn
 	maxPayload int
 	sess       rpcbench.Session
+	// Frames being received are charged to budget (the connection's,
+	// within the listener's), and must arrive within frameTimeout.
+	budget       *admit.Bytes
+	frameTimeout time.Duration
 
 	frameMu sync.Mutex // Session.Frame is called by one goroutine at a time
 	gone    bool       // Disconnect called: no more frames

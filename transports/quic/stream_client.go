@@ -9,6 +9,7 @@ import (
 
 	"rpcbench"
 	"rpcbench/internal/bufpool"
+	"rpcbench/internal/workerpool"
 	"rpcbench/wire"
 )
 
@@ -20,7 +21,7 @@ import (
 type streamClient struct {
 	ep         *endpoint
 	maxPayload int
-	readers    *parkedWorkers[awaitJob]
+	readers    *workerpool.Pool[awaitJob]
 	replies    chan *reply
 	last       *reply // returned by the previous Recv
 
@@ -66,7 +67,7 @@ var _ rpcbench.ClientConn = (*streamClient)(nil)
 
 func newStreamClient(t *Transport, ep *endpoint) *streamClient {
 	c := &streamClient{ep: ep, maxPayload: t.opts.MaxPayload, replies: make(chan *reply, 256), calls: map[uint64]*clientCall{}}
-	c.readers = newParkedWorkers(func(j awaitJob) { c.await(j.str, j.id, j.call) }, ep.conn.Context().Done(), maxParkedReaders)
+	c.readers = workerpool.New(func(j awaitJob) { c.await(j.str, j.id, j.call) }, workerpool.Options{Done: ep.conn.Context().Done(), MaxParked: maxParkedReaders})
 	go c.watchGoAway()
 	return c
 }
@@ -178,7 +179,7 @@ func (c *streamClient) start(str *quicgo.Stream, id uint64, call *clientCall, b 
 		str.CancelWrite(streamCanceled)
 		return err
 	}
-	c.readers.dispatch(awaitJob{str, id, call})
+	c.readers.Dispatch(awaitJob{str, id, call})
 	return nil
 }
 
@@ -187,7 +188,7 @@ func (c *streamClient) start(str *quicgo.Stream, id uint64, call *clientCall, b 
 // reply cannot overtake it.
 func (c *streamClient) await(str *quicgo.Stream, id uint64, call *clientCall) {
 	r := replyPool.Get().(*reply)
-	f, err := readFrame(str, r.buf, c.maxPayload)
+	f, err := readFrame(str, r.buf, c.maxPayload, nil)
 	if err != nil {
 		putReply(r)
 		if call == nil || c.ep.conn.Context().Err() != nil {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"time"
 
 	quicgo "github.com/quic-go/quic-go"
 
 	"rpcbench"
 	"rpcbench/internal/bufpool"
+	"rpcbench/internal/workerpool"
 	"rpcbench/wire"
 )
 
@@ -39,10 +42,10 @@ func serveStreams(base *serverConn, h rpcbench.ConnHandler) {
 	base.goAway = s.goAway
 	base.sess = h.Connect(s)
 	var wg sync.WaitGroup
-	readers := newParkedWorkers(func(str *quicgo.Stream) {
+	readers := workerpool.New(func(str *quicgo.Stream) {
 		s.handle(str)
 		wg.Done()
-	}, s.conn.Context().Done(), maxParkedReaders)
+	}, workerpool.Options{Done: s.conn.Context().Done(), MaxParked: maxParkedReaders})
 	for {
 		str, err := s.conn.AcceptStream(context.Background())
 		if err != nil {
@@ -53,7 +56,7 @@ func serveStreams(base *serverConn, h rpcbench.ConnHandler) {
 			continue
 		}
 		wg.Add(1)
-		readers.dispatch(str)
+		readers.Dispatch(str)
 	}
 	wg.Wait()
 	s.disconnect()
@@ -69,8 +72,17 @@ func (s *streamServer) goAway() {
 
 func (s *streamServer) handle(str *quicgo.Stream) {
 	buf := bufpool.Get()
-	defer bufpool.Put(buf)
-	f, err := readFrame(str, buf, s.maxPayload)
+	fb := frameBudget{b: s.budget, wait: s.frameTimeout}
+	defer func() {
+		bufpool.Put(buf)
+		fb.release()
+	}()
+	if s.frameTimeout > 0 {
+		// The stream exists because its first bytes came: the whole frame
+		// must follow within the frame timeout.
+		str.SetReadDeadline(time.Now().Add(s.frameTimeout))
+	}
+	f, err := readFrame(str, buf, s.maxPayload, &fb)
 	if err != nil {
 		var serr *quicgo.StreamError
 		var aerr *quicgo.ApplicationError
@@ -81,6 +93,10 @@ func (s *streamServer) handle(str *quicgo.Stream) {
 			str.CancelRead(streamCanceled)
 			str.CancelWrite(streamCanceled)
 		default:
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("quic: a frame took longer than %v to arrive (FrameTimeout): %w", s.frameTimeout, err)
+			}
 			s.protocolError(err)
 		}
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/transports/framing"
 	"rpcbench/transports/gnetlog"
 	"rpcbench/wire"
@@ -32,6 +33,9 @@ type gnetListener struct {
 	cli *gnet.Client
 
 	handler rpcbench.ConnHandler
+	admit   *admit.Conns
+	budget  *admit.Bytes
+	paused  atomic.Int32 // connections whose reading waits for replies to drain
 
 	mu        sync.Mutex
 	conns     map[*gnetConn]struct{}
@@ -41,7 +45,8 @@ type gnetListener struct {
 }
 
 func listenGnet(t *Transport, network, address string) (*gnetListener, error) {
-	l := &gnetListener{t: t, conns: map[*gnetConn]struct{}{}, stopped: make(chan struct{})}
+	l := &gnetListener{t: t, conns: map[*gnetConn]struct{}{}, stopped: make(chan struct{}),
+		admit: admit.NewConns("tcp", t.opts.Limits, t.opts.Logf), budget: admit.NewBytes(t.opts.Limits.MaxInProgress)}
 	opts := []gnet.Option{
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithTicker(true),
@@ -95,8 +100,14 @@ func (l *gnetListener) Serve(h rpcbench.ConnHandler) error {
 			continue
 		}
 		delay = 0
+		if !l.admit.Admit(nc.RemoteAddr()) {
+			nc.Close()
+			continue
+		}
+		addr := nc.RemoteAddr()
 		if _, err := l.cli.Enroll(nc); err != nil { // Enroll dups the socket and closes nc
 			nc.Close()
+			l.admit.Release(addr)
 		}
 	}
 	l.Close()
@@ -134,9 +145,10 @@ func (l *gnetListener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	l.mu.Lock()
 	if l.closing {
 		l.mu.Unlock()
+		l.admit.Release(c.RemoteAddr())
 		return nil, gnet.Close
 	}
-	g := &gnetConn{c: c, q: framing.NewQueue(1 << 62)}
+	g := &gnetConn{c: c, q: framing.NewQueue(1 << 62), addr: c.RemoteAddr()}
 	g.touch()
 	l.conns[g] = struct{}{}
 	l.mu.Unlock()
@@ -156,6 +168,11 @@ func (l *gnetListener) OnClose(c gnet.Conn, err error) gnet.Action {
 		err = net.ErrClosed
 	}
 	g.sess.Disconnect(err)
+	l.budget.Give(g.charged)
+	if g.paused {
+		l.paused.Add(-1)
+	}
+	l.admit.Release(g.addr)
 	l.mu.Lock()
 	delete(l.conns, g)
 	last := l.closing && len(l.conns) == 0
@@ -170,23 +187,41 @@ func (l *gnetListener) OnClose(c gnet.Conn, err error) gnet.Action {
 // the header before anything is discarded, and a frame is consumed only
 // once all of it has arrived. Replies sent meanwhile (by calls answered on
 // the event loop, rpcbench.Inline) are held and leave in one write.
+//
+// gnet reads whatever arrives, so bounds are kept here: while more than
+// replyBacklog bytes of replies wait for a client that does not read,
+// frames stay unconsumed (OnTick wakes the connection to look again), and
+// the bytes a connection leaves buffered are charged to the in-progress
+// budgets, past which it is closed; a partial frame older than
+// FrameTimeout closes it on the next tick.
 func (l *gnetListener) OnTraffic(c gnet.Conn) gnet.Action {
 	g := c.Context().(*gnetConn)
-	g.touch()
+	now := g.touch()
 	g.q.Cork()
 	defer func() {
 		if g.q.Uncork() {
 			g.flush(g.q.Take())
 		}
 	}()
-	if !drainFrames(c, l.t.opts.MaxPayload, func(f *wire.Frame, n int) {
-		g.frame = *f
+	consumed := false
+	for {
+		n := c.InboundBuffered()
+		if n < wire.HeaderLen || g.setPaused(l, c.OutboundBuffered() > replyBacklog) {
+			return l.held(g, n, consumed, now)
+		}
+		f, size, ok := nextFrame(c, l.t.opts.MaxPayload)
+		if !ok {
+			return gnet.Close
+		}
+		if size == 0 {
+			return l.held(g, n, consumed, now)
+		}
+		g.frame = f
 		g.sess.Frame(&g.frame) // copies what it keeps: the payload dies at Discard
-		wirestats.Server.In.Add(uint64(n))
-	}) {
-		return gnet.Close
+		c.Discard(size)
+		consumed = true
+		wirestats.Server.In.Add(uint64(size))
 	}
-	return gnet.None
 }
 
 // inbound is the part of gnet.Conn that OnTraffic reads from.
@@ -196,53 +231,110 @@ type inbound interface {
 	Discard(n int) (int, error)
 }
 
-// drainFrames hands every whole frame buffered in c to deliver, with its
-// size on the wire, and consumes it after deliver returns: the payload is
-// valid only until then. The length is checked from the header before
-// anything is discarded, and a frame is consumed only once all of it has
-// arrived. It returns false on a malformed stream.
-func drainFrames(c inbound, maxPayload int, deliver func(f *wire.Frame, n int)) bool {
-	for {
-		n := c.InboundBuffered()
-		if n < wire.HeaderLen {
-			return true
-		}
-		hdr, err := c.Peek(wire.HeaderLen)
-		if err != nil {
-			return false
-		}
-		f, plen, err := wire.ParseHeader(hdr, maxPayload)
-		if err != nil {
-			return false
-		}
-		if n < wire.HeaderLen+plen {
-			return true
-		}
-		buf, err := c.Peek(wire.HeaderLen + plen)
-		if err != nil {
-			return false
-		}
-		f.Payload = buf[wire.HeaderLen:]
-		deliver(&f, wire.HeaderLen+plen)
-		c.Discard(wire.HeaderLen + plen)
+// nextFrame returns the whole frame at the front of c, its payload valid
+// until the caller discards its size bytes; size 0 if no whole frame is
+// buffered yet, ok false if the stream is malformed. The length is checked
+// from the header before anything is read beyond it.
+func nextFrame(c inbound, maxPayload int) (f wire.Frame, size int, ok bool) {
+	n := c.InboundBuffered()
+	if n < wire.HeaderLen {
+		return f, 0, true
 	}
+	hdr, err := c.Peek(wire.HeaderLen)
+	if err != nil {
+		return f, 0, false
+	}
+	f, plen, err := wire.ParseHeader(hdr, maxPayload)
+	if err != nil {
+		return f, 0, false
+	}
+	if n < wire.HeaderLen+plen {
+		return f, 0, true
+	}
+	buf, err := c.Peek(wire.HeaderLen + plen)
+	if err != nil {
+		return f, 0, false
+	}
+	f.Payload = buf[wire.HeaderLen:]
+	return f, wire.HeaderLen + plen, true
 }
 
-// OnTick drops connections idle past the read-idle timeout.
-func (l *gnetListener) OnTick() (time.Duration, gnet.Action) {
-	idle := l.t.opts.ReadIdleTimeout
-	if idle <= 0 {
-		return time.Second, gnet.None
+// replyBacklog is how many bytes of replies may wait in gnet's outbound
+// buffer before a connection's requests wait (the net engine's queue
+// limit).
+const replyBacklog = framing.DefaultQueueLimit
+
+// heldFree is what a connection may leave buffered without a charge to
+// the in-progress budgets (the net engine's initial read buffer).
+const heldFree = 16 << 10
+
+// held accounts for the n bytes OnTraffic leaves buffered: the time a
+// partial frame started, and the budgets' charge for its bytes.
+func (l *gnetListener) held(g *gnetConn, n int, consumed bool, now int64) gnet.Action {
+	switch {
+	case n == 0:
+		if g.partialSince.Load() != 0 {
+			g.partialSince.Store(0)
+		}
+	case consumed || g.partialSince.Load() == 0:
+		g.partialSince.Store(now)
 	}
-	cutoff := time.Now().Add(-idle).UnixNano()
+	want := max(n-heldFree, 0)
+	switch lim := l.t.opts.Limits; {
+	case want > g.charged && (lim.MaxInProgressPerConn > 0 && want > lim.MaxInProgressPerConn || !l.budget.Take(want-g.charged, time.Time{})):
+		l.t.logf("tcp: dropping %v: %d bytes of requests buffered, over the in-progress budget (MaxInProgress %d, MaxInProgressPerConn %d)",
+			g.addr, n, lim.MaxInProgress, lim.MaxInProgressPerConn)
+		return gnet.Close
+	case want != g.charged:
+		l.budget.Give(g.charged - want) // negative when it grew: taken above
+		g.charged = want
+	}
+	return gnet.None
+}
+
+// setPaused records whether the connection's requests wait for its
+// replies to drain, and returns that.
+func (g *gnetConn) setPaused(l *gnetListener, p bool) bool {
+	if p != g.paused {
+		g.paused = p
+		if p {
+			l.paused.Add(1)
+		} else {
+			l.paused.Add(-1)
+		}
+	}
+	return p
+}
+
+// OnTick drops connections idle past the read-idle timeout or inside a
+// frame past the frame timeout, and wakes those paused for their replies
+// to drain.
+func (l *gnetListener) OnTick() (time.Duration, gnet.Action) {
+	idle, frame := l.t.opts.ReadIdleTimeout, l.t.opts.Limits.FrameTimeout
+	now := time.Now().UnixNano()
+	paused := l.paused.Load() > 0
 	l.mu.Lock()
 	for g := range l.conns {
-		if g.lastRead.Load() < cutoff {
+		since := g.partialSince.Load()
+		switch {
+		case idle > 0 && g.lastRead.Load() < now-int64(idle),
+			frame > 0 && since != 0 && since < now-int64(frame):
 			g.c.Close()
+		case paused:
+			g.c.Wake(nil) // OnTraffic checks the replies again
 		}
 	}
 	l.mu.Unlock()
-	return min(idle/4, time.Second), gnet.None
+	next := time.Second
+	for _, d := range []time.Duration{idle / 4, frame / 4} {
+		if d > 0 {
+			next = min(next, d)
+		}
+	}
+	if paused {
+		next = min(next, 10*time.Millisecond)
+	}
+	return next, gnet.None
 }
 
 // gnetConn is one gnet connection as the server core sees it.
@@ -253,9 +345,19 @@ type gnetConn struct {
 	written  gnet.AsyncCallback
 	lastRead atomic.Int64
 	frame    wire.Frame // the frame being delivered, kept here so it need not escape
+	addr     net.Addr
+
+	// Owned by the event loop, but partialSince, which OnTick reads.
+	partialSince atomic.Int64 // unix ns a partial frame was first left buffered; 0: none
+	charged      int          // bytes held against the in-progress budget
+	paused       bool         // requests wait for replies to drain
 }
 
-func (g *gnetConn) touch() { g.lastRead.Store(time.Now().UnixNano()) }
+func (g *gnetConn) touch() int64 {
+	now := time.Now().UnixNano()
+	g.lastRead.Store(now)
+	return now
+}
 
 // Send queues f; the sender that finds the queue idle starts an
 // asynchronous write, whose completion writes whatever queued meanwhile.

@@ -33,10 +33,11 @@ func (g *gnetBuffer) Discard(n int) (int, error) {
 	return n, nil
 }
 
-// FuzzDrainFrames: the gnet engine's OnTraffic parsing yields exactly the
-// frames wire.Parse finds in the whole stream, however the bytes arrive,
-// stops at a malformed header, and consumes only whole frames.
-func FuzzDrainFrames(f *testing.F) {
+// FuzzNextFrame: the gnet engine's OnTraffic parsing (nextFrame, consumed
+// as OnTraffic does) yields exactly the frames wire.Parse finds in the
+// whole stream, however the bytes arrive, stops at a malformed header, and
+// consumes only whole frames.
+func FuzzNextFrame(f *testing.F) {
 	wiretest.AddSeeds(f)
 	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
 		const limit = wiretest.Limit
@@ -48,15 +49,20 @@ func FuzzDrainFrames(f *testing.F) {
 			k := min(len(rest), int(chunk)+1)
 			buf.b = append(buf.b, rest[:k]...)
 			rest = rest[k:]
-			ok = drainFrames(&buf, limit, func(f *wire.Frame, n int) {
-				if n != wire.HeaderLen+len(f.Payload) {
-					t.Fatalf("frame of %d bytes reported as %d", wire.HeaderLen+len(f.Payload), n)
+			for ok {
+				f, size, fine := nextFrame(&buf, limit)
+				if ok = fine; !ok || size == 0 {
+					break
 				}
-				got = append(got, wire.Append(nil, f))
-			})
+				if size != wire.HeaderLen+len(f.Payload) {
+					t.Fatalf("frame of %d bytes reported as %d", wire.HeaderLen+len(f.Payload), size)
+				}
+				got = append(got, wire.Append(nil, &f))
+				buf.Discard(size)
+			}
 		}
 		// wire.Parse rejects a bad first byte before a header is whole;
-		// drainFrames waits for the whole header.
+		// nextFrame waits for the whole header.
 		if !ok && want.Err == nil || ok && want.Err != nil && len(buf.b) >= wire.HeaderLen {
 			t.Fatalf("malformed: %v (%d bytes left); wire.Parse says %v", !ok, len(buf.b), want.Err)
 		}

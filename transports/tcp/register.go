@@ -12,7 +12,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return New(Options{Engine: o.Engine, MaxPayload: o.MaxPayload, TLS: cfg})
+		return New(Options{Engine: o.Engine, MaxPayload: o.MaxPayload, TLS: cfg, Limits: o.Limits})
 	}
 	transports.Register("tcp", factory)
 	// "unix" is the same transport; addresses are socket paths.

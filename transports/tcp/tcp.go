@@ -9,11 +9,13 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log"
 	"net"
 	"strings"
 	"time"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/transports/framing"
 	"rpcbench/transports/tlsconf"
 	"rpcbench/wirestats"
@@ -37,6 +39,11 @@ type Options struct {
 	// GnetLoops is the gnet engine's number of event loops (default: half
 	// of GOMAXPROCS, at least one).
 	GnetLoops int
+	// Limits bound what a server admits (connections, frame time,
+	// memory for frames being received); see package admit for defaults.
+	Limits admit.Limits
+	// Logf receives refused connections; default log.Printf.
+	Logf func(format string, args ...any)
 }
 
 // Transport is TCP (and Unix sockets: addresses "unix:///path").
@@ -62,7 +69,16 @@ func New(opts Options) (*Transport, error) {
 	} else if opts.ReadIdleTimeout < 0 {
 		opts.ReadIdleTimeout = 0
 	}
+	opts.Limits = opts.Limits.Fill()
 	return &Transport{opts: opts}, nil
+}
+
+func (t *Transport) logf(format string, args ...any) {
+	if t.opts.Logf != nil {
+		t.opts.Logf(format, args...)
+	} else {
+		log.Printf(format, args...)
+	}
 }
 
 // Name implements rpcbench.Transport.
@@ -116,13 +132,15 @@ func (t *Transport) Listen(addr string) (rpcbench.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &netListener{t: t, nl: nl}, nil
+	return &netListener{t: t, nl: nl, conns: admit.NewConns("tcp", t.opts.Limits, t.opts.Logf), budget: admit.NewBytes(t.opts.Limits.MaxInProgress)}, nil
 }
 
 // netListener is the "net" engine: a goroutine per connection.
 type netListener struct {
-	t  *Transport
-	nl net.Listener
+	t      *Transport
+	nl     net.Listener
+	conns  *admit.Conns
+	budget *admit.Bytes // shared by the listener's connections
 }
 
 func (l *netListener) Addr() net.Addr { return l.nl.Addr() }
@@ -133,5 +151,7 @@ func (l *netListener) Serve(h rpcbench.ConnHandler) error {
 	if l.t.opts.TLS != nil {
 		wrap = func(nc net.Conn) net.Conn { return tls.Server(nc, l.t.opts.TLS) }
 	}
-	return framing.AcceptLoop(l.nl, h, l.t.connOptions(&wirestats.Server, l.t.opts.ReadIdleTimeout), wrap)
+	opts := l.t.connOptions(&wirestats.Server, l.t.opts.ReadIdleTimeout)
+	opts.FrameTimeout, opts.Budget, opts.Conns = l.t.opts.Limits.FrameTimeout, l.budget, l.conns
+	return framing.AcceptLoop(l.nl, h, opts, wrap)
 }

@@ -15,10 +15,7 @@ import (
 // every transport share it.
 func StartEcho(tb testing.TB, tr rpcbench.Transport) (*rpcbench.Client, func()) {
 	tb.Helper()
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
-	echo := func(_ context.Context, p []byte) ([]byte, error) { return p, nil }
-	srv.HandleRaw("Echo.Echo", echo)
-	srv.HandleRaw("Echo.Inline", echo, rpcbench.Inline())
+	srv := echoServer(rpcbench.ServerOptions{})
 	l, err := tr.Listen("127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -32,6 +29,19 @@ func StartEcho(tb testing.TB, tr rpcbench.Transport) (*rpcbench.Client, func()) 
 		tb.Fatal(err)
 	}
 	return c, func() { c.Close(); srv.Close(); <-served }
+}
+
+// Serve serves srv on tr at a loopback address until the test ends, and
+// returns the address.
+func Serve(tb testing.TB, tr rpcbench.Transport, srv *rpcbench.Server) string {
+	tb.Helper()
+	l, err := tr.Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go srv.Serve(l)
+	tb.Cleanup(func() { srv.Close() })
+	return l.Addr().String()
 }
 
 // Dial returns a client of addr over tr that the test closes at its end;
@@ -49,4 +59,13 @@ func Dial(tb testing.TB, tr rpcbench.Transport, addr string, o rpcbench.ClientOp
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// echoServer returns a server with StartEcho's methods.
+func echoServer(o rpcbench.ServerOptions) *rpcbench.Server {
+	srv := rpcbench.NewServer(o)
+	echo := func(_ context.Context, p []byte) ([]byte, error) { return p, nil }
+	srv.HandleRaw("Echo.Echo", echo)
+	srv.HandleRaw("Echo.Inline", echo, rpcbench.Inline())
+	return srv
 }

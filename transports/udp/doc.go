@@ -52,6 +52,40 @@
 //     the client's retry limits keep well inside. A cancel that overtakes
 //     its request leaves a tombstone, so the request does not run late.
 //
+// # A table of calls of its own
+//
+// The stream transports leave calls in flight to the core's table
+// (rpcbench's pendingTable), which holds the callers waiting for a reply
+// and nothing else. This transport keeps a second table, by the core's
+// request ID, because what it must remember per call is not what a caller
+// waits for, and must be consulted for every datagram before anything
+// reaches the core:
+//
+//   - the request's bytes (its datagram, or its payload for fragments),
+//     its retransmission timer, timeout, tries and send time (for Karn's
+//     rule), and the fragment window: what the network may need again;
+//   - the reply's partial reassembly, and which fragments to ask for;
+//   - whether the call is still outstanding at all, so that a late or
+//     duplicated reply, or an in-progress pong, is dropped or acted on
+//     here and the timer stops when the call ends, whether by reply,
+//     cancel, budget or giving up.
+//
+// The core's table cannot hold these without learning about datagrams,
+// and this transport cannot use the core's table without reaching under
+// its lock; the core sees an ordinary ClientConn. Two more things follow
+// from datagrams:
+//
+//   - The core's request IDs (a slot index and its generation) are small
+//     and repeat across sockets, so on the wire this transport adds a
+//     random per-socket base, as described above: the server's duplicate
+//     cache is keyed by address and request ID, and a new socket on a
+//     reused port must not be answered from the old one's cache.
+//   - When the transport itself fails a call (a request over MaxMessage,
+//     retransmission given up, the budget spent), the only way to tell
+//     the core through ClientConn is a reply: Recv returns an error frame
+//     for that request ID carrying an rpcbench error code, so the caller
+//     sees the same codes as for a server's errors.
+//
 // # Control frames
 //
 // Ping and pong frames with request ID 0 are the core's heartbeats and pass

@@ -457,7 +457,7 @@ func (pc *pconn) Send(f *wire.Frame) error {
 		e.count = fragmentCount(len(g.Payload), opts.chunk())
 		e.reply = append(e.reply[:0], g.Payload...)
 		e.hdr = g
-		e.hdr.Payload, e.hdr.Method = nil, ""
+		e.hdr.Payload = nil
 	}
 	e.refs++
 	pc.cache.settle(e, answered, time.Now().UnixNano(), &pc.d.limits)

@@ -1,11 +1,11 @@
-package codecs
+package benchmsg
 
 import (
 	"encoding/binary"
 	"fmt"
 	"math"
 
-	"rpcbench/codecs/benchmsg"
+	"rpcbench/codecs"
 )
 
 // Binary is a hand-written compact encoding of the benchmark messages: no
@@ -16,7 +16,9 @@ import (
 // and byte slices a uvarint length then the bytes; repeated fields and
 // maps a uvarint count then the elements; an optional message a presence
 // byte. It is the "what a specialised codec costs" floor of the
-// comparison, and it knows only the types in package benchmsg.
+// comparison, and it knows only this package's types, which is why it
+// lives here and registers itself with package codecs when this package is
+// linked (as "binary", codec ID 3).
 //
 // Marshal appends without allocating once dst has room. Unmarshal never
 // points into data: a Small copies its two strings in one allocation;
@@ -27,12 +29,14 @@ import (
 // allocated.
 type Binary struct{}
 
-func init() { Register(Binary{}) }
+var _ codecs.Codec = Binary{}
 
-// Name implements Codec.
+func init() { codecs.Register(Binary{}) }
+
+// Name implements codecs.Codec.
 func (Binary) Name() string { return "binary" }
 
-// ID implements Codec.
+// ID implements codecs.Codec.
 func (Binary) ID() uint8 { return 3 }
 
 // The first byte of an encoding says which message follows.
@@ -51,27 +55,27 @@ const (
 	minRecordLen = 22
 )
 
-// Marshal implements Codec.
+// Marshal implements codecs.Codec.
 func (Binary) Marshal(dst []byte, v any) ([]byte, error) {
 	switch m := v.(type) {
-	case *benchmsg.Small:
+	case *Small:
 		if m != nil {
 			return appendSmall(append(dst, binSmall), m), nil
 		}
-	case *benchmsg.Medium:
+	case *Medium:
 		if m != nil {
 			return appendMedium(append(dst, binMedium), m)
 		}
-	case *benchmsg.Large:
+	case *Large:
 		if m != nil {
 			return appendLarge(append(dst, binLarge), m)
 		}
-	case *benchmsg.Blob:
+	case *Blob:
 		if m != nil {
 			return appendBytes(append(dst, binBlob), m.Data), nil
 		}
 	}
-	return dst, fmt.Errorf("codecs: binary codec cannot marshal %T (want a non-nil *benchmsg.Small, *benchmsg.Medium, *benchmsg.Large or *benchmsg.Blob)", v)
+	return dst, fmt.Errorf("benchmsg: binary codec cannot marshal %T (want a non-nil *benchmsg.Small, *benchmsg.Medium, *benchmsg.Large or *benchmsg.Blob)", v)
 }
 
 func appendBytes[S string | []byte](b []byte, s S) []byte {
@@ -97,7 +101,7 @@ func appendFixed(b []byte, v int64) []byte {
 
 // appendSmall puts the fixed-width fields first and both strings last,
 // side by side, so a decoder copies them with one conversion.
-func appendSmall(b []byte, m *benchmsg.Small) []byte {
+func appendSmall(b []byte, m *Small) []byte {
 	b = appendFixed(b, m.Birthday)
 	b = appendFloat(b, m.Money)
 	b = binary.AppendVarint(b, int64(m.Siblings))
@@ -107,7 +111,7 @@ func appendSmall(b []byte, m *benchmsg.Small) []byte {
 	return append(append(b, m.Name...), m.Phone...)
 }
 
-func appendMedium(b []byte, m *benchmsg.Medium) ([]byte, error) {
+func appendMedium(b []byte, m *Medium) ([]byte, error) {
 	b = binary.AppendVarint(b, m.Id)
 	b = appendBytes(b, m.Title)
 	b = appendBool(b, m.Owner != nil)
@@ -117,7 +121,7 @@ func appendMedium(b []byte, m *benchmsg.Medium) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(m.Members)))
 	for _, s := range m.Members {
 		if s == nil {
-			return b, fmt.Errorf("codecs: binary: Medium.Members has a nil element")
+			return b, fmt.Errorf("benchmsg: binary: Medium.Members has a nil element")
 		}
 		b = appendSmall(b, s)
 	}
@@ -136,13 +140,13 @@ func appendMedium(b []byte, m *benchmsg.Medium) ([]byte, error) {
 	return appendBool(appendFloat(b, m.Ratio), m.Active), nil
 }
 
-func appendLarge(b []byte, m *benchmsg.Large) ([]byte, error) {
+func appendLarge(b []byte, m *Large) ([]byte, error) {
 	b = appendBytes(b, m.Source)
 	b = appendFixed(b, m.Generated)
 	b = binary.AppendUvarint(b, uint64(len(m.Records)))
 	for _, r := range m.Records {
 		if r == nil {
-			return b, fmt.Errorf("codecs: binary: Large.Records has a nil element")
+			return b, fmt.Errorf("benchmsg: binary: Large.Records has a nil element")
 		}
 		b = binary.AppendVarint(b, r.Id)
 		b = binary.AppendUvarint(b, uint64(r.Kind))
@@ -159,7 +163,7 @@ func appendLarge(b []byte, m *benchmsg.Large) ([]byte, error) {
 	return b, nil
 }
 
-// Unmarshal implements Codec. It replaces every field of v.
+// Unmarshal implements codecs.Codec. It replaces every field of v.
 func (Binary) Unmarshal(data []byte, v any) error {
 	// The decoder stays on the stack as long as its methods are called
 	// directly, so each case spells the call out.
@@ -167,24 +171,24 @@ func (Binary) Unmarshal(data []byte, v any) error {
 	var kind byte
 	var err error
 	switch m := v.(type) {
-	case *benchmsg.Small:
+	case *Small:
 		if kind, err = binSmall, d.start(data, binSmall, m == nil, v); err == nil {
 			d.small(m)
 		}
-	case *benchmsg.Medium:
+	case *Medium:
 		if kind, err = binMedium, d.start(data, binMedium, m == nil, v); err == nil {
 			d.medium(m)
 		}
-	case *benchmsg.Large:
+	case *Large:
 		if kind, err = binLarge, d.start(data, binLarge, m == nil, v); err == nil {
 			d.large(m)
 		}
-	case *benchmsg.Blob:
+	case *Blob:
 		if kind, err = binBlob, d.start(data, binBlob, m == nil, v); err == nil {
 			d.blob(m)
 		}
 	default:
-		return fmt.Errorf("codecs: binary codec cannot unmarshal into %T (want *benchmsg.Small, *benchmsg.Medium, *benchmsg.Large or *benchmsg.Blob)", v)
+		return fmt.Errorf("benchmsg: binary codec cannot unmarshal into %T (want *benchmsg.Small, *benchmsg.Medium, *benchmsg.Large or *benchmsg.Blob)", v)
 	}
 	if err != nil {
 		return err
@@ -197,11 +201,11 @@ func (Binary) Unmarshal(data []byte, v any) error {
 func (d *binDecoder) start(data []byte, kind byte, isNil bool, v any) error {
 	switch {
 	case isNil:
-		return fmt.Errorf("codecs: binary: cannot unmarshal into a nil %T", v)
+		return fmt.Errorf("benchmsg: binary: cannot unmarshal into a nil %T", v)
 	case len(data) == 0:
-		return fmt.Errorf("codecs: binary: empty input")
+		return fmt.Errorf("benchmsg: binary: empty input")
 	case data[0] != kind:
-		return fmt.Errorf("codecs: binary: input holds message kind %d, want %s (%d)", data[0], binKindNames[kind], kind)
+		return fmt.Errorf("benchmsg: binary: input holds message kind %d, want %s (%d)", data[0], binKindNames[kind], kind)
 	}
 	d.b, d.off = data, 1
 	return nil
@@ -209,10 +213,10 @@ func (d *binDecoder) start(data []byte, kind byte, isNil bool, v any) error {
 
 func (d *binDecoder) finish(kind byte) error {
 	if d.bad {
-		return fmt.Errorf("codecs: binary: malformed or truncated %s near byte %d of %d", binKindNames[kind], d.off, len(d.b))
+		return fmt.Errorf("benchmsg: binary: malformed or truncated %s near byte %d of %d", binKindNames[kind], d.off, len(d.b))
 	}
 	if d.off != len(d.b) {
-		return fmt.Errorf("codecs: binary: %d bytes after the end of a %s", len(d.b)-d.off, binKindNames[kind])
+		return fmt.Errorf("benchmsg: binary: %d bytes after the end of a %s", len(d.b)-d.off, binKindNames[kind])
 	}
 	return nil
 }
@@ -340,7 +344,7 @@ func (d *binDecoder) bool() bool {
 // which would copy the generated bookkeeping under write barriers. (The
 // protobuf-only unknown fields are left alone.)
 
-func (d *binDecoder) small(m *benchmsg.Small) {
+func (d *binDecoder) small(m *Small) {
 	m.Birthday = d.fixed()
 	m.Money = d.float()
 	m.Siblings = d.int32()
@@ -362,19 +366,19 @@ func (d *binDecoder) small(m *benchmsg.Small) {
 	m.Name, m.Phone = both[:nameLen], both[nameLen:]
 }
 
-func (d *binDecoder) medium(m *benchmsg.Medium) {
+func (d *binDecoder) medium(m *Medium) {
 	d.s = string(d.b) // one copy backs every string of the message
 	m.Id = d.varint()
 	m.Title = d.str()
 	m.Owner = nil
 	if d.bool() {
-		m.Owner = new(benchmsg.Small)
+		m.Owner = new(Small)
 		d.small(m.Owner)
 	}
 	m.Members = nil
 	if n := d.count(minSmallLen); n > 0 {
-		backing := make([]benchmsg.Small, n)
-		m.Members = make([]*benchmsg.Small, n)
+		backing := make([]Small, n)
+		m.Members = make([]*Small, n)
 		for i := range backing {
 			d.small(&backing[i])
 			m.Members[i] = &backing[i]
@@ -406,14 +410,14 @@ func (d *binDecoder) medium(m *benchmsg.Medium) {
 	m.Active = d.bool()
 }
 
-func (d *binDecoder) large(m *benchmsg.Large) {
+func (d *binDecoder) large(m *Large) {
 	d.s = string(d.b) // one copy backs every string of the message
 	m.Source = d.str()
 	m.Generated = d.fixed()
 	m.Records = nil
 	if n := d.count(minRecordLen); n > 0 {
-		backing := make([]benchmsg.Record, n)
-		m.Records = make([]*benchmsg.Record, n)
+		backing := make([]Record, n)
+		m.Records = make([]*Record, n)
 		for i := range backing {
 			d.record(&backing[i])
 			m.Records[i] = &backing[i]
@@ -421,7 +425,7 @@ func (d *binDecoder) large(m *benchmsg.Large) {
 	}
 }
 
-func (d *binDecoder) record(r *benchmsg.Record) {
+func (d *binDecoder) record(r *Record) {
 	r.Id = d.varint()
 	r.Kind = d.uint32()
 	r.Key = d.str()
@@ -450,6 +454,6 @@ func (d *binDecoder) carveFlags(n int) []int32 {
 	return d.flags[i : i+n : i+n]
 }
 
-func (d *binDecoder) blob(m *benchmsg.Blob) {
+func (d *binDecoder) blob(m *Blob) {
 	m.Data = d.bytes()
 }
