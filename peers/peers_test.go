@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestNames(t *testing.T) {
-	want := []string{"grpc", "netrpc", "netrpc-json", "raw-fasthttp", "raw-quic", "raw-tcp-pingpong", "raw-tcp-pipelined", "raw-udp"}
+	want := []string{"grpc", "netrpc", "netrpc-json", "raw-fasthttp", "raw-quic", "raw-quic-mux", "raw-tcp-pingpong", "raw-tcp-pipelined", "raw-udp", "raw-udp-batched"}
 	if got := strings.Join(Names(), " "); got != strings.Join(want, " ") {
 		t.Fatalf("Names() = %s, want %s", got, strings.Join(want, " "))
 	}
@@ -124,7 +124,7 @@ func TestEcho(t *testing.T) {
 
 // A broken connection fails pending and later calls instead of hanging.
 func TestServerGone(t *testing.T) {
-	for _, name := range []string{"raw-tcp-pipelined", "raw-tcp-pingpong", "grpc", "netrpc"} {
+	for _, name := range []string{"raw-tcp-pipelined", "raw-tcp-pingpong", "raw-udp-batched", "raw-quic-mux", "grpc", "netrpc"} {
 		t.Run(name, func(t *testing.T) {
 			p, _ := Lookup(name)
 			addr, stop, err := p.Serve("127.0.0.1:0")
