@@ -94,31 +94,38 @@ func TestEcho(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				var wg sync.WaitGroup
-				errs := make(chan error, conns*callers)
-				for _, c := range cs {
-					for range callers {
-						call, err := c.NewCaller()
-						if err != nil {
-							t.Fatal(err)
-						}
-						wg.Go(func() {
-							for range calls {
-								if err := call(ctx); err != nil {
-									errs <- err
-									return
-								}
-							}
-						})
+				callAll(t, ctx, cs, callers, calls)
+			})
+		}
+	}
+}
+
+// callAll makes calls calls from each of callers callers on every
+// connection of cs at once, and reports every error.
+func callAll(t *testing.T, ctx context.Context, cs []target.Conn, callers, calls int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(cs)*callers)
+	for _, c := range cs {
+		for range callers {
+			call, err := c.NewCaller()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Go(func() {
+				for range calls {
+					if err := call(ctx); err != nil {
+						errs <- err
+						return
 					}
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					t.Error(err)
 				}
 			})
 		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 

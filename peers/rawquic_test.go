@@ -2,7 +2,6 @@ package peers
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,29 +33,16 @@ func TestQUICStreamsPerConnection(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			const conns, callers, calls = 2, 8, 40
-			var wg sync.WaitGroup
+			var cs []target.Conn
 			for range conns {
 				c, err := tgt.Dial(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer c.Close()
-				for range callers {
-					call, err := c.NewCaller()
-					if err != nil {
-						t.Fatal(err)
-					}
-					wg.Go(func() {
-						for range calls {
-							if err := call(ctx); err != nil {
-								t.Error(err)
-								return
-							}
-						}
-					})
-				}
+				cs = append(cs, c)
 			}
-			wg.Wait()
+			callAll(t, ctx, cs, callers, calls)
 			want := int64(conns)
 			if !tc.mux {
 				want = conns * callers * calls

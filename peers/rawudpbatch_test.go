@@ -117,7 +117,7 @@ func TestUDPBatchedCancel(t *testing.T) {
 	if n := len(call.reply); n != 0 {
 		t.Fatalf("%d replies left queued for the caller's next call", n)
 	}
-	time.Sleep(100 * time.Millisecond) // the late reply arrives and is dropped
+	time.Sleep(100 * time.Millisecond)  // the late reply arrives and is dropped
 	bc.call(context.Background(), call) // the truncated one
 	if err := bc.call(context.Background(), call); err != nil {
 		t.Fatal(err)
