@@ -38,6 +38,7 @@ func TestAllocsPerCall(t *testing.T) {
 		t.Fatalf("%.2f allocations per call, want <= %d", n, maxAllocsPerCall)
 	}
 }
+
 // maxAllocsPerCall: two of the core's, and one of fasthttp's: with
 // StreamRequestBody its serve loop drains every request's stream through
 // io.CopyN, whose LimitReader escapes (fasthttp v1.78 streaming.go:166),
