@@ -1,8 +1,13 @@
 // Package peers holds the baselines the harness measures rpcbench against,
 // in the same run and as cells of the same matrix: gRPC-go, net/rpc (gob
 // and JSON-RPC), and raw-socket limit references that move bytes with no
-// RPC layer at all (raw-tcp-pingpong, raw-tcp-pipelined, raw-udp,
-// raw-fasthttp, raw-quic).
+// RPC layer at all. Each limit has the design of one rpcbench transport,
+// so that dividing by it measures the RPC layer alone: raw-tcp-pingpong
+// (tcp, one caller), raw-tcp-pipelined (tcp, a shared connection),
+// raw-udp-batched (udp: one socket, batched system calls), raw-fasthttp
+// (http1), raw-quic (quic, a stream per call) and raw-quic-mux (quic+mux,
+// one stream per connection). raw-udp (a socket per caller) answers
+// instead what a naive client gets.
 //
 // Each peer is a target.Peer, listed by Names and found by Lookup; the
 // harness asks for them by name, so a peer's name is a value of a spec's

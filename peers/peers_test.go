@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestNames(t *testing.T) {
-	want := []string{"grpc", "netrpc", "netrpc-json", "raw-fasthttp", "raw-quic", "raw-tcp-pingpong", "raw-tcp-pipelined", "raw-udp"}
+	want := []string{"grpc", "netrpc", "netrpc-json", "raw-fasthttp", "raw-quic", "raw-quic-mux", "raw-tcp-pingpong", "raw-tcp-pipelined", "raw-udp", "raw-udp-batched"}
 	if got := strings.Join(Names(), " "); got != strings.Join(want, " ") {
 		t.Fatalf("Names() = %s, want %s", got, strings.Join(want, " "))
 	}
@@ -94,37 +94,44 @@ func TestEcho(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				var wg sync.WaitGroup
-				errs := make(chan error, conns*callers)
-				for _, c := range cs {
-					for range callers {
-						call, err := c.NewCaller()
-						if err != nil {
-							t.Fatal(err)
-						}
-						wg.Go(func() {
-							for range calls {
-								if err := call(ctx); err != nil {
-									errs <- err
-									return
-								}
-							}
-						})
-					}
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					t.Error(err)
-				}
+				callAll(t, ctx, cs, callers, calls)
 			})
 		}
 	}
 }
 
+// callAll makes calls calls from each of callers callers on every
+// connection of cs at once, and reports every error.
+func callAll(t *testing.T, ctx context.Context, cs []target.Conn, callers, calls int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(cs)*callers)
+	for _, c := range cs {
+		for range callers {
+			call, err := c.NewCaller()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Go(func() {
+				for range calls {
+					if err := call(ctx); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 // A broken connection fails pending and later calls instead of hanging.
 func TestServerGone(t *testing.T) {
-	for _, name := range []string{"raw-tcp-pipelined", "raw-tcp-pingpong", "grpc", "netrpc"} {
+	for _, name := range []string{"raw-tcp-pipelined", "raw-tcp-pingpong", "raw-udp-batched", "raw-quic-mux", "grpc", "netrpc"} {
 		t.Run(name, func(t *testing.T) {
 			p, _ := Lookup(name)
 			addr, stop, err := p.Serve("127.0.0.1:0")

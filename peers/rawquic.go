@@ -19,6 +19,11 @@ import (
 // raw-quic: one QUIC connection per cell connection, one bidirectional
 // stream per call: the client writes the payload and closes its side, the
 // server reads to EOF, writes it back and closes, the client reads to EOF.
+//
+// raw-quic-mux: one QUIC connection per cell connection carrying one
+// bidirectional stream, pipelined exactly as raw-tcp-pipelined pipelines
+// its TCP connection (pipeConn, rawEcho): the design of rpcbench's
+// quic+mux.
 const (
 	quicALPN       = "rpcbench-raw"
 	quicMaxStreams = 1024
@@ -28,20 +33,34 @@ const (
 func init() {
 	add("raw-quic", target.Peer{
 		Network:   "udp",
-		Serve:     serveRawQUIC,
-		NewTarget: newRawQUICTarget,
+		Serve:     func(addr string) (string, func() error, error) { return serveQUIC(addr, quicEcho) },
+		NewTarget: func(cfg target.PeerConfig) (target.Target, error) { return newRawQUICTarget(cfg, false) },
 		Settings: func() map[string]string {
-			return rawSettings("connections", "the cell's connections dimension, one QUIC connection each (default 1 shared)",
-				"multiplexing", "one bidirectional stream per call", "framing", "stream EOF delimits request and reply",
-				"max_incoming_streams", fmt.Sprint(quicMaxStreams), "tls", "TLS 1.3, self-signed certificate, ALPN "+quicALPN,
-				"buffers", "quic-go defaults (OS socket buffers as the kernel allows)", "quic-go", moduleVersion("github.com/quic-go/quic-go"))
+			return quicSettings("multiplexing", "one bidirectional stream per call", "framing", "stream EOF delimits request and reply")
+		},
+	})
+	add("raw-quic-mux", target.Peer{
+		Network:   "udp",
+		Serve:     func(addr string) (string, func() error, error) { return serveQUIC(addr, quicMuxEcho) },
+		NewTarget: func(cfg target.PeerConfig) (target.Target, error) { return newRawQUICTarget(cfg, true) },
+		Settings: func() map[string]string {
+			return quicSettings("multiplexing", "one bidirectional stream per connection, "+pipelinedDesign,
+				"framing", "4-byte length + 8-byte id", "stream_buffers", pipelinedBuffers)
 		},
 	})
 }
 
+func quicSettings(kv ...string) map[string]string {
+	return rawSettings(append([]string{"connections", "the cell's connections dimension, one QUIC connection each (default 1 shared)",
+		"max_incoming_streams", fmt.Sprint(quicMaxStreams), "tls", "TLS 1.3, self-signed certificate, ALPN " + quicALPN,
+		"buffers", "quic-go defaults (OS socket buffers as the kernel allows)", "quic-go", moduleVersion("github.com/quic-go/quic-go")}, kv...)...)
+}
+
 func quicTLS() (*tls.Config, error) { return tlsconf.Load(tlsconf.Settings{}, quicALPN) }
 
-func serveRawQUIC(addr string) (string, func() error, error) {
+// serveQUIC accepts QUIC connections on addr and runs echo on every stream
+// of each, in a goroutine of its own.
+func serveQUIC(addr string, echo func(*quic.Stream)) (string, func() error, error) {
 	tc, err := quicTLS()
 	if err != nil {
 		return "", nil, err
@@ -74,7 +93,7 @@ func serveRawQUIC(addr string) (string, func() error, error) {
 					if err != nil {
 						return
 					}
-					wg.Go(func() { quicEcho(str) })
+					wg.Go(func() { echo(str) })
 				}
 			})
 		}
@@ -103,13 +122,21 @@ func quicEcho(str *quic.Stream) {
 	str.Close()
 }
 
+// quicMuxEcho echoes the frames of one long-lived stream.
+func quicMuxEcho(str *quic.Stream) {
+	rawEcho(str)
+	str.CancelRead(0)
+	str.Close()
+}
+
 type rawQUICTarget struct {
 	addr    string
 	payload []byte
 	tls     *tls.Config
+	mux     bool
 }
 
-func newRawQUICTarget(cfg target.PeerConfig) (target.Target, error) {
+func newRawQUICTarget(cfg target.PeerConfig, mux bool) (target.Target, error) {
 	p, err := rawPayload(cfg.Payload, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -118,7 +145,7 @@ func newRawQUICTarget(cfg target.PeerConfig) (target.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rawQUICTarget{addr: cfg.Addr, payload: p, tls: tc}, nil
+	return &rawQUICTarget{addr: cfg.Addr, payload: p, tls: tc, mux: mux}, nil
 }
 
 func (t *rawQUICTarget) Dial(ctx context.Context) (target.Conn, error) {
@@ -126,10 +153,30 @@ func (t *rawQUICTarget) Dial(ctx context.Context) (target.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &quicConn{t: t, conn: conn}, nil
+	if !t.mux {
+		return &quicConn{t: t, conn: conn}, nil
+	}
+	str, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		conn.CloseWithError(0, "")
+		return nil, err
+	}
+	return newPipeConn("raw-quic-mux", t.payload, quicStreamConn{str, conn}), nil
 }
 
+// quicStreamConn is the one stream of a raw-quic-mux connection; closing
+// it closes the connection, which ends the stream's reader.
+type quicStreamConn struct {
+	*quic.Stream
+	conn *quic.Conn
+}
+
+func (s quicStreamConn) Close() error { return s.conn.CloseWithError(0, "") }
+
 func (t *rawQUICTarget) Verify(ctx context.Context, c target.Conn) error {
+	if pc, ok := c.(*pipeConn); ok {
+		return pc.verify(ctx)
+	}
 	qc, ok := c.(*quicConn)
 	if !ok {
 		return fmt.Errorf("peers: foreign connection %T", c)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"rpcbench/target"
@@ -40,26 +39,31 @@ func init() {
 		NewTarget: func(cfg target.PeerConfig) (target.Target, error) { return newRawTCPTarget(cfg, true) },
 		Settings: func() map[string]string {
 			return rawSettings("connections", "the cell's connections dimension, callers spread round-robin (default 1 shared)",
-				"multiplexing", "pipelined: callers append frames to a pending buffer, a single writer yields once (runtime.Gosched), then swaps the buffer out and writes all queued frames in one syscall; single reader (bufio 64 KiB) routing replies by id",
-				"framing", "4-byte length + 8-byte id",
-				"buffers", "client: pending write buffer grown as needed, bufio 64 KiB reads; server: bufio 64 KiB each way, flushes when no input is buffered",
-				"nodelay", "true (Go default)")
+				"multiplexing", pipelinedDesign, "framing", "4-byte length + 8-byte id",
+				"buffers", pipelinedBuffers, "nodelay", "true (Go default)")
 		},
 	})
 }
+
+// The design of raw-tcp-pipelined and raw-quic-mux, which share pipeConn
+// and rawEcho.
+const (
+	pipelinedDesign  = "pipelined: callers append frames to a pending buffer, a single writer yields once (runtime.Gosched), then swaps the buffer out and writes all queued frames in one write; single reader (bufio 64 KiB) routing replies by id"
+	pipelinedBuffers = "client: pending write buffer grown as needed, bufio 64 KiB reads; server: bufio 64 KiB each way, flushes when no input is buffered"
+)
 
 func serveRawTCP(addr string) (string, func() error, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, err
 	}
-	s := serveConns(ln, rawEcho)
+	s := serveConns(ln, func(c net.Conn) { rawEcho(c) })
 	return ln.Addr().String(), s.stop, nil
 }
 
 // rawEcho echoes frames, flushing only when no further request is already
 // buffered, so pipelined requests get coalesced replies.
-func rawEcho(c net.Conn) {
+func rawEcho(c io.ReadWriter) {
 	br := bufio.NewReaderSize(c, rawBufSize)
 	bw := bufio.NewWriterSize(c, rawBufSize)
 	var hdr [rawHeaderLen]byte
@@ -112,10 +116,7 @@ func (t *rawTCPTarget) Dial(ctx context.Context) (target.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := &pipeConn{t: t, c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	pc.wg.Go(pc.writeLoop)
-	pc.wg.Go(pc.readLoop)
-	return pc, nil
+	return newPipeConn("raw-tcp-pipelined", t.payload, c), nil
 }
 
 // Verify checks that one call echoes the payload byte for byte.
@@ -131,11 +132,7 @@ func (t *rawTCPTarget) Verify(ctx context.Context, c target.Conn) error {
 		}
 		return checkEcho("raw-tcp-pingpong", t.payload, call.resp)
 	case *pipeConn:
-		call := c.newCall()
-		if err := c.call(ctx, call); err != nil {
-			return err
-		}
-		return checkEcho("raw-tcp-pipelined", t.payload, call.resp)
+		return c.verify(ctx)
 	}
 	return fmt.Errorf("peers: foreign connection %T", c)
 }
@@ -213,21 +210,23 @@ func (pc *pingPongConn) Close() error {
 	return nil
 }
 
-// pipeConn is one shared connection: callers append their frames to a
-// pending buffer and wake the single writer, which swaps the buffer out
-// and writes everything queued in one syscall; a single reader hands each
-// reply to the caller whose id it carries. Each caller has at most one
-// call in flight, so its id is its index.
+// pipeConn is one shared byte stream (a TCP connection, a QUIC stream):
+// callers append their frames to a pending buffer and wake the single
+// writer, which swaps the buffer out and writes everything queued in one
+// write; a single reader hands each reply to the caller whose id it
+// carries. Each caller has at most one call in flight, so its id is its
+// index.
 type pipeConn struct {
-	t    *rawTCPTarget
-	c    net.Conn
-	wake chan struct{} // capacity 1: the writer has frames to write
-	done chan struct{} // closed when the connection fails or closes
-	wg   sync.WaitGroup
+	name    string // the peer's, for errors
+	payload []byte
+	c       io.ReadWriteCloser
+	wake    chan struct{} // capacity 1: the writer has frames to write
+	done    chan struct{} // closed when the connection fails or closes
+	wg      sync.WaitGroup
+	callers callerTable[pipeCall]
 
 	mu      sync.Mutex
 	pending []byte
-	callers atomic.Pointer[[]*pipeCall] // copy on write
 	err     error
 	closed  bool
 }
@@ -238,17 +237,29 @@ type pipeCall struct {
 	reply chan struct{}
 }
 
+// newPipeConn starts the writer and the reader of c.
+func newPipeConn(name string, payload []byte, c io.ReadWriteCloser) *pipeConn {
+	pc := &pipeConn{name: name, payload: payload, c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	pc.wg.Go(pc.writeLoop)
+	pc.wg.Go(pc.readLoop)
+	return pc
+}
+
 func (pc *pipeConn) newCall() *pipeCall {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	var old []*pipeCall
-	if p := pc.callers.Load(); p != nil {
-		old = *p
-	}
-	call := &pipeCall{req: frame(uint64(len(old)), pc.t.payload), resp: make([]byte, len(pc.t.payload)), reply: make(chan struct{}, 1)}
-	next := append(append(make([]*pipeCall, 0, len(old)+1), old...), call)
-	pc.callers.Store(&next)
+	call := &pipeCall{req: frame(uint64(pc.callers.len()), pc.payload), resp: make([]byte, len(pc.payload)), reply: make(chan struct{}, 1)}
+	pc.callers.add(call)
 	return call
+}
+
+// verify checks that one call echoes the payload byte for byte.
+func (pc *pipeConn) verify(ctx context.Context) error {
+	call := pc.newCall()
+	if err := pc.call(ctx, call); err != nil {
+		return err
+	}
+	return checkEcho(pc.name, pc.payload, call.resp)
 }
 
 func (pc *pipeConn) NewCaller() (target.Caller, error) {
@@ -295,7 +306,7 @@ func (pc *pipeConn) fail(err error) {
 		if pc.closed {
 			err = errors.New("connection closed")
 		}
-		pc.err = fmt.Errorf("peers: raw-tcp-pipelined: %w", err)
+		pc.err = fmt.Errorf("peers: %s: %w", pc.name, err)
 		close(pc.done)
 	}
 	pc.mu.Unlock()
@@ -337,10 +348,7 @@ func (pc *pipeConn) readLoop() {
 		}
 		n := binary.LittleEndian.Uint32(hdr[:])
 		id := binary.LittleEndian.Uint64(hdr[4:])
-		var call *pipeCall
-		if callers := *pc.callers.Load(); id < uint64(len(callers)) {
-			call = callers[id]
-		}
+		call := pc.callers.get(id)
 		if call == nil || int(n) != len(call.resp) {
 			pc.fail(fmt.Errorf("reply id %d with %d bytes matches no caller", id, n))
 			return

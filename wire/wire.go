@@ -10,7 +10,8 @@
 //	1       1     version (1)
 //	2       1     kind: 1 request, 2 response, 3 error, 4 ping, 5 pong, 6 cancel
 //	3       1     codec ID (see package codecs; 0 for frames without a body)
-//	4       1     flags (bit 0: fragment, bit 1: last fragment; others must be 0)
+//	4       1     flags (bit 0: fragment, bit 1: last fragment, bit 2: address
+//	              cookie; others must be 0)
 //	5       1     compression ID (0 none; see package codecs)
 //	6       2     reserved, must be 0
 //	8       4     call ID (FNV-1a of "Service.Method")
@@ -18,6 +19,10 @@
 //	20      4     time budget in microseconds (0: no deadline)
 //	24      4     payload length
 //	28      n     payload
+//
+// A ping or pong with request ID 0 and the address-cookie flag carries in
+// its payload a cookie a datagram server gave the client's address, and that
+// the client echoes to prove it receives what is sent there (package udp).
 //
 // An error frame's payload is a 2-byte code followed by a UTF-8 message
 // (AppendError, ParseError). Parse never panics on any input, and checks the
@@ -76,7 +81,10 @@ const (
 	FlagFragment Flags = 1 << iota
 	// FlagLastFragment marks the final piece.
 	FlagLastFragment
-	flagsKnown = FlagFragment | FlagLastFragment
+	// FlagCookie marks a ping or pong whose payload is an address cookie
+	// (datagram transports' source-address validation).
+	FlagCookie
+	flagsKnown = FlagFragment | FlagLastFragment | FlagCookie
 )
 
 // Frame is one decoded frame: the header's fields and the payload, nothing

@@ -19,6 +19,7 @@ var golden = map[string]Frame{
 	"error":    {Kind: KindError, CallID: 9, RequestID: 9, Payload: AppendError(nil, 1, "no method")},
 	"ping":     {Kind: KindPing, RequestID: 3},
 	"fragment": {Kind: KindRequest, Flags: FlagFragment | FlagLastFragment, Codec: 1, CallID: 1, RequestID: 2, Payload: []byte{0, 1, 2}},
+	"cookie":   {Kind: KindPong, Flags: FlagCookie, Payload: []byte{0x10, 0x32, 0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 1, 2, 3, 4, 5, 6, 7, 8}},
 }
 
 func TestGolden(t *testing.T) {

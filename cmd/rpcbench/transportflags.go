@@ -55,8 +55,8 @@ func (tf *transportFlags) registerLimits(fs *flag.FlagSet) {
 	l := &tf.o.Limits
 	fs.IntVar(&l.MaxConns, "max-conns", 0, fmt.Sprintf("open connections per listener, tcp/unix/http1/quic (0: %d; -1: no cap)", admit.DefaultMaxConns))
 	fs.IntVar(&l.MaxConnsPerAddr, "max-conns-per-addr", 0, fmt.Sprintf("open connections from one IP address per listener (0: %d; -1: no cap)", admit.DefaultMaxConnsPerAddr))
-	fs.DurationVar(&l.FrameTimeout, "frame-timeout", 0, fmt.Sprintf("time a started request may take to arrive, tcp/unix/quic (0: %v; -1ns: none)", admit.DefaultFrameTimeout))
-	fs.IntVar(&l.MaxInProgress, "max-in-progress", 0, fmt.Sprintf("bytes of requests being received per listener, tcp/unix/quic (0: %d MiB; -1: no cap)", admit.DefaultMaxInProgress>>20))
+	fs.DurationVar(&l.FrameTimeout, "frame-timeout", 0, fmt.Sprintf("time a started request may take to arrive, tcp/unix/quic/http1 (0: %v; -1ns: none)", admit.DefaultFrameTimeout))
+	fs.IntVar(&l.MaxInProgress, "max-in-progress", 0, fmt.Sprintf("bytes of requests being received per listener, tcp/unix/quic/http1 (0: %d MiB; -1: no cap)", admit.DefaultMaxInProgress>>20))
 }
 
 func (tf *transportFlags) build(name string) (rpcbench.Transport, error) {

@@ -145,3 +145,50 @@ dimensions:
 		t.Errorf("peer with options: %v", err)
 	}
 }
+
+// Every repetition runs every cell once, group after group, so that a
+// group's cells (an rpcbench cell and its limit) are neighbours in time in
+// each round, and repetition i of each cell comes from round i.
+func TestRoundsInterleaveGroups(t *testing.T) {
+	var order []string
+	fake := func(name string) (target.Peer, bool) {
+		return target.Peer{NewTarget: func(c target.PeerConfig) (target.Target, error) {
+			order = append(order, name+"/"+c.Payload)
+			return target.Noop{}, nil
+		}}, true
+	}
+	sp := mustSpec(t, `
+name: rounds
+pin: "off"
+repetitions: 3
+warmup: 5ms
+duration: 20ms
+generator_ceiling: false
+groups:
+  - name: a
+    dimensions:
+      transport: [raw-udp-batched, raw-udp]
+      codec: [proto]
+      payload: [Small]
+  - name: b
+    dimensions:
+      transport: [raw-quic-mux, grpc]
+      codec: [raw]
+      payload: [Bytes(64)]
+`)
+	run, _, err := Run(context.Background(), Options{Spec: sp, NoWrite: true, Peers: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	round := "raw-udp-batched/Small raw-udp/Small raw-quic-mux/Bytes(64) grpc/Bytes(64)"
+	if got, want := strings.Join(order, " "), strings.Repeat(round+" ", 3); got+" " != want {
+		t.Fatalf("order of runs:\n%s\nwant three rounds of\n%s", got, round)
+	}
+	for _, c := range run.Cells {
+		for i, r := range c.Reps {
+			if r.Rep != i {
+				t.Errorf("%s: repetition %d recorded as %d", c.Key, i, r.Rep)
+			}
+		}
+	}
+}

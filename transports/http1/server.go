@@ -35,6 +35,9 @@ type listener struct {
 	calls callTable
 	names nameCache
 	admit *admit.Conns
+	// bodies is the listener's budget for request bodies being received
+	// past a connection's retained buffer (Limits.MaxInProgress).
+	bodies *admit.Bytes
 
 	serving atomic.Bool
 	closed  atomic.Bool
@@ -43,7 +46,8 @@ type listener struct {
 var _ rpcbench.Listener = (*listener)(nil)
 
 func newListener(t *Transport, nl net.Listener) *listener {
-	l := &listener{t: t, nl: nl, admit: admit.NewConns("http1", t.opts.Limits, t.opts.Logf)}
+	l := &listener{t: t, nl: nl, admit: admit.NewConns("http1", t.opts.Limits, t.opts.Logf),
+		bodies: admit.NewBytes(t.opts.Limits.MaxInProgress)}
 	l.calls.m = map[callKey]*serverConn{}
 	l.srv = fasthttp.Server{
 		Handler:                      l.handle,
@@ -55,7 +59,10 @@ func newListener(t *Transport, nl net.Listener) *listener {
 		NoDefaultServerHeader:        true,
 		NoDefaultContentType:         true,
 		DisablePreParseMultipartForm: true,
-		Logger:                       logger(t.opts.Logf),
+		// Bodies are read by call, into memory that grows with the bytes
+		// received rather than the Content-Length announced.
+		StreamRequestBody: true,
+		Logger:            logger(t.opts.Logf),
 	}
 	return l
 }
@@ -107,8 +114,9 @@ func (l *listener) Serve(h rpcbench.ConnHandler) error {
 }
 
 func (l *listener) serveConn(raw net.Conn) {
-	sc := &serverConn{l: l, remote: raw.RemoteAddr(), done: make(chan struct{}, 1), closing: make(chan struct{})}
-	sc.sock = &serverSock{Conn: raw, sc: sc}
+	sc := &serverConn{l: l, remote: raw.RemoteAddr(), done: make(chan struct{}, 1), closing: make(chan struct{}),
+		bodies: admit.Within(l.bodies, l.t.opts.Limits.MaxInProgressPerConn)}
+	sc.sock = &serverSock{Conn: raw, sc: sc, frameTimeout: l.t.opts.Limits.FrameTimeout}
 	var c net.Conn = sc.sock
 	if l.t.opts.TLS != nil {
 		c = tls.Server(sc.sock, l.t.opts.TLS)
@@ -138,6 +146,9 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 			writeError(&ctx.Response, StatusOf(rpcbench.CodeInternal), rpcbench.CodeInternal, fmt.Sprintf("http1: internal error: %v", r))
 		}
 	}()
+	// The request's head is in; a body still arriving keeps the frame's
+	// deadline (call).
+	frameEnd := connOf(ctx).sock.endFrame()
 	name, ok := bytes.CutPrefix(ctx.Path(), []byte("/rpc/"))
 	if !ok {
 		writeError(&ctx.Response, fasthttp.StatusNotFound, rpcbench.CodeBadRequest,
@@ -150,7 +161,7 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 	case "_cancel":
 		l.cancel(ctx)
 	default:
-		l.call(ctx, name)
+		l.call(ctx, name, frameEnd)
 	}
 }
 
@@ -163,7 +174,8 @@ func (l *listener) handleError(ctx *fasthttp.RequestCtx, err error) {
 			fmt.Sprintf("http1: request body over the %d-byte limit (MaxPayload)", l.t.opts.MaxPayload))
 	case errors.As(err, &ne) && ne.Timeout():
 		writeError(&ctx.Response, fasthttp.StatusRequestTimeout, rpcbench.CodeDeadlineExceeded,
-			fmt.Sprintf("http1: request not received within %v (ReadTimeout)", l.t.opts.ReadTimeout))
+			fmt.Sprintf("http1: request not received within %v (ReadTimeout) or %v from its first byte (Limits.FrameTimeout)",
+				l.t.opts.ReadTimeout, l.t.opts.Limits.FrameTimeout))
 	default:
 		writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest, "http1: malformed HTTP request: "+err.Error())
 	}
@@ -177,7 +189,7 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
 
 // call turns a POST into a request frame for the connection's session and
 // waits for the reply.
-func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
+func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte, frameEnd time.Time) {
 	if !ctx.IsPost() {
 		methodNotAllowed(ctx, "POST")
 		return
@@ -206,14 +218,20 @@ func (l *listener) call(ctx *fasthttp.RequestCtx, name []byte) {
 		writeError(&ctx.Response, fasthttp.StatusBadRequest, rpcbench.CodeBadRequest, err.Error())
 		return
 	}
+	body, taken, ok := sc.readBody(ctx, frameEnd)
+	if !ok {
+		sc.bodies.Give(taken)
+		return
+	}
 	method := sc.methodOf(name)
 	sc.in = wire.Frame{
 		Kind: wire.KindRequest, Codec: codec.ID(), Compression: comp,
 		CallID: rpcbench.CallID(method), BudgetMicros: budget,
-		Payload: ctx.PostBody(), // the core copies it during Frame
+		Payload: body, // the core copies it during Frame
 	}
 	sc.exchange(ctx, &sc.in, method, key, cancelable)
 	sc.in.Payload = nil
+	sc.releaseBody(body, taken)
 	// fasthttp keeps a connection's request body buffer for its next
 	// request; a large one is let go, or idle connections would hold it.
 	ctx.Request.ReleaseBody(retainBody)
@@ -289,6 +307,10 @@ type serverConn struct {
 	lastCodec  codecs.Codec
 	lastName   []byte
 	lastMethod string
+	// body holds the request body being received (body.go); bodies is
+	// the connection's budget for it, within the listener's.
+	body   []byte
+	bodies *admit.Bytes
 
 	// frameMu serialises Session.Frame calls: the connection's own handler
 	// and cancels arriving on other connections both make them.
@@ -517,6 +539,34 @@ type serverSock struct {
 	stopped   atomic.Bool
 	closeOnce sync.Once
 	sniff     bool // check the first byte read looks like HTTP
+
+	// A request's head must arrive within frameTimeout of its first byte
+	// (Limits.FrameTimeout), whatever deadline fasthttp sets: its
+	// ReadTimeout restarts at that byte. Used by the connection's
+	// goroutine only.
+	frameTimeout time.Duration
+	inFrame      bool
+	frameEnd     time.Time
+	deadline     time.Time // the last deadline fasthttp asked for
+}
+
+// startFrame arms the frame deadline at a request's first byte.
+func (s *serverSock) startFrame() {
+	s.inFrame = true
+	s.frameEnd = time.Now().Add(s.frameTimeout)
+	if s.deadline.IsZero() || s.frameEnd.Before(s.deadline) {
+		s.Conn.SetReadDeadline(s.frameEnd)
+	}
+}
+
+// endFrame ends the frame deadline's hold once a request's head is in; it
+// returns the deadline the body must still meet (zero: none).
+func (s *serverSock) endFrame() time.Time {
+	if !s.inFrame {
+		return time.Time{}
+	}
+	s.inFrame = false
+	return s.frameEnd
 }
 
 var longAgo = time.Unix(1, 0)
@@ -532,6 +582,9 @@ func (s *serverSock) Read(p []byte) (int, error) {
 	}
 	n, err := s.Conn.Read(p)
 	wirestats.Server.In.Add(uint64(n))
+	if n > 0 && !s.inFrame && s.frameTimeout > 0 {
+		s.startFrame()
+	}
 	if err != nil && s.stopped.Load() {
 		err = net.ErrClosed
 	}
@@ -566,6 +619,10 @@ func (s *serverSock) Write(p []byte) (int, error) {
 func (s *serverSock) SetReadDeadline(t time.Time) error {
 	if s.stopped.Load() {
 		return nil
+	}
+	s.deadline = t
+	if s.inFrame && (t.IsZero() || s.frameEnd.Before(t)) {
+		t = s.frameEnd
 	}
 	return s.Conn.SetReadDeadline(t)
 }

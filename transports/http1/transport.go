@@ -55,9 +55,11 @@ type Options struct {
 	PingTimeout time.Duration
 
 	// Limits cap the server's connections (MaxConns, MaxConnsPerAddr; see
-	// package admit for defaults). fasthttp reads a request's body into
-	// a buffer of its announced size (at most MaxPayload), and ReadTimeout
-	// bounds a request's arrival; the other Limits do not apply here.
+	// package admit for defaults) and the memory of request bodies being
+	// received (MaxInProgress per listener, MaxInProgressPerConn), which
+	// grows with the bytes that arrive, not with the Content-Length
+	// announced; a request must arrive within FrameTimeout of its first
+	// byte, and ReadTimeout still bounds the wait for that byte.
 	Limits admit.Limits
 
 	// Logf receives server-side problems (handler-code panics, refused

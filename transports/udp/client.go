@@ -405,6 +405,10 @@ func (cc *clientConn) Recv() (wire.Frame, error) {
 		if f.RequestID == 0 {
 			switch f.Kind {
 			case wire.KindPing, wire.KindPong:
+				if f.Flags&wire.FlagCookie != 0 {
+					cc.echoCookie(&f)
+					f.Flags, f.Payload = 0, nil
+				}
 				return f, nil
 			case wire.KindError:
 				_, msg, _ := wire.ParseError(f.Payload)
@@ -416,6 +420,14 @@ func (cc *clientConn) Recv() (wire.Frame, error) {
 			return r, nil
 		}
 	}
+}
+
+// echoCookie proves the client's address to the server: it sends back the
+// cookie the server gave it, after which the server's replies are no longer
+// bounded by the bytes it received (see cookie.go).
+func (cc *clientConn) echoCookie(f *wire.Frame) {
+	echo := wire.Frame{Kind: wire.KindPing, Flags: wire.FlagCookie, Payload: f.Payload}
+	cc.writeFrame(&echo)
 }
 
 // handle deals with a frame about one call; it reports whether the frame
@@ -576,6 +588,13 @@ func handshake(ctx context.Context, uc *net.UDPConn, opts *Options) (time.Durati
 			switch f.Kind {
 			case wire.KindPong:
 				uc.SetReadDeadline(time.Time{})
+				if f.Flags&wire.FlagCookie != 0 {
+					echo := wire.Append(nil, &wire.Frame{Kind: wire.KindPing, Flags: wire.FlagCookie, Payload: f.Payload})
+					if _, err := uc.Write(echo); err != nil {
+						return 0, err
+					}
+					wirestats.Client.Out.Add(uint64(len(echo)))
+				}
 				if tries > 1 {
 					return 0, nil // which ping does this answer?
 				}

@@ -121,6 +121,25 @@
 // Options.ReassemblyBytes, at most 64 per client address; and one that
 // gets no new fragment for Options.ReassemblyTimeout is discarded.
 //
+// # Source addresses
+//
+// A source address can be forged, so until a client address has proven it
+// receives what is sent there, the server sends it at most three times the
+// bytes it received from it (QUIC's anti-amplification rule); what is over
+// is held back, counted in Stats.AmplificationHeld. The proof is a cookie:
+//
+//	pong, cookie flag, request ID 0   server→client  the address's cookie
+//	ping, cookie flag, request ID 0   client→server  the cookie echoed back
+//
+// The server answers the first heartbeat ping of an unverified address
+// (Dial's handshake) with a cookie pong, and sends one when the bound holds
+// a datagram back; the client echoes every cookie it is given. The cookie
+// is 16 bytes of HMAC-SHA256 over the address and a one-minute window under
+// a per-listener random secret, accepted in its window and the next, so
+// the server keeps no state for addresses that never echo. A verified
+// address stays verified for the life of its session and costs an atomic
+// load per datagram; a client is verified by the end of Dial.
+//
 // # Connections
 //
 // A client's ClientConn is one connected UDP socket, so that the kernel

@@ -1,6 +1,7 @@
 package udp
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -44,12 +45,13 @@ type dispatcher struct {
 	emptied  bool
 	reasmLen atomic.Int64 // bytes held by partial messages
 	limits   cacheLimits
+	cookies  *cookieJar
 }
 
 // write sends b to an address by the route the engine gave with the
 // address's datagrams (the gnet engine: the gnet.Conn).
 func newDispatcher(opts *Options, write func(b []byte, to netip.AddrPort, route any) error, onEmpty func()) *dispatcher {
-	d := &dispatcher{opts: opts, write: write, onEmpty: onEmpty, conns: map[netip.AddrPort]*pconn{}}
+	d := &dispatcher{opts: opts, write: write, onEmpty: onEmpty, conns: map[netip.AddrPort]*pconn{}, cookies: newCookieJar()}
 	d.limits = cacheLimits{ttl: int64(opts.DedupTTL), entries: opts.DedupEntries, maxBytes: int64(opts.DedupBytes)}
 	return d
 }
@@ -102,8 +104,14 @@ func (d *dispatcher) sendFrame(f *wire.Frame, to netip.AddrPort, route any) erro
 	return err
 }
 
-func (d *dispatcher) sendError(id uint64, code rpcbench.Code, msg string, to netip.AddrPort, route any) {
+// sendError answers a datagram of in bytes from an address without a
+// session, if the answer is within the amplification bound.
+func (d *dispatcher) sendError(id uint64, code rpcbench.Code, msg string, in int, to netip.AddrPort, route any) {
 	e := wire.Frame{Kind: wire.KindError, RequestID: id, Payload: wire.AppendError(nil, uint16(code), msg)}
+	if wire.HeaderLen+len(e.Payload) > amplification*in {
+		stats.amplificationHeld.Add(1)
+		return
+	}
 	d.sendFrame(&e, to, route)
 }
 
@@ -123,10 +131,11 @@ func (d *dispatcher) datagram(b []byte, from netip.AddrPort, route any, f *wire.
 	default:
 		return // replies are not for a server
 	}
-	pc := d.conn(f, from, route)
+	pc := d.conn(f, len(b), from, route)
 	if pc == nil {
 		return
 	}
+	pc.budget.received(len(b))
 	pc.lastSeen.Store(time.Now().UnixNano())
 	switch f.Kind {
 	case wire.KindRequest:
@@ -134,18 +143,21 @@ func (d *dispatcher) datagram(b []byte, from netip.AddrPort, route any, f *wire.
 	case wire.KindCancel:
 		pc.cancel(f)
 	case wire.KindPing:
-		if f.RequestID != 0 {
+		switch {
+		case f.Flags&wire.FlagCookie != 0:
+			pc.verify(f.Payload)
+		case f.RequestID != 0:
 			pc.resendMissing(f)
-			return
+		default:
+			pc.frame(f)
 		}
-		pc.frame(f)
 	case wire.KindPong:
 		pc.frame(f)
 	}
 }
 
 // conn returns addr's session, making one if the listener is open.
-func (d *dispatcher) conn(f *wire.Frame, from netip.AddrPort, route any) *pconn {
+func (d *dispatcher) conn(f *wire.Frame, in int, from netip.AddrPort, route any) *pconn {
 	d.mu.Lock()
 	pc := d.conns[from]
 	if pc != nil {
@@ -159,7 +171,7 @@ func (d *dispatcher) conn(f *wire.Frame, from netip.AddrPort, route any) *pconn 
 		}
 		d.mu.Unlock()
 		if f.Kind == wire.KindRequest || f.Kind == wire.KindPing && f.RequestID == 0 {
-			d.sendError(f.RequestID, code, msg, from, route)
+			d.sendError(f.RequestID, code, msg, in, from, route)
 		}
 		return nil
 	}
@@ -237,6 +249,7 @@ type pconn struct {
 	cache                 dedupCache
 	reasm                 map[uint64]*reassembly
 	win                   burstWindow // for fragmented replies
+	budget                addressBudget
 }
 
 var _ rpcbench.ServerConn = (*pconn)(nil)
@@ -431,6 +444,9 @@ func (pc *pconn) Send(f *wire.Frame) error {
 		if closed {
 			return net.ErrClosed
 		}
+		if f.Kind == wire.KindPong && f.RequestID == 0 && !pc.budget.verified.Load() {
+			return pc.sendCookie() // answers the ping, and hands out the cookie
+		}
 		return pc.sendFrame(f)
 	}
 	opts := pc.d.opts
@@ -506,7 +522,21 @@ func (pc *pconn) Close() error {
 	return nil
 }
 
+// errUnverified: the amplification bound held a datagram back.
+var errUnverified = errors.New("udp: address not verified; datagram over the amplification bound")
+
 func (pc *pconn) send(b []byte) error {
+	if !pc.budget.spend(len(b)) {
+		stats.amplificationHeld.Add(1)
+		if pc.budget.cookieDue.CompareAndSwap(true, false) {
+			pc.sendCookie()
+		}
+		return errUnverified
+	}
+	return pc.write(b)
+}
+
+func (pc *pconn) write(b []byte) error {
 	if pc.d.serialWrites {
 		pc.wmu.Lock()
 		defer pc.wmu.Unlock()
@@ -520,6 +550,28 @@ func (pc *pconn) sendFrame(f *wire.Frame) error {
 	err := pc.send(*b)
 	putDatagram(b)
 	return err
+}
+
+// sendCookie sends the address's cookie in a pong, within the bound.
+func (pc *pconn) sendCookie() error {
+	b := getDatagram()
+	var c [cookieLen]byte
+	f := cookieFrame(pc.d.cookies, pc.addr, c[:])
+	*b = wire.Append((*b)[:0], &f)
+	var err error = errUnverified
+	if pc.budget.spend(len(*b)) {
+		err = pc.write(*b)
+	}
+	putDatagram(b)
+	return err
+}
+
+// verify lifts the bound once the client echoes a valid cookie.
+func (pc *pconn) verify(cookie []byte) {
+	if !pc.budget.verified.Load() && pc.d.cookies.valid(cookie, pc.addr, time.Now()) {
+		pc.budget.verified.Store(true)
+		stats.verifiedAddrs.Add(1)
+	}
 }
 
 // RemoteAddr implements rpcbench.ServerConn.

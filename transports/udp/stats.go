@@ -20,10 +20,16 @@ type Stats struct {
 	FragmentReports uint64
 	// BadDatagrams: datagrams discarded as malformed.
 	BadDatagrams uint64
+	// AmplificationHeld: datagrams a server did not send to an address
+	// that has not echoed its cookie, as they would have exceeded three
+	// times the bytes received from it.
+	AmplificationHeld uint64
+	// VerifiedAddrs: client addresses that echoed a valid cookie.
+	VerifiedAddrs uint64
 }
 
 var stats struct {
-	retransmits, giveUps, staleReplies, duplicateRequests, fragmentReports, badDatagrams atomic.Uint64
+	retransmits, giveUps, staleReplies, duplicateRequests, fragmentReports, badDatagrams, amplificationHeld, verifiedAddrs atomic.Uint64
 }
 
 // ReadStats returns the counters.
@@ -35,5 +41,7 @@ func ReadStats() Stats {
 		DuplicateRequests: stats.duplicateRequests.Load(),
 		FragmentReports:   stats.fragmentReports.Load(),
 		BadDatagrams:      stats.badDatagrams.Load(),
+		AmplificationHeld: stats.amplificationHeld.Load(),
+		VerifiedAddrs:     stats.verifiedAddrs.Load(),
 	}
 }
