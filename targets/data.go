@@ -97,6 +97,12 @@ func splitDocs(b []byte) ([][]byte, error) {
 // Len is the number of documents.
 func (d *Data) Len() int { return len(d.docs) }
 
+// Len is the number of documents.
+func (r *Requests) Len() int { return r.data.Len() }
+
+// Templated reports whether any document is a template.
+func (r *Requests) Templated() bool { return r.data.Templated() }
+
 // Templated reports whether any document is a template.
 func (d *Data) Templated() bool {
 	for _, dc := range d.docs {
