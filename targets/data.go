@@ -204,15 +204,26 @@ func (r *Requests) cursor(worker int, seed uint64) *Cursor {
 
 // Next returns the next request's bytes, valid until the next call.
 func (c *Cursor) Next() ([]byte, error) {
+	_, b, err := c.NextAt()
+	return b, err
+}
+
+// NextAt is Next with the document's index, for callers that keep their
+// own form of each plain document.
+func (c *Cursor) NextAt() (int, []byte, error) {
 	i := c.next
 	if c.next++; c.next == len(c.r.pre) {
 		c.next = 0
 	}
 	if b := c.r.pre[i]; b != nil || c.tmpls == nil || c.tmpls[i] == nil {
-		return b, nil
+		return i, b, nil
 	}
-	return c.render(i)
+	b, err := c.render(i)
+	return i, b, err
 }
+
+// Plain returns document i's encoded bytes, or nil if it is a template.
+func (r *Requests) Plain(i int) []byte { return r.pre[i] }
 
 // render executes document i's template and encodes the result.
 func (c *Cursor) render(i int) ([]byte, error) {
