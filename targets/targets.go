@@ -21,7 +21,7 @@ import (
 	"strings"
 	"sync"
 
-	"rpcbench/harness"
+	"rpcbench/target"
 )
 
 // Def describes one external target: the command line's flags, or one
@@ -60,11 +60,11 @@ type Def struct {
 
 // Target is an external load target.
 type Target interface {
-	harness.Target
+	target.Target
 	// Verify makes one call and checks the reply (a status below 400, a
 	// reply that decodes as the method's output type), so that a cell
 	// never measures errors it could have caught before the load.
-	harness.Verifier
+	target.Verifier
 	// Addr is the HOST:PORT the URL names; Network is "tcp" or "udp", so
 	// that a relay (a network profile) can be put in front of it.
 	Addr() string

@@ -36,8 +36,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
 
-	"rpcbench/harness"
 	"rpcbench/protoload"
+	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/wirestats"
 )
@@ -54,7 +54,7 @@ func init() {
 	targets.Register("grpcs", targets.Opener{Open: Open, Kind: kind})
 }
 
-type target struct {
+type grpcTarget struct {
 	def      targets.Def
 	addr     string // the URL's HOST:PORT
 	dial     string // where connections go: addr, or a relay
@@ -67,7 +67,7 @@ type target struct {
 	nWorkers atomic.Int64
 }
 
-var _ targets.Target = (*target)(nil)
+var _ targets.Target = (*grpcTarget)(nil)
 
 // Open loads the method's descriptors, checks the data against its input
 // type, and makes one call, so that a wrong address, a TLS failure, an
@@ -85,7 +85,7 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 	if d.Call == "" {
 		return nil, fmt.Errorf("grpc target %s: no method: give --call pkg.Service/Method", d.URL)
 	}
-	t := &target{def: d, addr: targets.HostPort(u, "443"), md: metadata.New(d.Metadata)}
+	t := &grpcTarget{def: d, addr: targets.HostPort(u, "443"), md: metadata.New(d.Metadata)}
 	if u.Scheme == "grpc" {
 		t.addr = targets.HostPort(u, "80")
 	}
@@ -169,7 +169,7 @@ func credsFor(u *url.URL, d targets.Def) (credentials.TransportCredentials, erro
 	return credentials.NewTLS(cfg), nil
 }
 
-func (t *target) newClient(addr string) (*grpc.ClientConn, error) {
+func (t *grpcTarget) newClient(addr string) (*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(t.creds)}
 	if t.creds.Info().SecurityProtocol == "insecure" {
 		// Through a relay, the :authority still names the target (TLS
@@ -188,7 +188,7 @@ func (t *target) newClient(addr string) (*grpc.ClientConn, error) {
 }
 
 // check makes one call and decodes its reply as the output type.
-func (t *target) check(ctx context.Context, cc *grpc.ClientConn) error {
+func (t *grpcTarget) check(ctx context.Context, cc *grpc.ClientConn) error {
 	req, err := t.reqs.Cursor(0).Next()
 	if err != nil {
 		return err
@@ -213,15 +213,15 @@ func (t *target) check(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-func (t *target) Addr() string    { return t.addr }
-func (t *target) Network() string { return "tcp" }
+func (t *grpcTarget) Addr() string    { return t.addr }
+func (t *grpcTarget) Network() string { return "tcp" }
 
-func (t *target) Via(addr string) targets.Target {
-	c := &target{def: t.def, addr: t.addr, dial: addr, creds: t.creds, method: t.method, in: t.in, out: t.out, reqs: t.reqs, md: t.md, source: t.source}
+func (t *grpcTarget) Via(addr string) targets.Target {
+	c := &grpcTarget{def: t.def, addr: t.addr, dial: addr, creds: t.creds, method: t.method, in: t.in, out: t.out, reqs: t.reqs, md: t.md, source: t.source}
 	return c
 }
 
-func (t *target) Settings() map[string]string {
+func (t *grpcTarget) Settings() map[string]string {
 	s := map[string]string{
 		"kind":        "gRPC unary calls",
 		"url":         t.def.URL,
@@ -252,8 +252,8 @@ func moduleVersion(path string) string {
 	return "unknown"
 }
 
-// Dial implements harness.Target: one grpc.ClientConn, connected now.
-func (t *target) Dial(ctx context.Context) (harness.Conn, error) {
+// Dial implements target.Target: one grpc.ClientConn, connected now.
+func (t *grpcTarget) Dial(ctx context.Context) (target.Conn, error) {
 	cc, err := t.newClient(t.dial)
 	if err != nil {
 		return nil, err
@@ -262,8 +262,8 @@ func (t *target) Dial(ctx context.Context) (harness.Conn, error) {
 	return &conn{t: t, cc: cc}, nil
 }
 
-// Verify implements harness.Verifier.
-func (t *target) Verify(ctx context.Context, c harness.Conn) error {
+// Verify implements target.Verifier.
+func (t *grpcTarget) Verify(ctx context.Context, c target.Conn) error {
 	gc, ok := c.(*conn)
 	if !ok {
 		return fmt.Errorf("grpctarget: foreign connection %T", c)
@@ -272,7 +272,7 @@ func (t *target) Verify(ctx context.Context, c harness.Conn) error {
 }
 
 type conn struct {
-	t  *target
+	t  *grpcTarget
 	cc *grpc.ClientConn
 }
 
@@ -280,7 +280,7 @@ func (c *conn) Close() error { return c.cc.Close() }
 
 // NewCaller gives each worker its own cursor over the requests and its
 // own reply buffer. The metadata context is built once per run context.
-func (c *conn) NewCaller() (harness.Caller, error) {
+func (c *conn) NewCaller() (target.Caller, error) {
 	t, cc := c.t, c.cc
 	cur := t.reqs.Cursor(int(t.nWorkers.Add(1) - 1))
 	var resp []byte

@@ -20,7 +20,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"rpcbench/harness"
+	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/wirestats"
 )
@@ -43,7 +43,7 @@ func init() {
 	targets.Register("https", targets.Opener{Open: Open, Kind: kind})
 }
 
-type target struct {
+type httpTarget struct {
 	def     targets.Def
 	uri     string
 	addr    string
@@ -55,7 +55,7 @@ type target struct {
 	workers atomic.Int64
 }
 
-var _ targets.Target = (*target)(nil)
+var _ targets.Target = (*httpTarget)(nil)
 
 // Open checks the URL, headers and data and sends one request: an
 // unreachable server, a TLS failure or a status of 400 or more is an error
@@ -71,7 +71,7 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 	if len(d.Proto) > 0 || d.Protoset != "" || len(d.Metadata) > 0 {
 		return nil, fmt.Errorf("http target %s: --proto, --protoset and --metadata are for gRPC targets (use --header)", d.URL)
 	}
-	t := &target{def: d, uri: d.URL, tls: u.Scheme == "https", method: strings.ToUpper(d.Method)}
+	t := &httpTarget{def: d, uri: d.URL, tls: u.Scheme == "https", method: strings.ToUpper(d.Method)}
 	t.addr = targets.HostPort(u, "80")
 	if t.tls {
 		t.addr = targets.HostPort(u, "443")
@@ -104,7 +104,7 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 	return t, nil
 }
 
-func (t *target) client() (*fasthttp.HostClient, error) {
+func (t *httpTarget) client() (*fasthttp.HostClient, error) {
 	hc := &fasthttp.HostClient{
 		Addr: t.dial, IsTLS: t.tls, MaxConns: maxConns, MaxConnWaitTimeout: maxConnWait,
 		MaxIdleConnDuration: idle, ReadTimeout: 0, NoDefaultUserAgentHeader: true,
@@ -130,7 +130,7 @@ func (t *target) client() (*fasthttp.HostClient, error) {
 }
 
 // prepare fills req for one call with body.
-func (t *target) prepare(req *fasthttp.Request, body []byte) {
+func (t *httpTarget) prepare(req *fasthttp.Request, body []byte) {
 	req.SetRequestURI(t.uri)
 	req.Header.SetMethod(t.method)
 	for _, h := range t.headers {
@@ -142,7 +142,7 @@ func (t *target) prepare(req *fasthttp.Request, body []byte) {
 }
 
 // check sends one request and wants a status below 400.
-func (t *target) check(hc *fasthttp.HostClient) error {
+func (t *httpTarget) check(hc *fasthttp.HostClient) error {
 	body, err := t.reqs.Cursor(0).Next()
 	if err != nil {
 		return err
@@ -171,14 +171,14 @@ func (t *target) check(hc *fasthttp.HostClient) error {
 	return nil
 }
 
-func (t *target) Addr() string    { return t.addr }
-func (t *target) Network() string { return "tcp" }
+func (t *httpTarget) Addr() string    { return t.addr }
+func (t *httpTarget) Network() string { return "tcp" }
 
-func (t *target) Via(addr string) targets.Target {
-	return &target{def: t.def, uri: t.uri, addr: t.addr, dial: addr, tls: t.tls, method: t.method, headers: t.headers, reqs: t.reqs}
+func (t *httpTarget) Via(addr string) targets.Target {
+	return &httpTarget{def: t.def, uri: t.uri, addr: t.addr, dial: addr, tls: t.tls, method: t.method, headers: t.headers, reqs: t.reqs}
 }
 
-func (t *target) Settings() map[string]string {
+func (t *httpTarget) Settings() map[string]string {
 	var hs []string
 	for _, h := range t.headers {
 		hs = append(hs, h[0]+": "+h[1])
@@ -198,8 +198,8 @@ func (t *target) Settings() map[string]string {
 	return s
 }
 
-// Dial implements harness.Target: one HostClient.
-func (t *target) Dial(context.Context) (harness.Conn, error) {
+// Dial implements target.Target: one HostClient.
+func (t *httpTarget) Dial(context.Context) (target.Conn, error) {
 	hc, err := t.client()
 	if err != nil {
 		return nil, err
@@ -207,8 +207,8 @@ func (t *target) Dial(context.Context) (harness.Conn, error) {
 	return &conn{t: t, hc: hc}, nil
 }
 
-// Verify implements harness.Verifier.
-func (t *target) Verify(_ context.Context, c harness.Conn) error {
+// Verify implements target.Verifier.
+func (t *httpTarget) Verify(_ context.Context, c target.Conn) error {
 	hc, ok := c.(*conn)
 	if !ok {
 		return fmt.Errorf("httptarget: foreign connection %T", c)
@@ -217,7 +217,7 @@ func (t *target) Verify(_ context.Context, c harness.Conn) error {
 }
 
 type conn struct {
-	t  *target
+	t  *httpTarget
 	hc *fasthttp.HostClient
 }
 
@@ -228,7 +228,7 @@ func (c *conn) Close() error {
 
 // NewCaller keeps one request and one response per worker. A request
 // whose body never changes is prepared once.
-func (c *conn) NewCaller() (harness.Caller, error) {
+func (c *conn) NewCaller() (target.Caller, error) {
 	t, hc := c.t, c.hc
 	cur := t.reqs.Cursor(int(t.workers.Add(1) - 1))
 	req, resp := new(fasthttp.Request), new(fasthttp.Response)

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"rpcbench/harness"
 	"rpcbench/harness/load"
+	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/targets/greeter"
 	"rpcbench/targets/httptarget"
@@ -30,7 +30,7 @@ func startHTTP(t *testing.T) (*greeter.Service, string, func()) {
 	return s, ln.Addr().String(), func() { hs.Close() }
 }
 
-func run(t *testing.T, tgt harness.Target, o load.Options) *load.Result {
+func run(t *testing.T, tgt target.Target, o load.Options) *load.Result {
 	t.Helper()
 	ctx := context.Background()
 	c, err := tgt.Dial(ctx)
@@ -38,10 +38,10 @@ func run(t *testing.T, tgt harness.Target, o load.Options) *load.Result {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := tgt.(harness.Verifier).Verify(ctx, c); err != nil {
+	if err := tgt.(target.Verifier).Verify(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	res, err := load.Run(ctx, []harness.Conn{c}, o)
+	res, err := load.Run(ctx, []target.Conn{c}, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@ import (
 
 	"rpcbench"
 	"rpcbench/codecs"
-	"rpcbench/harness"
 	"rpcbench/services"
+	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/transports"
 )
@@ -40,7 +40,7 @@ func init() {
 	}})
 }
 
-type target struct {
+type extTarget struct {
 	def     targets.Def
 	tr      rpcbench.Transport
 	name    string // transport name
@@ -54,7 +54,7 @@ type target struct {
 	workers atomic.Int64
 }
 
-var _ targets.Target = (*target)(nil)
+var _ targets.Target = (*extTarget)(nil)
 
 // Open checks the transport, method, codec and data, then dials and makes
 // one call.
@@ -68,7 +68,7 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rpcbench target %s: %v", d.URL, err)
 	}
-	t := &target{def: d, tr: tr, name: name, addr: u.Host, dial: u.Host, codec: d.Codec, method: d.Call}
+	t := &extTarget{def: d, tr: tr, name: name, addr: u.Host, dial: u.Host, codec: d.Codec, method: d.Call}
 	if t.codec == "" {
 		t.codec = "proto"
 	}
@@ -149,15 +149,15 @@ func fromJSON(js []byte, v any) error {
 	return nil
 }
 
-func (t *target) Addr() string    { return t.addr }
-func (t *target) Network() string { return transports.Network(t.tr) }
+func (t *extTarget) Addr() string    { return t.addr }
+func (t *extTarget) Network() string { return transports.Network(t.tr) }
 
-func (t *target) Via(addr string) targets.Target {
-	return &target{def: t.def, tr: t.tr, name: t.name, addr: t.addr, dial: addr, codec: t.codec,
+func (t *extTarget) Via(addr string) targets.Target {
+	return &extTarget{def: t.def, tr: t.tr, name: t.name, addr: t.addr, dial: addr, codec: t.codec,
 		method: t.method, types: t.types, reqs: t.reqs, pre: t.pre}
 }
 
-func (t *target) Settings() map[string]string {
+func (t *extTarget) Settings() map[string]string {
 	return map[string]string{
 		"kind":     "rpcbench calls on a server the user runs",
 		"url":      t.def.URL,
@@ -168,8 +168,8 @@ func (t *target) Settings() map[string]string {
 	}
 }
 
-// Dial implements harness.Target: one client with one connection.
-func (t *target) Dial(ctx context.Context) (harness.Conn, error) {
+// Dial implements target.Target: one client with one connection.
+func (t *extTarget) Dial(ctx context.Context) (target.Conn, error) {
 	c, err := rpcbench.Dial(ctx, t.tr, t.dial, rpcbench.ClientOptions{Codec: t.codec, Conns: 1, HeartbeatInterval: -1})
 	if err != nil {
 		return nil, err
@@ -178,7 +178,7 @@ func (t *target) Dial(ctx context.Context) (harness.Conn, error) {
 }
 
 // Verify makes one call with the first request.
-func (t *target) Verify(ctx context.Context, hc harness.Conn) error {
+func (t *extTarget) Verify(ctx context.Context, hc target.Conn) error {
 	c, ok := hc.(*conn)
 	if !ok {
 		return fmt.Errorf("rpcext: foreign connection %T", hc)
@@ -194,14 +194,14 @@ func (t *target) Verify(ctx context.Context, hc harness.Conn) error {
 }
 
 type conn struct {
-	t *target
+	t *extTarget
 	c *rpcbench.Client
 }
 
 func (c *conn) Close() error { return c.c.Close() }
 
 // NewCaller keeps one reply value per worker.
-func (c *conn) NewCaller() (harness.Caller, error) {
+func (c *conn) NewCaller() (target.Caller, error) {
 	t, client := c.t, c.c
 	cur := t.reqs.Cursor(int(t.workers.Add(1) - 1))
 	resp := t.types.Resp()

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"rpcbench"
-	"rpcbench/harness"
 	"rpcbench/harness/load"
 	"rpcbench/services"
+	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/targets/rpcext"
 	"rpcbench/transports"
@@ -57,7 +57,7 @@ func TestJSONThroughEachCodec(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			res, err := load.Run(context.Background(), []harness.Conn{c}, load.Options{Workers: 2, Calls: 50})
+			res, err := load.Run(context.Background(), []target.Conn{c}, load.Options{Workers: 2, Calls: 50})
 			if err != nil || res.Rec.ErrorCount() != 0 {
 				t.Fatalf("%v %v", err, res.Rec.Errors)
 			}
