@@ -13,6 +13,7 @@ import (
 	"rpcbench/targets"
 	"rpcbench/targets/rpcext"
 	"rpcbench/transports"
+	_ "rpcbench/transports/tcp"
 )
 
 // TestJSONThroughEachCodec serves Arith.Add with a handler that records
