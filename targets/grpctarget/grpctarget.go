@@ -11,6 +11,7 @@
 package grpctarget
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,7 +126,7 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 	}
 	t.method = fmt.Sprintf("/%s/%s", md.Parent().FullName(), md.Name())
 	t.in, t.out = md.Input(), md.Output()
-	data, err := targets.ParseData(cmpOr(d.Data, "{}"))
+	data, err := targets.ParseData(cmp.Or(d.Data, "{}"))
 	if err != nil {
 		return nil, err
 	}
@@ -144,13 +145,6 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 		return nil, err
 	}
 	return t, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // credsFor builds the transport credentials: none for grpc://, TLS for

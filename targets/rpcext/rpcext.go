@@ -7,6 +7,7 @@ package rpcext
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -83,7 +84,7 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := targets.ParseData(cmpOr(d.Data, "{}"))
+	data, err := targets.ParseData(cmp.Or(d.Data, "{}"))
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +124,6 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 		return nil, err
 	}
 	return t, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // fromJSON decodes js into v: protobuf's JSON mapping for protobuf
