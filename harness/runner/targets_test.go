@@ -1,4 +1,4 @@
-package runner
+package runner_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"rpcbench/harness/report"
 	"rpcbench/harness/results"
+	"rpcbench/harness/runner"
 	"rpcbench/harness/spec"
 	"rpcbench/targets/greeter"
 	_ "rpcbench/targets/grpctarget"
@@ -40,7 +41,7 @@ func TestExampleGreeterSpec(t *testing.T) {
 	retarget("greeter-http", "http://"+hl.Addr().String()+greeter.HTTPPath)
 	sp.Repetitions, sp.Warmup, sp.Duration, sp.Pin = 1, spec.Duration(50e6), spec.Duration(200e6), "off"
 	root := t.TempDir()
-	run, dir, err := Run(context.Background(), Options{Spec: sp, SpecYAML: yaml, ResultsRoot: root, WriteReports: report.WriteAll})
+	run, dir, err := runner.Run(context.Background(), runner.Options{Spec: sp, SpecYAML: yaml, ResultsRoot: root, WriteReports: report.WriteAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +93,11 @@ func TestUnreachableTargetFailsTheRun(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
-	sp := mustSpec(t, "name: x\npin: \"off\"\ntargets:\n  dead: {url: \"http://"+addr+"/\"}\ndimensions:\n  target: [dead]\n")
-	_, _, err := Run(context.Background(), Options{Spec: sp, NoWrite: true})
+	sp, err := spec.Parse([]byte("name: x\npin: \"off\"\ntargets:\n  dead: {url: \"http://" + addr + "/\"}\ndimensions:\n  target: [dead]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runner.Run(context.Background(), runner.Options{Spec: sp, NoWrite: true})
 	if err == nil || !strings.Contains(err.Error(), "target dead: http target "+addr+" unreachable") {
 		t.Fatalf("err = %v", err)
 	}

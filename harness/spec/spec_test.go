@@ -305,7 +305,7 @@ excludes:
 		"targets: {g: {url: \"grpc://h:1\"}}\ndimensions: {target: [x]}":                 `unknown target "x" (targets: g)`,
 		"targets: {g: {url: \"ftp://h:1\"}}\ndimensions: {target: [g]}":                  `unknown scheme "ftp"`,
 		"targets: {g: {url: \"grpc://h:1\"}}\ndimensions: {target: [g], codec: [proto]}": "replaces transport, codec",
-		"targets: {g: {url: \"grpc://h:1\", prot: x}}\ndimensions: {target: [g]}":        "valid target keys",
+		"targets: {g: {url: \"grpc://h:1\", prot: x}}\ndimensions: {target: [g]}":        "valid keys here: url, call",
 	} {
 		s, err := Parse([]byte("name: x\n" + y))
 		if err == nil {
