@@ -12,11 +12,11 @@ import (
 	"google.golang.org/grpc"
 
 	"rpcbench/harness/load"
-	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/targets/greeter"
 	"rpcbench/targets/greeter/greetpb"
 	"rpcbench/targets/grpctarget"
+	"rpcbench/targets/targettest"
 )
 
 const protoFile = "../greeter/greetpb/greet.proto"
@@ -41,24 +41,6 @@ func startGreeter(t *testing.T, reflect bool) (*greeter.Service, string, func())
 	return s, ln.Addr().String(), gs.Stop
 }
 
-func run(t *testing.T, tgt target.Target, o load.Options) *load.Result {
-	t.Helper()
-	ctx := context.Background()
-	c, err := tgt.Dial(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := tgt.(target.Verifier).Verify(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	res, err := load.Run(ctx, []target.Conn{c}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 func TestReflectionCallsWithDataAndMetadata(t *testing.T) {
 	s, addr, _ := startGreeter(t, true)
 	dir := t.TempDir()
@@ -69,7 +51,7 @@ func TestReflectionCallsWithDataAndMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, tgt, load.Options{Workers: 4, Calls: 400})
+	res := targettest.Run(t, tgt, load.Options{Workers: 4, Calls: 400})
 	if res.Rec.ErrorCount() != 0 || res.Rec.Latency.Count() != 400 {
 		t.Fatalf("calls %d ok, errors %v", res.Rec.Latency.Count(), res.Rec.Errors)
 	}
@@ -93,7 +75,7 @@ func TestTemplatesRenderPerCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, tgt, load.Options{Workers: 2, Calls: 100})
+	targettest.Run(t, tgt, load.Options{Workers: 2, Calls: 100})
 	names := s.Names()
 	if len(names) < 100 {
 		t.Fatalf("%d distinct names for %d calls: templates not rendered per call", len(names), s.Calls())
@@ -157,7 +139,7 @@ func TestServerDiesMidRun(t *testing.T) {
 		}
 		stop()
 	}()
-	res := run(t, tgt, load.Options{Workers: 2, Duration: time.Second})
+	res := targettest.Run(t, tgt, load.Options{Workers: 2, Duration: time.Second})
 	if res.Rec.Latency.Count() < 40 || res.Rec.Errors["grpc_unavailable"] == 0 {
 		t.Fatalf("ok %d, errors %v", res.Rec.Latency.Count(), res.Rec.Errors)
 	}

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"rpcbench/harness/load"
-	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/targets/greeter"
 	"rpcbench/targets/httptarget"
+	"rpcbench/targets/targettest"
 )
 
 func startHTTP(t *testing.T) (*greeter.Service, string, func()) {
@@ -30,24 +30,6 @@ func startHTTP(t *testing.T) (*greeter.Service, string, func()) {
 	return s, ln.Addr().String(), func() { hs.Close() }
 }
 
-func run(t *testing.T, tgt target.Target, o load.Options) *load.Result {
-	t.Helper()
-	ctx := context.Background()
-	c, err := tgt.Dial(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := tgt.(target.Verifier).Verify(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	res, err := load.Run(ctx, []target.Conn{c}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 func TestPostsBodiesAndHeaders(t *testing.T) {
 	s, addr, _ := startHTTP(t)
 	file := filepath.Join(t.TempDir(), "bodies.json")
@@ -57,7 +39,7 @@ func TestPostsBodiesAndHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, tgt, load.Options{Workers: 3, Calls: 300})
+	res := targettest.Run(t, tgt, load.Options{Workers: 3, Calls: 300})
 	names := s.Names()
 	// The empty name is rejected by the service with 400: a third of the
 	// calls fail, counted by status.
@@ -85,7 +67,7 @@ func TestHTTPSAndBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := run(t, tgt, load.Options{Workers: 2, Calls: 50}); res.Rec.Latency.Count() != 50 || s.Calls() < 50 {
+	if res := targettest.Run(t, tgt, load.Options{Workers: 2, Calls: 50}); res.Rec.Latency.Count() != 50 || s.Calls() < 50 {
 		t.Fatalf("https: ok %d, served %d", res.Rec.Latency.Count(), s.Calls())
 	}
 	for _, c := range []struct {
@@ -120,7 +102,7 @@ func TestServerDiesMidRun(t *testing.T) {
 		}
 		stop()
 	}()
-	res := run(t, tgt, load.Options{Workers: 2, Duration: time.Second})
+	res := targettest.Run(t, tgt, load.Options{Workers: 2, Duration: time.Second})
 	failed := res.Rec.ErrorCount()
 	if res.Rec.Latency.Count() < 40 || failed == 0 {
 		t.Fatalf("ok %d, errors %v", res.Rec.Latency.Count(), res.Rec.Errors)
