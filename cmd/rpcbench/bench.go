@@ -50,6 +50,8 @@ func benchCmd(args []string) error {
 	conns := fs.Int("conns", 1, "connections of the ad-hoc cell")
 	loadModel := fs.String("load", "closed", "load model of the ad-hoc cell: closed, open, poisson, sweep")
 	rate := fs.Float64("rate", 0, "open-loop target rate, calls/s")
+	var xf targetFlags
+	xf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,15 +67,45 @@ func benchCmd(args []string) error {
 		err      error
 		adhoc    = *matrix == ""
 	)
-	if adhoc {
+	for _, name := range []string{"call", "data", "proto", "import-paths", "protoset", "metadata", "method", "header", "cacert", "skip-verify", "insecure"} {
+		if set[name] && xf.url == "" {
+			return usageError("bench: --%s describes an external target: it needs --target", name)
+		}
+	}
+	switch {
+	case adhoc && xf.url != "":
+		for _, name := range []string{"transport", "engine", "mode", "tls", "compression", "payload", "server", "inprocess"} {
+			if set[name] {
+				return usageError("bench: --%s is for rpcbench's own server; an external target (--target) takes its protocol from its URL", name)
+			}
+		}
+		c := ""
+		if set["codec"] {
+			c = *codec
+		}
+		d, err := xf.def(c, tf.o.CertFile, tf.o.KeyFile)
+		if err != nil {
+			return usageError("bench: %v", err)
+		}
+		l, err := loadName(*loadModel, *rate)
+		if err != nil {
+			return usageError("bench: %v", err)
+		}
+		if sp, err = targetSpec(d, *conc, *conns, l); err != nil {
+			return usageError("bench: %v", err)
+		}
+		sp.Repetitions, sp.Duration, sp.Warmup = 1, spec.Duration(5*time.Second), spec.Duration(time.Second)
+		f := false
+		sp.GeneratorCeiling = &f
+	case adhoc:
 		if sp, err = adhocSpec(&tf, *codec, *compression, *payload, *conc, *conns, *loadModel, *rate); err != nil {
 			return usageError("bench: %v", adhocError(err))
 		}
 		sp.Repetitions, sp.Duration, sp.Warmup = 1, spec.Duration(5*time.Second), spec.Duration(time.Second)
 		f := false
 		sp.GeneratorCeiling = &f
-	} else {
-		for _, name := range []string{"transport", "engine", "mode", "tls", "codec", "compression", "payload", "concurrency", "conns", "load", "rate"} {
+	default:
+		for _, name := range []string{"transport", "engine", "mode", "tls", "codec", "compression", "payload", "concurrency", "conns", "load", "rate", "target"} {
 			if set[name] {
 				return usageError("bench: --%s describes an ad-hoc cell; it cannot be combined with --matrix", name)
 			}
@@ -205,17 +237,9 @@ func adhocSpec(tf *transportFlags, codec, compression, payload string, conc, con
 		t.Mode = tf.o.Mode
 	}
 	t.TLS = t.TLS || tf.o.TLS
-	var l string
-	switch model {
-	case "closed", "sweep":
-		l = model
-	case "open", "poisson":
-		if rate <= 0 {
-			return nil, fmt.Errorf("--load %s needs --rate", model)
-		}
-		l = fmt.Sprintf("%s@%g", model, rate)
-	default:
-		return nil, fmt.Errorf("--load %q: want closed, open, poisson or sweep", model)
+	l, err := loadName(model, rate)
+	if err != nil {
+		return nil, err
 	}
 	// One group named for what it is; its errors are rewritten to name
 	// the flags, which are what the user wrote.
@@ -252,6 +276,20 @@ func roughly(d time.Duration) string {
 		return fmt.Sprintf("about %d minutes", int(d.Minutes()+0.5))
 	}
 	return fmt.Sprintf("about %d hours", int(d.Hours()+0.5))
+}
+
+// loadName is the load dimension's value for --load and --rate.
+func loadName(model string, rate float64) (string, error) {
+	switch model {
+	case "closed", "sweep":
+		return model, nil
+	case "open", "poisson":
+		if rate <= 0 {
+			return "", fmt.Errorf("--load %s needs --rate", model)
+		}
+		return fmt.Sprintf("%s@%g", model, rate), nil
+	}
+	return "", fmt.Errorf("--load %q: want closed, open, poisson or sweep", model)
 }
 
 func countRan(run *results.Run) int {
