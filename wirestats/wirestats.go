@@ -3,7 +3,10 @@
 // call. Counters are process-wide and only ever grow; readers take deltas.
 package wirestats
 
-import "sync/atomic"
+import (
+	"net"
+	"sync/atomic"
+)
 
 // Counter is a pair of byte counts for one role.
 type Counter struct {
@@ -36,4 +39,23 @@ func (s Snapshot) Sub(o Snapshot) Snapshot {
 // Add returns s + o, field by field.
 func (s Snapshot) Add(o Snapshot) Snapshot {
 	return Snapshot{s.ClientIn + o.ClientIn, s.ClientOut + o.ClientOut, s.ServerIn + o.ServerIn, s.ServerOut + o.ServerOut}
+}
+
+// ClientConn counts c's bytes in the Client counter: for client sockets
+// opened by libraries other than rpcbench's transports (gRPC, fasthttp),
+// through their dialer hooks.
+func ClientConn(c net.Conn) net.Conn { return &clientConn{c} }
+
+type clientConn struct{ net.Conn }
+
+func (c *clientConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	Client.In.Add(uint64(n))
+	return n, err
+}
+
+func (c *clientConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	Client.Out.Add(uint64(n))
+	return n, err
 }

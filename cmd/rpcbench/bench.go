@@ -22,6 +22,7 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/peers"
 	"rpcbench/services/admin"
+	"rpcbench/transports/tlsconf"
 )
 
 // benchCmd runs `rpcbench bench`: a matrix spec, or one ad-hoc cell
@@ -45,7 +46,7 @@ func benchCmd(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the client (this process) to `FILE`")
 	// Ad-hoc cell.
 	var tf transportFlags
-	tf.register(fs, false, tlsClient)
+	tf.register(fs, false, tlsClientCert)
 	codec := fs.String("codec", "proto", "codec of the ad-hoc cell")
 	compression := fs.String("compression", "none", "compression of the ad-hoc cell")
 	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n)")
@@ -53,6 +54,8 @@ func benchCmd(args []string) error {
 	conns := fs.Int("conns", 1, "connections of the ad-hoc cell")
 	loadModel := fs.String("load", "closed", "load model of the ad-hoc cell: closed, open, poisson, sweep")
 	rate := fs.Float64("rate", 0, "open-loop target rate, calls/s")
+	var xf targetFlags
+	xf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,15 +71,45 @@ func benchCmd(args []string) error {
 		err      error
 		adhoc    = *matrix == ""
 	)
-	if adhoc {
+	for _, name := range []string{"call", "data", "proto", "import-paths", "protoset", "metadata", "method", "header", "cacert", "skip-verify", "insecure"} {
+		if set[name] && xf.url == "" && !(*server != "" && (name == "cacert" || name == "skip-verify")) {
+			return usageError("bench: --%s describes an external target: it needs --target", name)
+		}
+	}
+	switch {
+	case adhoc && xf.url != "":
+		for _, name := range []string{"transport", "engine", "mode", "tls", "compression", "payload", "server", "inprocess"} {
+			if set[name] {
+				return usageError("bench: --%s is for rpcbench's own server; an external target (--target) takes its protocol from its URL", name)
+			}
+		}
+		c := ""
+		if set["codec"] {
+			c = *codec
+		}
+		d, err := xf.def(c, tf.o.TLSConf.ClientCert, tf.o.TLSConf.ClientKey)
+		if err != nil {
+			return usageError("bench: %v", err)
+		}
+		l, err := loadName(*loadModel, *rate)
+		if err != nil {
+			return usageError("bench: %v", err)
+		}
+		if sp, err = targetSpec(d, *conc, *conns, l); err != nil {
+			return usageError("bench: %v", err)
+		}
+		sp.Repetitions, sp.Duration, sp.Warmup = 1, spec.Duration(5*time.Second), spec.Duration(time.Second)
+		f := false
+		sp.GeneratorCeiling = &f
+	case adhoc:
 		if sp, err = adhocSpec(&tf, *codec, *compression, *payload, *conc, *conns, *loadModel, *rate); err != nil {
 			return usageError("bench: %v", adhocError(err))
 		}
 		sp.Repetitions, sp.Duration, sp.Warmup = 1, spec.Duration(5*time.Second), spec.Duration(time.Second)
 		f := false
 		sp.GeneratorCeiling = &f
-	} else {
-		for _, name := range []string{"transport", "engine", "mode", "tls", "codec", "compression", "payload", "concurrency", "conns", "load", "rate"} {
+	default:
+		for _, name := range []string{"transport", "engine", "mode", "tls", "codec", "compression", "payload", "concurrency", "conns", "load", "rate", "target"} {
 			if set[name] {
 				return usageError("bench: --%s describes an ad-hoc cell; it cannot be combined with --matrix", name)
 			}
@@ -104,9 +137,9 @@ func benchCmd(args []string) error {
 		return usageError("bench: --server measures a server on another host; it cannot be combined with --inprocess")
 	}
 	if *server == "" {
-		for _, name := range []string{"admin-token", "cacert", "insecure", "client-cert", "client-key"} {
-			if set[name] {
-				return usageError("bench: --%s concerns a server on another host (--server); bench trusts the servers it starts itself", name)
+		for _, name := range []string{"admin-token", "cert", "key"} {
+			if set[name] && (name == "admin-token" || xf.url == "") {
+				return usageError("bench: --%s concerns a server on another host (--server) or an external target (--target); bench trusts the servers it starts itself", name)
 			}
 		}
 	}
@@ -167,7 +200,7 @@ func benchCmd(args []string) error {
 	opts := runner.Options{
 		Spec: sp, SpecYAML: yamlText, SpecPath: *matrix, Dir: *out, ResultsRoot: *resultsRoot,
 		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
-		Server: *server, LoadID: *loadID, ServerTLS: tf.o.TLSConf, AdminToken: cmp.Or(*adminToken, os.Getenv(admin.TokenEnv)),
+		Server: *server, LoadID: *loadID, ServerTLS: tlsconf.Settings{CA: xf.cacert, Insecure: xf.skipVerify, ClientCert: tf.o.TLSConf.ClientCert, ClientKey: tf.o.TLSConf.ClientKey}, AdminToken: cmp.Or(*adminToken, os.Getenv(admin.TokenEnv)),
 	}
 	if progressTo != nil {
 		opts.Progress, opts.Terminal = progressTo, isTerminal(progressTo)
@@ -215,17 +248,9 @@ func adhocSpec(tf *transportFlags, codec, compression, payload string, conc, con
 		t.Mode = tf.o.Mode
 	}
 	t.TLS = t.TLS || tf.o.TLS
-	var l string
-	switch model {
-	case "closed", "sweep":
-		l = model
-	case "open", "poisson":
-		if rate <= 0 {
-			return nil, fmt.Errorf("--load %s needs --rate", model)
-		}
-		l = fmt.Sprintf("%s@%g", model, rate)
-	default:
-		return nil, fmt.Errorf("--load %q: want closed, open, poisson or sweep", model)
+	l, err := loadName(model, rate)
+	if err != nil {
+		return nil, err
 	}
 	// One group named for what it is; its errors are rewritten to name
 	// the flags, which are what the user wrote.
@@ -262,6 +287,20 @@ func roughly(d time.Duration) string {
 		return fmt.Sprintf("about %d minutes", int(d.Minutes()+0.5))
 	}
 	return fmt.Sprintf("about %d hours", int(d.Hours()+0.5))
+}
+
+// loadName is the load dimension's value for --load and --rate.
+func loadName(model string, rate float64) (string, error) {
+	switch model {
+	case "closed", "sweep":
+		return model, nil
+	case "open", "poisson":
+		if rate <= 0 {
+			return "", fmt.Errorf("--load %s needs --rate", model)
+		}
+		return fmt.Sprintf("%s@%g", model, rate), nil
+	}
+	return "", fmt.Errorf("--load %q: want closed, open, poisson or sweep", model)
 }
 
 func countRan(run *results.Run) int {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +12,45 @@ import (
 	"rpcbench/codecs/bench"
 	"rpcbench/codecs/benchmsg"
 	"rpcbench/harness/report"
+	"rpcbench/protoload"
+
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
+
+// userSubject loads a user's message for `rpcbench codecs --proto`.
+func userSubject(protos, importPaths, protoset, message, data string) (*bench.Subject, error) {
+	if message == "" || (protos == "") == (protoset == "") {
+		return nil, fmt.Errorf("your own message needs --message pkg.Msg and either --proto FILE or --protoset FILE")
+	}
+	var files *protoregistry.Files
+	var err error
+	if protos != "" {
+		var ips []string
+		if importPaths != "" {
+			ips = strings.Split(importPaths, ",")
+		}
+		files, err = protoload.Compile(context.Background(), strings.Split(protos, ","), ips)
+	} else {
+		files, err = protoload.ReadProtoset(protoset)
+	}
+	if err != nil {
+		return nil, err
+	}
+	md, err := protoload.Message(files, message)
+	if err != nil {
+		return nil, err
+	}
+	js := []byte(data)
+	if strings.HasPrefix(data, "@") {
+		if js, err = os.ReadFile(data[1:]); err != nil {
+			return nil, err
+		}
+	}
+	if len(js) == 0 {
+		js = []byte("{}")
+	}
+	return bench.ProtoSubject(md, js)
+}
 
 // codecsCmd runs `rpcbench codecs`: every codec on the benchmark messages
 // and every compressor on one codec's encodings, printed as a table and
@@ -29,6 +68,11 @@ func codecsCmd(args []string) error {
 		jsonOut      = fs.String("json", "", "also write the report as JSON to `file`")
 		benchOut     = fs.String("bench", "", "also write Go benchmark format (for benchstat) to `file`")
 		quiet        = fs.Bool("quiet", false, "no progress lines on stderr")
+		protos       = fs.String("proto", "", "measure your own message: comma-separated .proto files defining it (with --message and --data)")
+		importPaths  = fs.String("import-paths", "", "comma-separated import paths for --proto (default: each file's directory)")
+		protoset     = fs.String("protoset", "", "measure your own message from a protoset file instead of --proto")
+		message      = fs.String("message", "", "your message's full name, pkg.Msg")
+		data         = fs.String("data", "", "your message's value as JSON (protobuf JSON mapping), or @FILE")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: rpcbench codecs [flags]\n\nMeasures marshal/unmarshal time, size and allocations per codec and message,\nand size and cost per compressor.\n\n")
@@ -56,6 +100,13 @@ func codecsCmd(args []string) error {
 		opts.Compressors = nil // all
 	} else if *compList == "none" {
 		opts.Compressors = []string{}
+	}
+	if *protos != "" || *protoset != "" || *message != "" {
+		sub, err := userSubject(*protos, *importPaths, *protoset, *message, *data)
+		if err != nil {
+			return usageError("codecs: %v", err)
+		}
+		opts.Subject, opts.Compressors = sub, []string{}
 	}
 	if !*quiet {
 		opts.Progress = os.Stderr

@@ -11,7 +11,7 @@ import (
 
 // TestRemoteTLS: 'bench --server' over TLS verifies the server: refused
 // without --cacert, measured with the certificate 'serve --write-cert'
-// wrote, and measured unverified with --insecure, which the manifest says.
+// wrote, and measured unverified with --skip-verify, which the manifest says.
 func TestRemoteTLS(t *testing.T) {
 	tmp := t.TempDir()
 	cert := filepath.Join(tmp, "server.pem")
@@ -28,7 +28,7 @@ func TestRemoteTLS(t *testing.T) {
 	}
 	for _, c := range []struct{ name, flag, verify string }{
 		{"cacert", "--cacert=" + cert, "--cacert"},
-		{"insecure", "--insecure", "insecure"},
+		{"skip-verify", "--skip-verify", "not verified"},
 	} {
 		dir := filepath.Join(tmp, c.name)
 		if out, err := bench(dir, c.flag); err != nil {

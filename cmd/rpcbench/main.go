@@ -20,18 +20,19 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":        {"serve the built-in services on one or more transports", serveCmd},
-	"call":         {"call one method and print the reply as JSON", callCmd},
-	"codecs":       {"measure every codec and compressor on the benchmark messages", codecsCmd},
-	"registry":     {"run a service registry for providers and consumers on this host", registryCmd},
-	"bench":        {"run a benchmark matrix (--matrix FILE) or one ad-hoc cell", benchCmd},
-	"bench-server": {"the server process 'bench' starts (stats on stdin/stdout)", benchServerCmd},
-	"report":       {"re-render a run's reports from its results.json", reportCmd},
-	"merge":        {"merge the runs of load processes that measured one server at once", mergeCmd},
-	"compare":      {"compare two runs cell by cell (medians, change, Mann-Whitney U)", compareCmd},
-	"gate":         {"fail (exit 1) when a run regressed against a baseline", gateCmd},
-	"baseline":     {"pool runs of the gate spec into the gate's baseline", baselineCmd},
-	"version":      {"print the version, commit, build date and Go version", versionCmd},
+	"serve":          {"serve the built-in services on one or more transports", serveCmd},
+	"call":           {"call one method and print the reply as JSON", callCmd},
+	"codecs":         {"measure every codec and compressor on the benchmark messages", codecsCmd},
+	"registry":       {"run a service registry for providers and consumers on this host", registryCmd},
+	"bench":          {"run a benchmark matrix (--matrix FILE) or one ad-hoc cell", benchCmd},
+	"bench-server":   {"the server process 'bench' starts (stats on stdin/stdout)", benchServerCmd},
+	"report":         {"re-render a run's reports from its results.json", reportCmd},
+	"merge":          {"merge the runs of load processes that measured one server at once", mergeCmd},
+	"compare":        {"compare two runs cell by cell (medians, change, Mann-Whitney U)", compareCmd},
+	"gate":           {"fail (exit 1) when a run regressed against a baseline", gateCmd},
+	"baseline":       {"pool runs of the gate spec into the gate's baseline", baselineCmd},
+	"version":        {"print the version, commit, build date and Go version", versionCmd},
+	"greeter-server": {"serve the example service of external targets over gRPC and HTTP/JSON", greeterCmd},
 }
 
 // exitCodes is the exit status convention of every command.

@@ -24,8 +24,15 @@ type transportFlags struct {
 type side int
 
 const (
+	// tlsServer: --cert/--key are the server's certificate; --client-ca.
 	tlsServer side = iota
+	// tlsClient: --cert/--key are the client's certificate (as with curl);
+	// --cacert, --skip-verify.
 	tlsClient
+	// tlsClientCert: only --cert/--key, the client's certificate, for a
+	// command whose other flags register --cacert and --skip-verify
+	// (bench, with its external targets).
+	tlsClientCert
 )
 
 func (tf *transportFlags) register(fs *flag.FlagSet, multi bool, s side) {
@@ -44,10 +51,13 @@ func (tf *transportFlags) register(fs *flag.FlagSet, multi bool, s side) {
 		fs.StringVar(&c.ClientCA, "client-ca", "", "mutual TLS: refuse clients without a certificate signed by one in this PEM `FILE`")
 		return
 	}
+	fs.StringVar(&c.ClientCert, "cert", "", "mutual TLS: the client certificate (PEM) to present")
+	fs.StringVar(&c.ClientKey, "key", "", "mutual TLS: the key of --cert")
+	if s == tlsClientCert {
+		return
+	}
 	fs.StringVar(&c.CA, "cacert", "", "verify the server's TLS certificate against the PEM certificates in `FILE` (e.g. one 'serve --write-cert' wrote); by default a client trusts only a server started by this process")
-	fs.BoolVar(&c.Insecure, "insecure", false, "accept any TLS certificate from the server, unverified (recorded in a run's manifest)")
-	fs.StringVar(&c.ClientCert, "client-cert", "", "mutual TLS: present the certificate in `FILE`")
-	fs.StringVar(&c.ClientKey, "client-key", "", "mutual TLS: the key of --client-cert")
+	fs.BoolVar(&c.Insecure, "skip-verify", false, "accept any TLS certificate from the server, unverified")
 }
 
 // registerLimits adds the flags of what a server admits (serve only).

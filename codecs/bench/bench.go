@@ -49,6 +49,9 @@ type Options struct {
 	BenchTime    time.Duration // target time of one repetition; default DefaultBenchTime
 	Seed         int64         // payload seed; default 1
 	Progress     io.Writer     // if set, gets one line per finished repetition
+	// Subject, if set, replaces Messages: a message of the user's,
+	// measured through every codec that can represent it.
+	Subject *Subject
 }
 
 func (o *Options) fill() {
@@ -104,7 +107,10 @@ type Case struct {
 	Op         string
 	Encoded    int // encoded (codec) or compressed (compressor) size in bytes
 	Input      int // uncompressed size, compressor cases only
-	Bench      func(b *testing.B)
+	// Form says what value the codec encodes when it is not the message
+	// type itself (a Subject's generic form).
+	Form  string
+	Bench func(b *testing.B)
 }
 
 // Name is the case's Go benchmark name below BenchmarkCodec or
@@ -129,6 +135,9 @@ type Skipped struct {
 // cannot encode are returned as skipped rather than failing the run.
 func Cases(o Options) ([]Case, []Skipped, error) {
 	o.fill()
+	if o.Subject != nil {
+		return subjectCases(o)
+	}
 	for _, msg := range o.Messages {
 		if _, err := benchmsg.ZeroFunc(msg); err != nil {
 			return nil, nil, err
@@ -200,6 +209,13 @@ func codecCases(c codecs.Codec, msg string, seed int64) ([]Case, error) {
 		return nil, err
 	}
 	zero, _ := benchmsg.ZeroFunc(msg)
+	return valueCases(c, msg, Form{Value: v, Zero: zero, Equal: benchmsg.Equal, Reset: benchmsg.Reset})
+}
+
+// valueCases checks f's round trip through c and returns its marshal and
+// unmarshal cases.
+func valueCases(c codecs.Codec, msg string, f Form) ([]Case, error) {
+	v, zero := f.Value, f.Zero
 	enc, err := c.Marshal(nil, v)
 	if err != nil {
 		return nil, errUnsupported{err}
@@ -208,7 +224,7 @@ func codecCases(c codecs.Codec, msg string, seed int64) ([]Case, error) {
 	if err := c.Unmarshal(enc, got); err != nil {
 		return nil, fmt.Errorf("bench: %s round trip of %s: %w", c.Name(), msg, err)
 	}
-	if !benchmsg.Equal(got, v) {
+	if !f.Equal(got, v) {
 		return nil, fmt.Errorf("bench: %s round trip of %s changed the value", c.Name(), msg)
 	}
 	size := len(enc)
@@ -227,7 +243,7 @@ func codecCases(c codecs.Codec, msg string, seed int64) ([]Case, error) {
 		b.ReportAllocs()
 		target := zero()
 		for b.Loop() {
-			benchmsg.Reset(target)
+			f.Reset(target)
 			if err := c.Unmarshal(enc, target); err != nil {
 				b.Fatal(err)
 			}
@@ -235,8 +251,8 @@ func codecCases(c codecs.Codec, msg string, seed int64) ([]Case, error) {
 		b.ReportMetric(float64(size), "encoded-B")
 	}
 	cases := []Case{
-		{Codec: c.Name(), Message: msg, Op: OpMarshal, Encoded: size, Bench: marshal},
-		{Codec: c.Name(), Message: msg, Op: OpUnmarshal, Encoded: size, Bench: unmarshal},
+		{Codec: c.Name(), Message: msg, Op: OpMarshal, Encoded: size, Form: f.Note, Bench: marshal},
+		{Codec: c.Name(), Message: msg, Op: OpUnmarshal, Encoded: size, Form: f.Note, Bench: unmarshal},
 	}
 	if r, ok := c.(InPlaceReader); ok {
 		if _, err := r.ReadInPlace(enc); err != nil {
@@ -357,7 +373,7 @@ func nsPerOp(r testing.BenchmarkResult) float64 { return float64(r.T.Nanoseconds
 
 func summarize(c *Case, rs []testing.BenchmarkResult) Result {
 	res := Result{Codec: c.Codec, Compressor: c.Compressor, Message: c.Message, Op: c.Op,
-		EncodedBytes: c.Encoded, InputBytes: c.Input}
+		EncodedBytes: c.Encoded, InputBytes: c.Input, Form: c.Form}
 	if c.Compressor != "" {
 		comp, _ := codecs.CompressorByName(c.Compressor)
 		res.Describe = codecs.Describe(comp)

@@ -45,6 +45,7 @@ type Result struct {
 	BytesPerOp   float64  `json:"bytes_per_op"`  // bytes allocated
 	EncodedBytes int      `json:"encoded_bytes"` // compressed size for compressors
 	InputBytes   int      `json:"input_bytes,omitempty"`
+	Form         string   `json:"form,omitempty"` // what a user's message was encoded as
 	Samples      []Sample `json:"samples"`
 }
 
@@ -186,6 +187,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 				verdict = "MISSED"
 			}
 			fmt.Fprintf(bw, "  %-8s vs %-5s %5.1fx faster (want >= %.0fx) %s\n", t.Faster, t.Slower, t.Got, t.Want, verdict)
+		}
+	}
+	forms := false
+	for _, m := range r.Results {
+		if m.Form != "" && m.Op == OpMarshal {
+			if !forms {
+				fmt.Fprintln(bw, "\nwhat each codec encodes:")
+				forms = true
+			}
+			fmt.Fprintf(bw, "  %-9s %s\n", m.Codec, m.Form)
 		}
 	}
 	for _, s := range r.Skipped {

@@ -85,20 +85,20 @@ func init() {
 }
 
 // urlOptions reads a registry URL's TLS settings: ?tls=1, and cacert,
-// insecure, client-cert and client-key as the command-line flags of those
-// names.
+// skip-verify, cert and key (the client certificate) as the client
+// command-line flags of those names.
 func urlOptions(q url.Values) (transports.Options, error) {
 	var o transports.Options
 	for k := range q {
 		switch k {
-		case "tls", "cacert", "insecure", "client-cert", "client-key":
+		case "tls", "cacert", "skip-verify", "cert", "key":
 		default:
-			return o, fmt.Errorf("unknown parameter %q (valid: tls, cacert, insecure, client-cert, client-key)", k)
+			return o, fmt.Errorf("unknown parameter %q (valid: tls, cacert, skip-verify, cert, key)", k)
 		}
 	}
 	o.TLS = q.Get("tls") == "1" || q.Get("tls") == "true"
-	o.TLSConf.CA, o.TLSConf.ClientCert, o.TLSConf.ClientKey = q.Get("cacert"), q.Get("client-cert"), q.Get("client-key")
-	o.TLSConf.Insecure = q.Get("insecure") == "1" || q.Get("insecure") == "true"
+	o.TLSConf.CA, o.TLSConf.ClientCert, o.TLSConf.ClientKey = q.Get("cacert"), q.Get("cert"), q.Get("key")
+	o.TLSConf.Insecure = q.Get("skip-verify") == "1" || q.Get("skip-verify") == "true"
 	return o, nil
 }
 

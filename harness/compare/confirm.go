@@ -93,11 +93,16 @@ func ConfirmSpec(run *results.Run, keys []string) (*spec.Spec, error) {
 			return nil, fmt.Errorf("compare: run %s has no cell %s", run.RunID, k)
 		}
 		p := c.Params
-		sp.Groups = append(sp.Groups, spec.Group{Name: fmt.Sprintf("confirm%d", i+1), Dimensions: spec.Dimensions{
+		d := spec.Dimensions{
 			Transport: []string{p.Transport.String()}, Codec: []string{p.Codec}, Compression: []string{p.Compression},
 			Payload: []string{p.Payload}, Concurrency: []int{p.Concurrency}, Connections: []int{p.Connections},
 			Load: []string{p.Load.String()}, Profile: []string{p.ProfileName()},
-		}})
+		}
+		if p.Target != "" {
+			// The recorded spec's targets map describes the target.
+			d.Transport, d.Codec, d.Compression, d.Payload, d.Target = nil, nil, nil, nil, []string{p.Target}
+		}
+		sp.Groups = append(sp.Groups, spec.Group{Name: fmt.Sprintf("confirm%d", i+1), Dimensions: d})
 	}
 	plan, err := sp.Expand()
 	if err != nil {

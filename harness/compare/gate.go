@@ -232,11 +232,14 @@ func (g *GateResult) Regressions() []*Check {
 func (g *GateResult) Failed() bool { return len(g.Problems) > 0 || len(g.Regressions()) > 0 }
 
 // DefaultReference derives the reference fragment from a run's manifest:
-// every cell of the reference cell's transport.
+// every cell of the reference cell's transport (or external target).
 func DefaultReference(run *results.Run) (string, error) {
 	c := run.Cell(run.Manifest.Reference)
 	if c == nil {
 		return "", fmt.Errorf("compare: run %s names no reference cell; give one with --reference", run.RunID)
+	}
+	if c.Params.Target != "" {
+		return "target=" + c.Params.Target + "/", nil
 	}
 	return "transport=" + c.Params.Transport.String() + "/", nil
 }

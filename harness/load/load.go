@@ -54,7 +54,7 @@ type Options struct {
 	// are cancelled. Default 10s.
 	Grace time.Duration
 	// Classify turns a call error into a code slug for the error counts.
-	// Default: rpcbench.CodeOf(err).Slug().
+	// Default: Classify.
 	Classify func(error) string
 	// Started, if set, is called after every worker and histogram has been
 	// allocated and just before the first call; Stopped after the last
@@ -69,6 +69,17 @@ type Options struct {
 	// recorder kept per worker needs no lock. Time-bucketed recording
 	// (harness/resilience) is built on it.
 	OnCall func(worker int, start, done time.Duration, err error)
+}
+
+// Classify is the default error classifier: an error that names its own
+// code (ErrorCode() string: an external target's gRPC code or HTTP
+// status) is counted under it, any other by rpcbench.CodeOf.
+func Classify(err error) string {
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		return coded.ErrorCode()
+	}
+	return rpcbench.CodeOf(err).Slug()
 }
 
 // ErrNotSent is the error OnCall sees for scheduled calls never sent
@@ -126,7 +137,7 @@ func (o *Options) fill() error {
 		o.Grace = 10 * time.Second
 	}
 	if o.Classify == nil {
-		o.Classify = func(err error) string { return rpcbench.CodeOf(err).Slug() }
+		o.Classify = Classify
 	}
 	if o.Duration <= 0 && o.Calls <= 0 {
 		return errors.New("load: a run needs a duration or a call count")

@@ -198,6 +198,7 @@ func sum(figs []*results.Figures) (*results.Figures, error) {
 		out.ErrorLatency, out.ErrorHist = h.summary, h.enc
 	}
 	out.SetPerCall()
+	out.PerCall.ServerUnknown = f0.PerCall.ServerUnknown // an external target's server stays unmeasured
 	return out, nil
 }
 

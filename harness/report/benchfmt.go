@@ -51,8 +51,15 @@ func benchLine(w io.Writer, name string, f *results.Figures) {
 	p := f.PerCall
 	fmt.Fprintf(w, "%s %d %.1f ns/op %d p50-ns %d p90-ns %d p99-ns %d p99.9-ns %d max-ns %.0f calls/s",
 		name, f.Calls, nsPerOp, l.P50, l.P90, l.P99, l.P999, l.Max, f.Throughput)
-	fmt.Fprintf(w, " %.0f client-cpu-ns/op %.0f server-cpu-ns/op %.2f client-allocs/op %.0f client-B/op %.2f server-allocs/op %.0f server-B/op %.1f wire-out-B/op %.1f wire-in-B/op %d errors",
-		p.ClientCPUNs, p.ServerCPUNs, p.ClientAllocs, p.ClientAllocBytes, p.ServerAllocs, p.ServerAllocBytes, p.WireOut, p.WireIn, f.Errors)
+	if p.ServerUnknown != "" {
+		// An external target's server is not measured: no server metrics
+		// rather than zeros.
+		fmt.Fprintf(w, " %.0f client-cpu-ns/op %.2f client-allocs/op %.0f client-B/op %.1f wire-out-B/op %.1f wire-in-B/op %d errors",
+			p.ClientCPUNs, p.ClientAllocs, p.ClientAllocBytes, p.WireOut, p.WireIn, f.Errors)
+	} else {
+		fmt.Fprintf(w, " %.0f client-cpu-ns/op %.0f server-cpu-ns/op %.2f client-allocs/op %.0f client-B/op %.2f server-allocs/op %.0f server-B/op %.1f wire-out-B/op %.1f wire-in-B/op %d errors",
+			p.ClientCPUNs, p.ServerCPUNs, p.ClientAllocs, p.ClientAllocBytes, p.ServerAllocs, p.ServerAllocBytes, p.WireOut, p.WireIn, f.Errors)
+	}
 	if f.Uncorrected != nil {
 		fmt.Fprintf(w, " %d uncorrected-p99-ns", f.Uncorrected.P99)
 	}

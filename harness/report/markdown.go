@@ -67,6 +67,7 @@ func Markdown(w io.Writer, run *results.Run) error {
 	writeOpenTable(bw, run)
 	writeResilience(bw, run)
 	peerreport.Markdown(bw, run, m.Peers)
+	targetsMarkdown(bw, run)
 	writeSkipped(bw, run)
 	fmt.Fprintf(bw, "## Manifest\n\n| | |\n|---|---|\n")
 	for _, r := range manifestRows(run) {
@@ -267,10 +268,17 @@ func Summary(w io.Writer, run *results.Run) error {
 			if p.Combined {
 				side = "server (in process: included in client)"
 			}
-			fmt.Fprintf(bw, "  per call    client %.2f µs CPU, %.1f allocs, %.0f B; %s %.2f µs CPU, %.1f allocs, %.0f B\n",
-				p.ClientCPUNs/1e3, p.ClientAllocs, p.ClientAllocBytes, side, p.ServerCPUNs/1e3, p.ServerAllocs, p.ServerAllocBytes)
-			fmt.Fprintf(bw, "  wire/call   request %.1f B, response %.1f B (server saw %.1f in, %.1f out)\n", p.WireOut, p.WireIn, p.ServerWireIn, p.ServerWireOut)
-			fmt.Fprintf(bw, "  peak RSS    client %s, server %s\n", fmtBytes(p.ClientPeakRSS), fmtBytes(p.ServerPeakRSS))
+			if p.ServerUnknown != "" {
+				fmt.Fprintf(bw, "  per call    client %.2f µs CPU, %.1f allocs, %.0f B; server — (%s)\n",
+					p.ClientCPUNs/1e3, p.ClientAllocs, p.ClientAllocBytes, p.ServerUnknown)
+				fmt.Fprintf(bw, "  wire/call   request %.1f B, response %.1f B (client socket counts)\n", p.WireOut, p.WireIn)
+				fmt.Fprintf(bw, "  peak RSS    client %s, server —\n", fmtBytes(p.ClientPeakRSS))
+			} else {
+				fmt.Fprintf(bw, "  per call    client %.2f µs CPU, %.1f allocs, %.0f B; %s %.2f µs CPU, %.1f allocs, %.0f B\n",
+					p.ClientCPUNs/1e3, p.ClientAllocs, p.ClientAllocBytes, side, p.ServerCPUNs/1e3, p.ServerAllocs, p.ServerAllocBytes)
+				fmt.Fprintf(bw, "  wire/call   request %.1f B, response %.1f B (server saw %.1f in, %.1f out)\n", p.WireOut, p.WireIn, p.ServerWireIn, p.ServerWireOut)
+				fmt.Fprintf(bw, "  peak RSS    client %s, server %s\n", fmtBytes(p.ClientPeakRSS), fmtBytes(p.ServerPeakRSS))
+			}
 		}
 		if m.SustainedRate > 0 || m.CapacityRate > 0 {
 			fmt.Fprintf(bw, "  sweep       capacity %s calls/s, sustained %s calls/s with p99 ≤ %v\n", results.FormatRate(m.CapacityRate), results.FormatRate(m.SustainedRate), time.Duration(run.Manifest.Spec.Sweep.P99Bound))

@@ -105,7 +105,7 @@ func (g *group) findVarying() {
 	}
 }
 
-var shortDim = []string{"", "", "", "", "c=", "conns=", "", ""}
+var shortDim = []string{"", "", "", "", "c=", "conns=", "", "", ""}
 
 // label names a cell by the dimensions that vary in its group.
 func (g *group) label(c *results.Cell) string {
@@ -125,7 +125,7 @@ func (g *group) fixed() string {
 	v := g.Cells[0].Params.Values()
 	var parts []string
 	for i, name := range spec.DimensionNames {
-		if !slices.Contains(g.Varying, i) {
+		if !slices.Contains(g.Varying, i) && v[i] != "" {
 			parts = append(parts, name+"="+v[i])
 		}
 	}
@@ -155,13 +155,15 @@ var mainColumns = []column{
 	{"p50", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P50), true }, results.FormatNs, true},
 	{"p99", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P99), true }, results.FormatNs, true},
 	{"p99.9", func(c *results.Cell) (float64, bool) { return float64(c.Merged.Latency.P999), true }, results.FormatNs, true},
+	// An external target's server is not measured: its sums are unknown
+	// ("–"); the client's figures are in the external targets section.
 	{"CPU µs/call (client+server)", func(c *results.Cell) (float64, bool) {
 		p := c.Merged.PerCall
-		return (p.ClientCPUNs + p.ServerCPUNs) / 1e3, !isNoop(c)
+		return (p.ClientCPUNs + p.ServerCPUNs) / 1e3, !isNoop(c) && p.ServerUnknown == ""
 	}, fmtF2, true},
 	{"allocs/call (client+server)", func(c *results.Cell) (float64, bool) {
 		p := c.Merged.PerCall
-		return p.ClientAllocs + p.ServerAllocs, !isNoop(c)
+		return p.ClientAllocs + p.ServerAllocs, !isNoop(c) && p.ServerUnknown == ""
 	}, fmtF1, true},
 	{"wire B/call (req+resp)", func(c *results.Cell) (float64, bool) {
 		// Peers move bytes outside rpcbench's socket counters: none counted

@@ -93,6 +93,9 @@ type Manifest struct {
 	TLSVerify string `json:"tls_verify,omitempty"`
 	// Peers holds the settings of every peer the run's cells use.
 	Peers map[string]map[string]string `json:"peers,omitempty"`
+	// Targets holds the settings of every external target the run's
+	// cells use, by target name.
+	Targets map[string]map[string]string `json:"targets,omitempty"`
 	// Profiles are the network profiles the run's cells crossed, with every
 	// setting; ProfileModel says what the emulator does with them.
 	Profiles     map[string]*netem.Profile `json:"profiles,omitempty"`
@@ -256,6 +259,10 @@ type PerCall struct {
 	// Combined is set when client and server share a process: the client
 	// figures are then both sides together and the server ones are zero.
 	Combined bool `json:"combined,omitempty"`
+	// ServerUnknown, when set, says why the server figures are missing
+	// (an external target's server is not measured): they are unknown,
+	// not zero, and reports show "—".
+	ServerUnknown string `json:"server_unknown,omitempty"`
 }
 
 // Sweep is a rate sweep's steps.

@@ -79,19 +79,36 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 		}
 		return nil
 	}
-	// dialAddr is where the client connects: the server, or a relay in
-	// front of it when the cell has a network profile.
-	dialAddr := func(network string) (string, error) {
+	// dialAddr is where the client connects: the server (at addr), or a
+	// relay in front of it when the cell has a network profile.
+	relayTo := func(network, addr string) (string, error) {
 		if p.Profile == nil {
-			return srv.Addr(), nil
+			return addr, nil
 		}
-		relay, err = netem.Listen(network, netem.Config{Target: srv.Addr(), Profile: *p.Profile, Seed: uint64(r.sp.Seed)*1000 + uint64(rep) + 1})
+		relay, err = netem.Listen(network, netem.Config{Target: addr, Profile: *p.Profile, Seed: uint64(r.sp.Seed)*1000 + uint64(rep) + 1})
 		if err != nil {
 			return "", fmt.Errorf("network profile %s: %w", p.Profile.Name, err)
 		}
 		return relay.Addr(), nil
 	}
+	dialAddr := func(network string) (string, error) { return relayTo(network, srv.Addr()) }
 	switch peer, isPeer := r.opts.Peers(p.Transport.Name); {
+	case p.Target != "":
+		// An external target: no server to start; the relay, if any, goes
+		// in front of the target's own address.
+		et := r.targets[p.Target]
+		if et == nil {
+			return fail(fmt.Errorf("target %s was not opened", p.Target))
+		}
+		addr, err := relayTo(et.Network(), et.Addr())
+		if err != nil {
+			return fail(err)
+		}
+		if addr != et.Addr() {
+			et = et.Via(addr)
+		}
+		tgt = et
+		defer markServerUnknown(rr)
 	case p.Transport.Name == spec.NoopTransport:
 		tgt = target.Noop{}
 	case isPeer:

@@ -113,6 +113,7 @@ func Merge(c *results.Cell) {
 		ClientPeakRSS:    uint64(med(func(p *results.PerCall) float64 { return float64(p.ClientPeakRSS) })),
 		ServerPeakRSS:    uint64(med(func(p *results.PerCall) float64 { return float64(p.ServerPeakRSS) })),
 		Combined:         figs[0].PerCall.Combined,
+		ServerUnknown:    figs[0].PerCall.ServerUnknown,
 	}
 	if len(sweeps) > 0 {
 		var capa, sus []float64

@@ -27,6 +27,7 @@ import (
 	"rpcbench/netem"
 	"rpcbench/peers"
 	"rpcbench/target"
+	"rpcbench/targets"
 	"rpcbench/transports"
 	"rpcbench/transports/tlsconf"
 )
@@ -115,6 +116,9 @@ type runner struct {
 	serverCPUs []int
 	sockets    int
 	progress   *progress
+	// targets are the external targets the cells use, opened (descriptors
+	// loaded, data checked, one call made) before any cell runs.
+	targets map[string]targets.Target
 }
 
 // Run executes the spec and returns its results; unless NoWrite, they are
@@ -154,6 +158,9 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 		r.run.Manifest.Notes = append(r.run.Manifest.Notes, n)
 	}
 	r.cells(plan)
+	if err := r.openTargets(ctx); err != nil {
+		return nil, "", err
+	}
 	r.run.Manifest.Peers = peerSettings(r.run.Cells, opts.Peers)
 	if r.run.Manifest.Profiles = profiles(r.run.Cells); r.run.Manifest.Profiles != nil {
 		r.run.Manifest.ProfileModel = "relay (package netem) in the client process, so its CPU counts as client CPU; " + netem.Model
@@ -291,7 +298,11 @@ func (r *runner) cells(plan *spec.Plan) {
 	maxConc, hasNoop := 0, false
 	for _, pc := range plan.Cells {
 		c := &results.Cell{Key: pc.Key, Group: pc.Group, Params: pc, Status: results.StatusOK}
-		if pc.Transport.Name == spec.NoopTransport {
+		if pc.Target != "" {
+			if pc.Profile != nil && pc.Transport.Name == "rpcbench+unix" {
+				c.Status, c.SkipReason = results.StatusSkipped, "network profiles relay TCP and UDP; a unix socket has no network path to impair"
+			}
+		} else if pc.Transport.Name == spec.NoopTransport {
 			hasNoop = true
 		} else if pc.Payload == "none" || pc.Codec == "none" {
 			c.Status, c.SkipReason = results.StatusSkipped, "codec and payload \"none\" are only for the noop transport"
@@ -497,7 +508,7 @@ func manifest(opts Options) results.Manifest {
 func tlsVerify(opts Options) string {
 	switch c := opts.ServerTLS; {
 	case c.Insecure:
-		return "insecure: server certificates not verified (--insecure)"
+		return "server certificates not verified (--skip-verify)"
 	case c.CA != "":
 		return "verified against the certificates in " + c.CA + " (--cacert)"
 	case opts.Server != "":
@@ -536,6 +547,9 @@ func peerSettings(cells []*results.Cell, lookup func(string) (target.Peer, bool)
 	var m map[string]map[string]string
 	for _, c := range cells {
 		name := c.Params.Transport.Name
+		if c.Params.Target != "" {
+			continue
+		}
 		if p, ok := lookup(name); ok && p.Settings != nil && m[name] == nil {
 			if m == nil {
 				m = map[string]map[string]string{}

@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,12 +12,13 @@ import (
 	"rpcbench/codecs/benchmsg"
 	"rpcbench/netem"
 	"rpcbench/peers"
+	"rpcbench/targets"
 	"rpcbench/transports"
 	_ "rpcbench/transports/all" // transports are chosen by name here
 )
 
 // DimensionNames are the dimensions in key order.
-var DimensionNames = []string{"transport", "codec", "compression", "payload", "concurrency", "connections", "load", "profile"}
+var DimensionNames = []string{"transport", "codec", "compression", "payload", "concurrency", "connections", "load", "profile", "target"}
 
 // NoopTransport is the generator-ceiling target's transport name.
 const NoopTransport = "noop"
@@ -181,7 +183,15 @@ type Cell struct {
 	// Profile is the network profile the cell's traffic crosses, with all
 	// its settings; nil is direct (no relay).
 	Profile *netem.Profile `json:"profile,omitempty"`
+	// Target names an external target of the spec's targets map; its
+	// Transport and Codec then record the target's protocol and
+	// encoding (grpc/proto, http/json, rpcbench+tcp/CODEC), and
+	// Compression and Payload are "-".
+	Target string `json:"target,omitempty"`
 }
+
+// NotApplicable is the compression and payload value of target cells.
+const NotApplicable = "-"
 
 // ProfileName is the cell's network profile name ("direct" for none).
 func (c *Cell) ProfileName() string {
@@ -194,22 +204,28 @@ func (c *Cell) ProfileName() string {
 // Values returns the cell's dimension values in DimensionNames order.
 func (c *Cell) Values() []string {
 	return []string{c.Transport.String(), c.Codec, c.Compression, c.Payload,
-		strconv.Itoa(c.Concurrency), strconv.Itoa(c.Connections), c.Load.String(), c.ProfileName()}
+		strconv.Itoa(c.Concurrency), strconv.Itoa(c.Connections), c.Load.String(), c.ProfileName(), c.Target}
 }
 
 // keyNames are the short names used in keys.
-var keyNames = []string{"transport", "codec", "compression", "payload", "conc", "conns", "load", "profile"}
+var keyNames = []string{"transport", "codec", "compression", "payload", "conc", "conns", "load", "profile", "target"}
 
 // KeyOf builds the key from the cell's values. A direct cell's key has no
-// profile part, so keys from before profiles existed still match.
+// profile part, so keys from before profiles existed still match. A
+// target cell's key starts with its target, which stands for transport,
+// codec, compression and payload: target=NAME/conc=N/conns=N/load=L.
 func (c *Cell) KeyOf() string {
 	v := c.Values()
-	if c.Profile == nil {
-		v = v[:len(v)-1]
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	if c.Target != "" {
+		idx = []int{8, 4, 5, 6, 7}
 	}
-	parts := make([]string, len(v))
-	for i := range v {
-		parts[i] = keyNames[i] + "=" + v[i]
+	var parts []string
+	for _, i := range idx {
+		if i == 7 && c.Profile == nil {
+			continue
+		}
+		parts = append(parts, keyNames[i]+"="+v[i])
 	}
 	return strings.Join(parts, "/")
 }
@@ -254,8 +270,33 @@ func (s *Spec) Expand() (*Plan, error) {
 		errs = append(errs, cerrs...)
 		zs, zerrs := expandNames(g.dim("compression"), d.Compression, codecs.CompressorNames(), checkCompression)
 		errs = append(errs, zerrs...)
+		// A target group crosses targets instead of transport, codec,
+		// compression and payload: one "transport" per target, each with
+		// its own codec.
+		var tnames []string
+		if len(d.Target) > 0 {
+			ts, cs, zs = nil, []string{""}, []string{NotApplicable}
+			d.Payload = []string{NotApplicable}
+			for i, name := range d.Target {
+				def, ok := s.Targets[name]
+				if !ok {
+					errs = append(errs, keyf(index(g.dim("target"), i), "unknown target %q (targets: %s)", name, strings.Join(slices.Sorted(maps.Keys(s.Targets)), ", ")))
+					continue
+				}
+				if _, err := targets.KindOf(def); err != nil {
+					errs = append(errs, atKey(sub(sub("targets", name), "url"), err))
+					continue
+				}
+				tnames = append(tnames, name)
+				ts = append(ts, Transport{})
+			}
+		}
 		var payloads []string
 		for i, name := range d.Payload {
+			if name == NotApplicable && len(d.Target) > 0 {
+				payloads = append(payloads, name)
+				continue
+			}
 			pl, err := CanonicalPayload(name)
 			if err != nil {
 				errs = append(errs, atKey(index(g.dim("payload"), i), err))
@@ -298,7 +339,7 @@ func (s *Spec) Expand() (*Plan, error) {
 				errs = append(errs, keyf(index(g.dim("connections"), i), "must be at least 1, got %d", n))
 			}
 		}
-		for _, t := range ts {
+		for ti, t := range ts {
 			for _, codec := range cs {
 				for _, comp := range zs {
 					for _, pl := range payloads {
@@ -308,6 +349,10 @@ func (s *Spec) Expand() (*Plan, error) {
 									for _, pr := range profiles {
 										c := Cell{Group: g.Name, Transport: t, Codec: codec, Compression: comp, Payload: pl,
 											Concurrency: conc, Connections: conns, Load: l, Profile: pr}
+										if tnames != nil {
+											k, _ := targets.KindOf(s.Targets[tnames[ti]])
+											c.Target, c.Transport, c.Codec = tnames[ti], Transport{Name: k.Transport}, k.Codec
+										}
 										c.Key = c.KeyOf()
 										if excl(g, &c) || conc < 1 || conns < 1 {
 											continue

@@ -188,11 +188,12 @@ func (src *source) pathAt(line int, key, value string, kind yaml.Kind) (string, 
 
 var (
 	yamlLine      = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownField  = regexp.MustCompile("^field (\\S+) not found in type spec\\.(\\w+)$")
+	unknownField  = regexp.MustCompile("^field (\\S+) not found in type (?:spec|targets)\\.(\\w+)$")
 	cannotDecode  = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
 	typeInWords   = map[string]string{"int": "a whole number", "int64": "a whole number", "float64": "a number", "bool": "true or false", "string": "a single value, not a list or map"}
 	validKeysByGo = map[string]string{
-		"Spec":       "name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, profiles, dimensions, excludes, groups, scenarios",
+		"Spec":       "name, description, server, pin, repetitions, warmup, warmup_calls, duration, calls, grace, seed, reference, generator_ceiling, sweep, profiles, targets, dimensions, excludes, groups, scenarios",
+		"Def":        "url, call, proto, import_paths, protoset, data, metadata, method, headers, codec, cacert, cert, key, skip_verify",
 		"Dimensions": strings.Join(DimensionNames, ", "),
 		"Group":      "name, dimensions, excludes",
 		"Scenario":   "name, instances, transport, codec, payload, concurrency, load, warmup, duration, timeout, bucket, settle, registry, registry_ttl, balancers, retries, hedge_delay, repetitions, faults",

@@ -67,6 +67,19 @@
 //	      - {at: 4s, action: slow, instance: 2, delay: 5ms, until: 8s}
 //	      - {at: 9s, action: stop, instance: 3}      # graceful: deregister, drain
 //
+// External targets — a gRPC service, an HTTP endpoint, rpcbench's
+// services on a server the user runs (package targets) — are named in a
+// top-level targets map and crossed by the target dimension instead of
+// transport and codec (their protocol and encoding come from the URL):
+//
+//	targets:
+//	  greeter-grpc: {url: "grpc://127.0.0.1:50051", call: greet.v1.Greeter/SayHello, data: '{"name":"x"}'}
+//	  greeter-http: {url: "http://127.0.0.1:8080/v1/hello", data: '{"name":"x"}', headers: {Content-Type: application/json}}
+//	dimensions:
+//	  target: [greeter-grpc, greeter-http]
+//	  concurrency: [1, 16]
+//	  profile: [direct, wan]   # the relay goes in front of the target
+//
 // Every name is checked before anything runs; an unknown one is an error
 // that lists the valid names.
 package spec
@@ -84,6 +97,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"rpcbench/netem"
+	"rpcbench/targets"
 )
 
 // Spec is a parsed matrix spec. Zero values select the documented
@@ -131,6 +145,9 @@ type Spec struct {
 	// package netem's Keys.
 	Profiles map[string]map[string]string `yaml:"profiles,omitempty" json:"profiles,omitempty"`
 
+	// Targets are external targets by name, for the target dimension.
+	Targets map[string]targets.Def `yaml:"targets,omitempty" json:"targets,omitempty"`
+
 	Dimensions *Dimensions `yaml:"dimensions,omitempty" json:"dimensions,omitempty"`
 	Excludes   []Exclude   `yaml:"excludes,omitempty" json:"excludes,omitempty"`
 	Groups     []Group     `yaml:"groups,omitempty" json:"groups,omitempty"`
@@ -151,16 +168,19 @@ type Group struct {
 
 // Dimensions are the values crossed in a group. An empty dimension takes
 // its default: compression none, payload Small, concurrency 1, connections
-// 1, load closed, profile direct. Transport and codec must be given.
+// 1, load closed, profile direct. Transport and codec must be given, or
+// else target (names in the spec's targets map), which replaces
+// transport, codec, compression and payload.
 type Dimensions struct {
-	Transport   []string `yaml:"transport" json:"transport"`
-	Codec       []string `yaml:"codec" json:"codec"`
+	Transport   []string `yaml:"transport,omitempty" json:"transport,omitempty"`
+	Codec       []string `yaml:"codec,omitempty" json:"codec,omitempty"`
 	Compression []string `yaml:"compression,omitempty" json:"compression,omitempty"`
 	Payload     []string `yaml:"payload,omitempty" json:"payload,omitempty"`
 	Concurrency []int    `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
 	Connections []int    `yaml:"connections,omitempty" json:"connections,omitempty"`
 	Load        []string `yaml:"load,omitempty" json:"load,omitempty"`
 	Profile     []string `yaml:"profile,omitempty" json:"profile,omitempty"`
+	Target      []string `yaml:"target,omitempty" json:"target,omitempty"`
 }
 
 // Exclude drops every cell whose value in each named dimension is one of
@@ -352,10 +372,10 @@ func (s *Spec) fill() {
 			g.Name = fmt.Sprintf("group%d", i+1)
 		}
 		d := &g.Dimensions
-		if len(d.Compression) == 0 {
+		if len(d.Compression) == 0 && len(d.Target) == 0 {
 			d.Compression = []string{"none"}
 		}
-		if len(d.Payload) == 0 {
+		if len(d.Payload) == 0 && len(d.Target) == 0 {
 			d.Payload = []string{"Small"}
 		}
 		if len(d.Concurrency) == 0 {
@@ -439,8 +459,14 @@ func (s *Spec) check() []error {
 			bad(sub(g.path, "name"), "duplicate group name %q", g.Name)
 		}
 		seen[g.Name] = true
+		if d := g.Dimensions; len(d.Target) > 0 {
+			if len(d.Transport) > 0 || len(d.Codec) > 0 || len(d.Compression) > 0 || len(d.Payload) > 0 {
+				bad(g.dim("target"), "a target dimension replaces transport, codec, compression and payload (the targets map describes each target); give one or the other")
+			}
+			continue
+		}
 		if len(g.Dimensions.Transport) == 0 {
-			bad(g.dim("transport"), "no transport given (valid: %s)", strings.Join(ValidTransports(), ", "))
+			bad(g.dim("transport"), "no transport given (valid: %s; or a target dimension)", strings.Join(ValidTransports(), ", "))
 		}
 		if len(g.Dimensions.Codec) == 0 {
 			bad(g.dim("codec"), "no codec given; every group needs one (valid: %s)", strings.Join(validCodecs(), ", "))

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"rpcbench/peers"
+	_ "rpcbench/targets/grpctarget"
+	_ "rpcbench/targets/httptarget"
 )
 
 const good = `
@@ -263,5 +265,54 @@ func TestPeersAreTransports(t *testing.T) {
 	s, _ = Parse([]byte("dimensions:\n  transport: [grpc+tls]\n  codec: [proto]\n"))
 	if _, err := s.Expand(); err == nil || !strings.Contains(err.Error(), "takes no options") {
 		t.Errorf("peer with options: %v", err)
+	}
+}
+
+// A target group crosses the targets map's entries: keys start with the
+// target, the cell records its protocol and codec, and names are checked.
+func TestTargetDimension(t *testing.T) {
+	s, err := Parse([]byte(`
+name: t
+targets:
+  g: {url: "grpc://127.0.0.1:1", call: a.B/C}
+  h: {url: "http://127.0.0.1:2/x"}
+dimensions:
+  target: [g, h]
+  concurrency: [1, 8]
+  profile: [direct, lan]
+excludes:
+  - {target: h, profile: lan}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range p.Cells {
+		keys = append(keys, c.Key)
+		if c.Target == "g" && (c.Transport.Name != "grpc" || c.Codec != "proto") || c.Target == "h" && c.Transport.Name != "http" {
+			t.Errorf("%s: transport %s codec %s", c.Key, c.Transport, c.Codec)
+		}
+	}
+	want := "target=g/conc=1/conns=1/load=closed target=g/conc=1/conns=1/load=closed/profile=lan target=g/conc=8/conns=1/load=closed target=g/conc=8/conns=1/load=closed/profile=lan target=h/conc=1/conns=1/load=closed target=h/conc=8/conns=1/load=closed"
+	if got := strings.Join(keys, " "); got != want {
+		t.Errorf("keys\n%s\nwant\n%s", got, want)
+	}
+	for y, msg := range map[string]string{
+		"targets: {g: {url: \"grpc://h:1\"}}\ndimensions: {target: [x]}":                 `unknown target "x" (targets: g)`,
+		"targets: {g: {url: \"ftp://h:1\"}}\ndimensions: {target: [g]}":                  `unknown scheme "ftp"`,
+		"targets: {g: {url: \"grpc://h:1\"}}\ndimensions: {target: [g], codec: [proto]}": "replaces transport, codec",
+		"targets: {g: {url: \"grpc://h:1\", prot: x}}\ndimensions: {target: [g]}":        "valid keys here: url, call",
+	} {
+		s, err := Parse([]byte("name: x\n" + y))
+		if err == nil {
+			_, err = s.Expand()
+		}
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: err %v, want %q", y, err, msg)
+		}
 	}
 }

@@ -35,10 +35,10 @@ type Settings struct {
 	// Cert if given, else this process's self-signed certificate.
 	CA string
 	// Insecure makes the client accept any server certificate: an explicit
-	// choice, which a run's manifest records.
+	// choice (--skip-verify), which a run's manifest records.
 	Insecure bool
 	// ClientCert and ClientKey are the certificate the client presents
-	// (mutual TLS).
+	// (mutual TLS; a client command's --cert and --key).
 	ClientCert, ClientKey string
 	// ClientCA is a PEM file of certificates a client's certificate must
 	// be signed by; when set, the server refuses clients without one.
@@ -56,10 +56,10 @@ const SelfEnv = "RPCBENCH_TLS_SELF"
 // says and presents s.ClientCert if the server asks. alpn sets NextProtos.
 func Load(s Settings, alpn ...string) (*tls.Config, error) {
 	if s.Insecure && s.CA != "" {
-		return nil, errors.New("tls: --insecure and --cacert contradict each other: give one")
+		return nil, errors.New("tls: --skip-verify and --cacert contradict each other: give one")
 	}
 	if (s.ClientCert == "") != (s.ClientKey == "") {
-		return nil, errors.New("tls: --client-cert and --client-key go together")
+		return nil, errors.New("tls: a client certificate and its key go together (--cert, --key)")
 	}
 	var cert tls.Certificate
 	var err error
