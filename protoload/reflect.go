@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -30,6 +31,13 @@ func Reflect(ctx context.Context, cc grpc.ClientConnInterface) (*protoregistry.F
 	defer stream.CloseSend()
 	ask := func(req *rpb.ServerReflectionRequest) (*rpb.ServerReflectionResponse, error) {
 		if err := stream.Send(req); err != nil {
+			if errors.Is(err, io.EOF) {
+				// The server ended the stream (e.g. Unimplemented);
+				// its status comes with the next Recv.
+				if _, err = stream.Recv(); err == nil {
+					err = io.ErrUnexpectedEOF
+				}
+			}
 			return nil, reflectError(err)
 		}
 		resp, err := stream.Recv()
