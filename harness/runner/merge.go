@@ -174,4 +174,5 @@ func itoa(i int) string {
 func Summarise(run *results.Run) {
 	mergeAll(run)
 	run.Manifest.GeneratorCeiling = ceiling(run)
+	run.Manifest.PacerCeiling = pacerCeiling(run)
 }
