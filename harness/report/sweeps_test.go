@@ -3,10 +3,12 @@ package report
 import (
 	"bytes"
 	"html"
+	"os"
 	"strings"
 	"testing"
 
 	"rpcbench/harness/record"
+	"rpcbench/harness/report/peerreport"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
 )
@@ -116,6 +118,50 @@ func TestSweepsShownAlike(t *testing.T) {
 	for _, w := range []string{"NON-MONOTONIC", "PACER"} {
 		if !strings.Contains(md.String(), w) || !strings.Contains(page, w) {
 			t.Errorf("problems lack %s", w)
+		}
+	}
+}
+
+// In the default spec every rpcbench transport has a sweep, and each
+// stands beside its limit's sweep in the report.
+func TestDefaultSpecSweepsBesideLimits(t *testing.T) {
+	b, err := os.ReadFile("../../specs/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spec.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := sp.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &results.Run{}
+	for _, c := range plan.Cells {
+		if c.Load.Kind == "sweep" {
+			run.Cells = append(run.Cells, &results.Cell{Key: c.Key, Group: c.Group, Params: c, Merged: &results.Merged{Reps: 1}})
+		}
+	}
+	gs := groups(run, true)
+	if len(gs) != 1 {
+		t.Fatalf("%d sweep groups", len(gs))
+	}
+	swept := map[string]bool{}
+	for _, p := range sweepPairs(gs[0], nil) {
+		first := p.Cells[0].Params.Transport
+		if isPeerCell(p.Cells[0]) {
+			t.Errorf("%s stands alone: no rpcbench sweep beside it", first)
+			continue
+		}
+		swept[first.String()] = true
+		if limit := peerreport.LimitFor(first, p.Cells[0].Params.Concurrency).Limit; len(p.Cells) < 2 || p.Cells[1].Params.Transport.Name != limit {
+			t.Errorf("%s: beside %v, want its limit %s", first, p.Title, limit)
+		}
+	}
+	for _, tr := range []string{"tcp", "unix", "udp", "http1", "quic", "quic+mux"} {
+		if !swept[tr] {
+			t.Errorf("no sweep of %s", tr)
 		}
 	}
 }
