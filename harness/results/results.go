@@ -103,7 +103,7 @@ type Manifest struct {
 	GeneratorCeiling *GeneratorCeiling `json:"generator_ceiling,omitempty"`
 	// PacerCeiling is the open-loop pacer's own check (sweep.go).
 	PacerCeiling *PacerCeiling `json:"pacer_ceiling,omitempty"`
-	Notes            []string          `json:"notes,omitempty"`
+	Notes        []string      `json:"notes,omitempty"`
 	// ServerHost describes a server on another host (server_mode
 	// "remote"); CPUModel, Cores, Kernel and Hostname above are then the
 	// client's host.
