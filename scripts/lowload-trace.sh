@@ -12,6 +12,8 @@
 #    is stuck in a call, i.e. a stall), uncorrected p99 (send -> reply).
 #    If the limit's tail rises at low load as rpcbench's does, the machine
 #    (idle CPUs waking slowly, the host) is the cause, not the RPC layer.
+#    The no-op target at the same rates gives the pacer's own lag: the
+#    client's wake-up latency with no network and no server.
 # 2. Each transport once more at 5% under runtime/trace (bench --trace),
 #    with the scheduler-wait and network-wait profiles of the client
 #    (go tool trace -pprof=sched|net): where goroutines waited for a CPU
@@ -40,12 +42,24 @@ repetitions: $reps
 warmup: 200ms
 duration: $dur
 generator_ceiling: false
-dimensions:
-  transport: [tcp, raw-tcp-pipelined]
-  codec: [proto]
-  payload: [Small]
-  concurrency: [64]
-  load: [closed, "open@$r5", "open@$r10", "open@$r20"]
+groups:
+  - name: main
+    dimensions:
+      transport: [tcp, raw-tcp-pipelined]
+      codec: [proto]
+      payload: [Small]
+      concurrency: [64]
+      load: [closed, "open@$r5", "open@$r10", "open@$r20"]
+  # The pacer alone on a no-op target: its lag at these rates is the
+  # client's own wake-up latency (timerfd, netpoll, an idle P), with no
+  # network and no server.
+  - name: pacer
+    dimensions:
+      transport: [noop]
+      codec: [none]
+      payload: [none]
+      concurrency: [64]
+      load: ["open@$r5", "open@$r10", "open@$r20"]
 YAML
 bin/rpcbench bench --matrix "$out/lowload.yaml" --out "$out/run" --progress never >/dev/null
 echo
