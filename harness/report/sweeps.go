@@ -42,6 +42,7 @@ type stepRow struct {
 	hasUnc                   bool
 	runs, held, rerun, saved int // saved: held on the re-run
 	reason                   string
+	savedFrom                string // why a step held only on its re-run failed first
 	suspect                  bool // above the pacer's ceiling
 }
 
@@ -83,6 +84,9 @@ func sweepSteps(c *results.Cell, pacer *results.PacerCeiling) []*stepRow {
 				row.rerun++
 				if st.Held {
 					row.saved++
+					if row.savedFrom == "" {
+						row.savedFrom = st.FirstTry.Reason
+					}
 				}
 			}
 			a.targets = append(a.targets, st.TargetRate)
@@ -258,6 +262,9 @@ func stepsTable(g *group, c *results.Cell, pacer *results.PacerCeiling) sweepTab
 			results.FormatNs(float64(r.p99)), unc, results.FormatNs(float64(r.p50)), r.heldText()})
 		if r.held < r.runs && r.reason != "" {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: %s", r.rate, r.reason))
+		}
+		if r.savedFrom != "" {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: held on its re-run; the first try failed: %s", r.rate, r.savedFrom))
 		}
 	}
 	return t

@@ -63,6 +63,10 @@ func sweepRun(t *testing.T) *results.Run {
 				first = 9e6 // fails
 			}
 			sw.Steps = []*results.Step{step("5%", 10000, first, first < 5e6), step("10%", 20000, 2e6, true), step("110%", 220000, 30e6, false)}
+			if i == 1 && rep == 1 {
+				// The limit's 5% step held only on its re-run.
+				sw.Steps[0].FirstTry = &results.Step{Rate: "5%", TargetRate: 10000, Reason: "p99 7ms over the bound", Figures: fig(9900, 7e6)}
+			}
 			sw.SustainedRate, sw.NonMonotonic = results.Sustained(sw.Steps)
 			c.Reps = append(c.Reps, &results.Rep{Rep: rep, Status: results.StatusOK, Figures: fig(200000, 1e6), Sweep: sw})
 		}
@@ -98,6 +102,8 @@ func TestSweepsShownAlike(t *testing.T) {
 		"✗ mixed: 1 of 2 (1 re-run, 0 of them held)",
 		"✗ failed: 0 of 2 (2 re-run, 0 of them held) ⚠ above the pacer's ceiling",
 		"held: 2 of 2",
+		"held: 2 of 2 (1 re-run, 1 of them held)",
+		"5%: held on its re-run; the first try failed: p99 7ms over the bound",
 		"fails only if the re-run fails too",
 		"it kept its schedule only up to 15.0k calls/s",
 	}

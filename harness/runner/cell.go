@@ -188,7 +188,8 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 	rr.Status = StatusOf(rr.Figures)
 	if rr.Sweep != nil && p.Load.Kind == "sweep" {
 		for _, s := range rr.Sweep.Steps {
-			if s.Figures.Errors > 0 {
+			// A re-run does not hide the errors of the first try.
+			if s.Figures.Errors > 0 || s.FirstTry != nil && s.FirstTry.Figures.Errors > 0 {
 				rr.Status = results.StatusErrors
 			}
 		}
