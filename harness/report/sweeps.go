@@ -43,7 +43,7 @@ type stepRow struct {
 	runs, held, rerun, saved int // saved: held on the re-run
 	reason                   string
 	savedFrom                string // why a step held only on its re-run failed first
-	suspect                  bool // above the pacer's ceiling
+	suspect                  bool   // above the pacer's ceiling
 }
 
 // sweepSteps lines up a sweep cell's steps across repetitions by the

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"html"
-	"os"
 	"strings"
 	"testing"
 
@@ -131,11 +130,7 @@ func TestSweepsShownAlike(t *testing.T) {
 // In the default spec every rpcbench transport has a sweep, and each
 // stands beside its limit's sweep in the report.
 func TestDefaultSpecSweepsBesideLimits(t *testing.T) {
-	b, err := os.ReadFile("../../specs/default.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := spec.Parse(b)
+	sp, _, err := spec.ReadFile("../../specs/default.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

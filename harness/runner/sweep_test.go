@@ -45,18 +45,25 @@ dimensions:
 `)
 }
 
-// A step that fails is run again before it counts, and both attempts are
-// kept: with a bound no call can meet, the first step fails twice and the
-// sweep stops there with nothing sustained.
-func TestSweepRerunsFailedStep(t *testing.T) {
-	run, _, err := Run(context.Background(), Options{Spec: sweepSpec(t, "1ns", "1"), NoWrite: true})
+// runSweep runs sweepSpec and checks that its sweep has steps steps.
+func runSweep(t *testing.T, bound, stopAfter string, steps int) (*results.Run, *results.Sweep) {
+	t.Helper()
+	run, _, err := Run(context.Background(), Options{Spec: sweepSpec(t, bound, stopAfter), NoWrite: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sw := run.Cells[0].Reps[0].Sweep
-	if sw == nil || len(sw.Steps) != 1 {
+	if sw == nil || len(sw.Steps) != steps {
 		t.Fatalf("sweep %+v", sw)
 	}
+	return run, sw
+}
+
+// A step that fails is run again before it counts, and both attempts are
+// kept: with a bound no call can meet, the first step fails twice and the
+// sweep stops there with nothing sustained.
+func TestSweepRerunsFailedStep(t *testing.T) {
+	_, sw := runSweep(t, "1ns", "1", 1)
 	st := sw.Steps[0]
 	if st.Held || st.FirstTry == nil || st.FirstTry.Held || st.FirstTry.Figures == nil || st.Figures == st.FirstTry.Figures {
 		t.Errorf("step %+v, first try %+v", st, st.FirstTry)
@@ -72,14 +79,7 @@ func TestSweepRerunsFailedStep(t *testing.T) {
 // is judged from it. (A loaded machine may make steps fall behind: the
 // test checks the rules, not that every step held.)
 func TestSweepHeldAndPacerCell(t *testing.T) {
-	run, _, err := Run(context.Background(), Options{Spec: sweepSpec(t, "10s", "3"), NoWrite: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw := run.Cells[0].Reps[0].Sweep
-	if sw == nil || len(sw.Steps) != 3 {
-		t.Fatalf("sweep %+v", sw)
-	}
+	run, sw := runSweep(t, "10s", "3", 3)
 	want := 0.0
 	prefix := true
 	for _, st := range sw.Steps {
