@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,7 @@ func benchCmd(args []string) error {
 	warmup := fs.Duration("warmup", 0, "warm-up per cell (default: the spec's; ad-hoc 1s)")
 	dryRun := fs.Bool("dry-run", false, "print the cells and the estimated time, run nothing")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the client (this process) to `FILE`")
+	traceFile := fs.String("trace", "", "write a runtime/trace execution trace of the client (this process) to `FILE`, for go tool trace (scheduler and network wait latencies)")
 	// Ad-hoc cell.
 	var tf transportFlags
 	tf.register(fs, false, tlsClientCert)
@@ -214,6 +216,16 @@ func benchCmd(args []string) error {
 			return err
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer func() { trace.Stop(); f.Close() }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -78,6 +78,9 @@ func StripHistograms(run *results.Run) {
 			if r.Sweep != nil {
 				for _, s := range r.Sweep.Steps {
 					strip(s.Figures)
+					if s.FirstTry != nil {
+						strip(s.FirstTry.Figures)
+					}
 				}
 			}
 		}

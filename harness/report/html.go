@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
@@ -36,6 +35,7 @@ func HTML(w io.Writer, run *results.Run) error {
 	for _, g := range groups(run, true) {
 		p.Sweeps = append(p.Sweeps, htmlSweep(run, g))
 	}
+	p.SweepIntro = sweepIntro(run)
 	for _, c := range run.Cells {
 		if c.Status == results.StatusSkipped {
 			p.Skipped = append(p.Skipped, [2]string{c.Key, c.SkipReason})
@@ -50,7 +50,11 @@ func HTML(w io.Writer, run *results.Run) error {
 		}
 	}
 	for _, s := range p.Sweeps {
-		p.Charts += len(s.Charts)
+		for _, pr := range s.Pairs {
+			if pr.Chart != "" {
+				p.Charts++
+			}
+		}
 	}
 	p.Scenarios = htmlResilience(run)
 	for _, s := range p.Scenarios {
@@ -72,13 +76,14 @@ const chartCounter template.HTML = `<script>
 </script>`
 
 type page struct {
-	Run      *results.Run
-	Title    string
-	Verdict  template.HTML
-	Problems []problem
-	Ceiling  string
-	Groups   []htmlGroupData
-	Sweeps   []htmlGroupData
+	Run        *results.Run
+	Title      string
+	Verdict    template.HTML
+	Problems   []problem
+	Ceiling    string
+	Groups     []htmlGroupData
+	Sweeps     []htmlSweepData
+	SweepIntro string
 	// Scenarios is the Resilience section.
 	Scenarios []htmlScenario
 	Profiles  *htmlProfiles
@@ -309,59 +314,25 @@ func costCharts(g *group, cells []*results.Cell) []template.HTML {
 	}
 }
 
-// htmlSweep draws latency against achieved throughput for a group of
-// sweep cells.
-func htmlSweep(run *results.Run, g *group) htmlGroupData {
-	d := htmlGroupData{Name: g.Name, Fixed: g.fixed(), Head: []string{"cell", "status", "capacity (closed)", "sustained rate", "steps held"}}
-	bound := float64(run.Manifest.Spec.Sweep.P99Bound.D())
-	var ss []series
-	lo, hi, maxX := bound, bound, 0.0
-	for i, c := range g.Cells {
-		row := htmlRow{Key: c.Key, Label: g.label(c), Status: c.Status, StatusClass: c.Status}
-		if !c.Ran() {
-			row.Cells = []htmlCell{{Text: "–"}, {Text: "–"}, {Text: "–"}}
-			d.Rows = append(d.Rows, row)
-			continue
-		}
-		held, total := 0, 0
-		for r, rr := range c.Reps {
-			if rr.Sweep == nil {
-				continue
-			}
-			p99 := series{name: fmt.Sprintf("%s p99", g.label(c)), color: color(i), marks: true}
-			p50 := series{name: fmt.Sprintf("%s p50", g.label(c)), color: color(i), dashed: true}
-			for _, st := range rr.Sweep.Steps {
-				total++
-				if st.Held {
-					held++
-				}
-				f := st.Figures
-				x := f.Throughput
-				p99.pts = append(p99.pts, [2]float64{x, float64(f.Latency.P99)})
-				p99.tips = append(p99.tips, fmt.Sprintf("target %s, achieved %s, p99 %s", results.FormatRate(st.TargetRate), results.FormatRate(x), results.FormatNs(float64(f.Latency.P99))))
-				p50.pts = append(p50.pts, [2]float64{x, float64(f.Latency.P50)})
-				lo, hi, maxX = math.Min(lo, float64(f.Latency.P50)), math.Max(hi, float64(f.Latency.P99)), math.Max(maxX, x)
-			}
-			if r > 0 {
-				p99.name += fmt.Sprintf(" (rep %d)", r+1)
-				p50.name += fmt.Sprintf(" (rep %d)", r+1)
-			}
-			ss = append(ss, p99, p50)
-		}
-		row.Cells = []htmlCell{{Text: results.FormatRate(c.Merged.CapacityRate)}, {Text: results.FormatRate(c.Merged.SustainedRate)}, {Text: fmt.Sprintf("%d of %d", held, total)}}
-		d.Rows = append(d.Rows, row)
+// htmlSweepData is a sweep group: its summary, and each rpcbench sweep
+// beside its limits' in one chart with their steps tables.
+type htmlSweepData struct {
+	Name, Meaning string
+	Summary       sweepTable
+	Pairs         []htmlSweepPair
+}
+
+type htmlSweepPair struct {
+	Title string
+	Chart template.HTML
+	Steps []sweepTable
+}
+
+func htmlSweep(run *results.Run, g *group) htmlSweepData {
+	d := htmlSweepData{Name: g.Name, Summary: sweepSummary(g), Meaning: sweepMeaning(g)}
+	for _, p := range sweepPairs(g, run.Manifest.PacerCeiling) {
+		d.Pairs = append(d.Pairs, htmlSweepPair{Title: p.Title, Chart: sweepChart(run, g, p), Steps: p.Steps})
 	}
-	if len(ss) == 0 {
-		return d
-	}
-	ylo, yhi, yt := latencyTicks(lo, hi)
-	top, xt := linearTicks(maxX, 6, results.FormatRate)
-	ch := &lineChart{title: "Latency against throughput (rate sweeps) — " + g.Name,
-		x:      axis{label: "achieved calls/s", min: 0, max: top, ticks: xt},
-		y:      axis{label: "latency from intended send (corrected)", min: ylo, max: yhi, log: true, ticks: yt},
-		series: ss, hlines: []tick{{bound, "p99 bound " + time.Duration(bound).String()}},
-		note: "Solid: corrected p99 per step (dots); dashed: p50. Every repetition is drawn. The sustained rate is the highest achieved rate of a step that held."}
-	d.Charts = append(d.Charts, ch.svg())
 	return d
 }
 
@@ -401,12 +372,11 @@ tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-
 {{end}}</table></div>
 {{range .Charts}}{{.}}{{end}}</section>
 {{end}}
-{{if .Sweeps}}<h2>Rate sweeps</h2><p>Open-loop steps at rising rates, up to and past saturation; a step holds when its corrected p99 stays under the bound with no errors, the generator on schedule, and ≥ 95% of the target rate achieved.</p>
+{{if .Sweeps}}<h2>Rate sweeps</h2><p>{{.SweepIntro}}</p>
 {{range .Sweeps}}<section class="group"><h3>{{.Name}}</h3>
-<table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
-{{range .Rows}}<tr class="{{.StatusClass}}"><td class="l" title="{{.Key}}">{{.Label}}</td><td class="l status-{{.StatusClass}}">{{.Status}}</td>{{range .Cells}}<td>{{.Text}}</td>{{end}}</tr>
-{{end}}</table>
-{{range .Charts}}{{.}}{{end}}</section>{{end}}{{end}}
+{{template "sweeptable" .Summary}}{{with .Meaning}}<p>{{.}}</p>{{end}}
+{{range .Pairs}}<h4>{{.Title}}</h4>{{.Chart}}{{$n := len .Steps}}
+{{range .Steps}}{{if gt $n 1}}<p>{{.Title}}:</p>{{end}}{{template "sweeptable" .}}{{end}}{{end}}</section>{{end}}{{end}}
 {{with .Profiles}}<h2>Network profiles</h2><p>Every transport under each profile, side by side. Model: {{.Model}}.</p>
 {{.Chart}}
 {{with .Overhead.Rows}}<h3>{{$.Profiles.Overhead.Title}}</h3>{{template "table" $.Profiles.Overhead}}{{end}}
@@ -426,6 +396,9 @@ tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-
 <p class="note">Every figure of every repetition, with encoded histograms, is in results.json next to this file; hgrm/ holds one percentile distribution per cell (µs), written with the run (where it is absent, as in the committed runs, <code>rpcbench report DIR</code> writes it from results.json); bench.txt feeds benchstat (its units are in the README).</p>
 {{.Counter}}
 </body></html>
+{{define "sweeptable"}}<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if eq $i 0}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if eq $i 0}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</table></div>{{with .Notes}}<ul class="note">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}
 {{define "table"}}<div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if eq $i 0}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range $i, $c := .}}<td{{if eq $i 0}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
 {{end}}</table></div>{{end}}`))

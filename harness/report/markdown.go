@@ -55,12 +55,9 @@ func Markdown(w io.Writer, run *results.Run) error {
 		writeMainTable(bw, g, ref, seen)
 	}
 	if sw := groups(run, true); len(sw) > 0 {
-		fmt.Fprintf(bw, "## Rate sweeps\n\n")
-		fmt.Fprintf(bw, "Open-loop steps at rising rates; a step holds when its corrected p99 stays under %v with no errors, "+
-			"the generator on schedule and ≥ 95%% of the target rate achieved. Capacity is the closed-loop probe at the same concurrency.\n\n",
-			m.Spec.Sweep.P99Bound.D())
+		fmt.Fprintf(bw, "## Rate sweeps\n\n%s\n\n", sweepIntro(run))
 		for _, g := range sw {
-			writeSweepTable(bw, g)
+			writeSweepMarkdown(bw, run, g)
 		}
 	}
 	writeProfilesMarkdown(bw, run)
@@ -121,34 +118,45 @@ func writeMainTable(w io.Writer, g *group, ref *results.Cell, seen anchors) {
 	fmt.Fprintln(w)
 }
 
-func writeSweepTable(w io.Writer, g *group) {
-	fmt.Fprintf(w, "### %s\n\n| cell | status | capacity (closed) | sustained rate | steps: target → achieved, corrected p99 (uncorrected p99) |\n|---|---|---:|---:|---|\n", g.Name)
-	for _, c := range g.Cells {
-		if !c.Ran() {
-			fmt.Fprintf(w, "| %s | %s | – | – | – |\n", g.label(c), statusMark(c))
-			continue
-		}
-		var steps []string
-		for _, rr := range c.Reps {
-			if rr.Sweep == nil {
-				continue
+func writeSweepMarkdown(w io.Writer, run *results.Run, g *group) {
+	fmt.Fprintf(w, "### %s\n\n", g.Name)
+	writeTextTable(w, sweepSummary(g))
+	if m := sweepMeaning(g); m != "" {
+		fmt.Fprintf(w, "%s\n\n", m)
+	}
+	for _, p := range sweepPairs(g, run.Manifest.PacerCeiling) {
+		fmt.Fprintf(w, "#### %s\n\n", p.Title)
+		for _, t := range p.Steps {
+			if len(p.Steps) > 1 {
+				fmt.Fprintf(w, "%s:\n\n", t.Title)
 			}
-			for _, st := range rr.Sweep.Steps {
-				f := st.Figures
-				s := fmt.Sprintf("%s → %s, %s", results.FormatRate(st.TargetRate), results.FormatRate(f.Throughput), results.FormatNs(float64(f.Latency.P99)))
-				if f.Uncorrected != nil {
-					s += " (" + results.FormatNs(float64(f.Uncorrected.P99)) + ")"
-				}
-				if !st.Held {
-					s += " ✗"
-				}
-				steps = append(steps, s)
-			}
-			break // the first repetition's steps; all are in results.json
+			writeTextTable(w, t)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", g.label(c), statusMark(c), results.FormatRate(c.Merged.CapacityRate), results.FormatRate(c.Merged.SustainedRate), strings.Join(steps, "; "))
+	}
+}
+
+// writeTextTable writes t as a Markdown table (first column left, the
+// rest right-aligned) and its notes as a list.
+func writeTextTable(w io.Writer, t sweepTable) {
+	fmt.Fprintf(w, "| %s |\n|---|", strings.Join(t.Head, " | "))
+	for range t.Head[1:] {
+		fmt.Fprintf(w, "---:|")
 	}
 	fmt.Fprintln(w)
+	for _, r := range t.Rows {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = mdEscape(c)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+	fmt.Fprintln(w)
+	for _, n := range t.Notes {
+		fmt.Fprintf(w, "- %s\n", mdEscape(n))
+	}
+	if len(t.Notes) > 0 {
+		fmt.Fprintln(w)
+	}
 }
 
 func writeOpenTable(w io.Writer, run *results.Run) {

@@ -273,7 +273,27 @@ func problems(run *results.Run) []problem {
 				}
 			}
 			if held == 0 {
-				out = append(out, problem{"SWEEP", c.Key, "no step held, so the sweep found no sustainable rate; first failing step " + first})
+				out = append(out, problem{"SWEEP", c.Key, "no step held, even on its re-run, so the sweep found no sustainable rate; first failing step " + first})
+			}
+			for _, rr := range c.Reps {
+				if rr.Sweep == nil {
+					continue
+				}
+				if _, nm := results.Sustained(rr.Sweep.Steps); len(nm) > 0 {
+					out = append(out, problem{"NON-MONOTONIC", c.Key, fmt.Sprintf("rep %d: %s", rr.Rep+1, results.NonMonotonicMeaning)})
+					break
+				}
+			}
+			if pc := run.Manifest.PacerCeiling; pc != nil && !pc.OK {
+				var above []string
+				for _, r := range sweepSteps(c, pc) {
+					if r.suspect {
+						above = append(above, r.rate)
+					}
+				}
+				if len(above) > 0 {
+					out = append(out, problem{"PACER", c.Key, fmt.Sprintf("steps %s are above the %s calls/s the pacer was shown to keep: their latency may be the generator's", strings.Join(above, ", "), results.FormatRate(pc.HeldRate))})
+				}
 			}
 		}
 		if m.Behind {
@@ -285,6 +305,14 @@ func problems(run *results.Run) []problem {
 				}
 			}
 			out = append(out, problem{"BEHIND", c.Key, "the load generator fell behind its schedule: " + note})
+		}
+	}
+	if pc := run.Manifest.PacerCeiling; pc != nil && !pc.OK {
+		out = append(out, problem{"PACER", pc.Key, pc.Explanation})
+		for _, c := range run.Cells {
+			if c.Ran() && c.Params.Load.Kind == "open" && pc.Suspect(c.Params.Load.Rate) {
+				out = append(out, problem{"PACER", c.Key, fmt.Sprintf("its rate is above the %s calls/s the pacer was shown to keep: its latency may be the generator's", results.FormatRate(pc.HeldRate))})
+			}
 		}
 	}
 	if g := run.Manifest.GeneratorCeiling; g != nil && !g.OK {

@@ -8,7 +8,7 @@
 //	{ "schema": "rpcbench.results", "schema_version": 1, "run_id": "20250101T120000Z-default",
 //	  "manifest": { commit, dirty, go_version, modules{path: version}, cpu_model, cores, kernel,
 //	                server_mode, pinning{...}, spec{...}, spec_yaml, transports, codecs,
-//	                generator_ceiling{...}, reference, notes },
+//	                generator_ceiling{...}, pacer_ceiling{...}, reference, notes },
 //	  "cells": [ { "key": "transport=tcp/codec=proto/compression=none/payload=Small/conc=64/conns=1/load=closed",
 //	               "group", "params"{...}, "status": ok|errors|behind|failed|skipped, "skip_reason", "failures",
 //	               "reps": [ { "rep", "status", "error",
@@ -18,7 +18,8 @@
 //	                                        client{cpu_user_ns,...,wire}, server{...}, per_call{...},
 //	                                        hist, uncorrected_hist, error_hist,
 //	                                        series{bucket_ns, last_ns, ok[], failed[], p50_ns[], p99_ns[], max_ns[]} },
-//	                           "sweep": { capacity_rate, p99_bound_ns, sustained_rate, steps[{target_rate, held, reason, figures}] } } ],
+//	                           "sweep": { capacity_rate, p99_bound_ns, sustained_rate, non_monotonic,
+//	                                      steps[{rate, target_rate, held, reason, figures, first_try}] } } ],
 //	               "merged": { reps, latency, uncorrected, hist, throughput{median,min,max}, per_call (medians), errors_by_code, ... } } ],
 //	  "scenarios": [ { "name", "settings"{...spec.Scenario},
 //	                   "runs": [ { balancer, retries, rep, status, error, issued, ok, failed, failed_by_code,
@@ -103,7 +104,9 @@ type Manifest struct {
 	// Reference is the key of the cell reports divide by.
 	Reference        string            `json:"reference"`
 	GeneratorCeiling *GeneratorCeiling `json:"generator_ceiling,omitempty"`
-	Notes            []string          `json:"notes,omitempty"`
+	// PacerCeiling is the open-loop pacer's own check (sweep.go).
+	PacerCeiling *PacerCeiling `json:"pacer_ceiling,omitempty"`
+	Notes        []string      `json:"notes,omitempty"`
 	// ServerHost describes a server on another host (server_mode
 	// "remote"); CPUModel, Cores, Kernel and Hostname above are then the
 	// client's host.
@@ -263,22 +266,6 @@ type PerCall struct {
 	// (an external target's server is not measured): they are unknown,
 	// not zero, and reports show "—".
 	ServerUnknown string `json:"server_unknown,omitempty"`
-}
-
-// Sweep is a rate sweep's steps.
-type Sweep struct {
-	CapacityRate  float64 `json:"capacity_rate"`
-	P99BoundNs    int64   `json:"p99_bound_ns"`
-	SustainedRate float64 `json:"sustained_rate"`
-	Steps         []*Step `json:"steps"`
-}
-
-// Step is one rate of a sweep.
-type Step struct {
-	TargetRate float64  `json:"target_rate"`
-	Held       bool     `json:"held"`
-	Reason     string   `json:"reason,omitempty"`
-	Figures    *Figures `json:"figures"`
 }
 
 // Merged summarises a cell over its repetitions.

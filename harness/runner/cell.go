@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"time"
 
 	"rpcbench"
@@ -169,9 +167,14 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 				return err
 			}
 		}
-		if p.Load.Kind == "sweep" {
+		switch p.Load.Kind {
+		case "sweep":
 			sw, probe, err := r.sweep(ctx, conns, srv, p)
 			rr.Sweep, rr.Figures = sw, probe
+			return err
+		case spec.PacerLoad:
+			sw, top, err := r.pacerSteps(ctx, conns, p)
+			rr.Sweep, rr.Figures = sw, top
 			return err
 		}
 		f, err := r.measureSeries(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
@@ -185,9 +188,10 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 		return fail(err)
 	}
 	rr.Status = StatusOf(rr.Figures)
-	if rr.Sweep != nil {
+	if rr.Sweep != nil && p.Load.Kind == "sweep" {
 		for _, s := range rr.Sweep.Steps {
-			if s.Figures.Errors > 0 {
+			// A re-run does not hide the errors of the first try.
+			if s.Figures.Errors > 0 || s.FirstTry != nil && s.FirstTry.Figures.Errors > 0 {
 				rr.Status = results.StatusErrors
 			}
 		}
@@ -338,67 +342,6 @@ func join(s []string) string {
 		out += x
 	}
 	return out
-}
-
-// sweep probes the cell's closed-loop throughput, then runs open-loop
-// steps at rising rates until StopAfter consecutive steps fail to hold.
-func (r *runner) sweep(ctx context.Context, conns []target.Conn, srv server, p spec.Cell) (*results.Sweep, *results.Figures, error) {
-	sw := r.sp.Sweep
-	probeOpts := load.Options{Workers: p.Concurrency, Grace: r.sp.Grace.D(), Duration: sw.Probe.D()}
-	warm := probeOpts
-	warm.Duration = sw.StepWarmup.D()
-	probe, err := r.measure(ctx, conns, srv, warm, probeOpts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sweep probe: %w", err)
-	}
-	out := &results.Sweep{CapacityRate: probe.Throughput, P99BoundNs: int64(sw.P99Bound.D())}
-	var rates []float64
-	for _, s := range sw.Rates {
-		v, pct, _ := spec.ParseRate(s)
-		if pct {
-			v = v / 100 * probe.Throughput
-		}
-		if v >= 1 {
-			rates = append(rates, math.Round(v))
-		}
-	}
-	slices.Sort(rates)
-	rates = slices.Compact(rates)
-	failed := 0
-	for _, rate := range rates {
-		o := load.Options{Workers: p.Concurrency, Open: true, Rate: rate, Poisson: sw.Arrival == "poisson",
-			Seed: r.sp.Seed, Grace: r.sp.Grace.D(), Duration: sw.StepDuration.D()}
-		w := o
-		w.Duration = sw.StepWarmup.D()
-		f, err := r.measure(ctx, conns, srv, w, o)
-		if err != nil {
-			return out, probe, fmt.Errorf("sweep step %.0f/s: %w", rate, err)
-		}
-		st := &results.Step{TargetRate: rate, Figures: f}
-		switch {
-		case f.Errors > 0:
-			st.Reason = fmt.Sprintf("%d errors", f.Errors)
-		case f.Open.Behind:
-			st.Reason = f.Open.Note
-		case f.Latency.P99 > out.P99BoundNs:
-			st.Reason = fmt.Sprintf("p99 %v over the bound %v", time.Duration(f.Latency.P99), sw.P99Bound.D())
-		case f.Throughput < heldFraction*rate:
-			st.Reason = fmt.Sprintf("achieved %.0f of %.0f calls/s", f.Throughput, rate)
-		default:
-			st.Held = true
-		}
-		out.Steps = append(out.Steps, st)
-		if st.Held {
-			failed = 0
-			out.SustainedRate = max(out.SustainedRate, f.Throughput)
-		} else if failed++; failed >= sw.StopAfter {
-			break
-		}
-		if ctx.Err() != nil {
-			return out, probe, ctx.Err()
-		}
-	}
-	return out, probe, nil
 }
 
 // startServer starts the cell's server, as a process or in this one, or

@@ -99,8 +99,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Error("no generator ceiling")
 	}
 	// closed: 2; codecs: proto Small is shared with closed, proto and raw
-	// Bytes(64), raw Small not applicable; open: 2; generator: 1.
-	if len(run.Cells) != 8 {
+	// Bytes(64), raw Small not applicable; open: 2; generator: 1; pacer: 1.
+	if m.PacerCeiling == nil || m.PacerCeiling.TopRate <= 0 {
+		t.Errorf("pacer ceiling %+v", m.PacerCeiling)
+	}
+	if len(run.Cells) != 9 {
 		t.Fatalf("%d cells", len(run.Cells))
 	}
 	ran := 0
@@ -152,8 +155,8 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if ran != 7 {
-		t.Errorf("%d cells ran, want 7", ran)
+	if ran != 8 {
+		t.Errorf("%d cells ran, want 8", ran)
 	}
 
 	// bench.txt: benchfmt reads one result per repetition (and sweep step).
@@ -171,7 +174,7 @@ func TestEndToEnd(t *testing.T) {
 			n++
 		}
 	}
-	if n < 7*2+2 {
+	if n < 8*2+2 {
 		t.Errorf("bench.txt has %d results", n)
 	}
 

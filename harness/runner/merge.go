@@ -75,9 +75,14 @@ func Merge(c *results.Cell) {
 	}
 	for _, sw := range sweeps {
 		for _, st := range sw.Steps {
-			m.Errors += st.Figures.Errors
-			for k, v := range st.Figures.ErrorsByCode {
-				m.ErrorsByCode[k] += v
+			for _, f := range []*results.Figures{st.Figures, firstTry(st)} {
+				if f == nil {
+					continue
+				}
+				m.Errors += f.Errors
+				for k, v := range f.ErrorsByCode {
+					m.ErrorsByCode[k] += v
+				}
 			}
 		}
 	}
@@ -174,4 +179,13 @@ func itoa(i int) string {
 func Summarise(run *results.Run) {
 	mergeAll(run)
 	run.Manifest.GeneratorCeiling = ceiling(run)
+	run.Manifest.PacerCeiling = pacerCeiling(run)
+}
+
+// firstTry is the figures of a re-run step's failed first attempt, or nil.
+func firstTry(st *results.Step) *results.Figures {
+	if st.FirstTry == nil {
+		return nil
+	}
+	return st.FirstTry.Figures
 }

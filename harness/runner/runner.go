@@ -119,6 +119,9 @@ type runner struct {
 	// targets are the external targets the cells use, opened (descriptors
 	// loaded, data checked, one call made) before any cell runs.
 	targets map[string]targets.Target
+	// topRate is the highest open-loop target rate run so far, for the
+	// pacer-ceiling cell.
+	topRate float64
 }
 
 // Run executes the spec and returns its results; unless NoWrite, they are
@@ -275,6 +278,7 @@ func (r *runner) finish(dir string, runErr error) (*results.Run, string, error) 
 	}
 	mergeAll(r.run)
 	r.run.Manifest.GeneratorCeiling = ceiling(r.run)
+	r.run.Manifest.PacerCeiling = pacerCeiling(r.run)
 	if r.opts.NoWrite {
 		return r.run, "", runErr
 	}
@@ -295,7 +299,7 @@ func (r *runner) finish(dir string, runErr error) (*results.Run, string, error) 
 // cells turns the plan into result cells, marking the ones that cannot
 // run and adding the generator-ceiling cell.
 func (r *runner) cells(plan *spec.Plan) {
-	maxConc, hasNoop := 0, false
+	maxConc, hasNoop, openConc := 0, false, 0
 	for _, pc := range plan.Cells {
 		c := &results.Cell{Key: pc.Key, Group: pc.Group, Params: pc, Status: results.StatusOK}
 		if pc.Target != "" {
@@ -316,8 +320,15 @@ func (r *runner) cells(plan *spec.Plan) {
 		if pc.Profile != nil && pc.Transport.Name == spec.NoopTransport {
 			c.Status, c.SkipReason = results.StatusSkipped, "the no-op target has no network path"
 		}
-		if pc.Load.Kind == "closed" {
+		switch {
+		case c.Status == results.StatusSkipped || pc.Transport.Name == spec.NoopTransport:
+		case pc.Load.Kind == "closed":
 			maxConc = max(maxConc, pc.Concurrency)
+		case pc.Load.Kind == "open":
+			r.topRate = max(r.topRate, pc.Load.Rate)
+			fallthrough
+		default:
+			openConc = max(openConc, pc.Concurrency)
 		}
 		r.run.Cells = append(r.run.Cells, c)
 	}
@@ -327,6 +338,14 @@ func (r *runner) cells(plan *spec.Plan) {
 		}
 		pc := spec.Cell{Group: "generator", Transport: spec.Transport{Name: spec.NoopTransport}, Codec: "none", Compression: "none",
 			Payload: "none", Concurrency: maxConc, Connections: 1, Load: spec.Load{Kind: "closed"}}
+		pc.Key = pc.KeyOf()
+		r.run.Cells = append(r.run.Cells, &results.Cell{Key: pc.Key, Group: pc.Group, Params: pc, Status: results.StatusOK})
+	}
+	// The pacer's own ceiling: run last in each round, after the sweeps
+	// that set its rate.
+	if *r.sp.GeneratorCeiling && openConc > 0 {
+		pc := spec.Cell{Group: "generator", Transport: spec.Transport{Name: spec.NoopTransport}, Codec: "none", Compression: "none",
+			Payload: "none", Concurrency: openConc, Connections: 1, Load: spec.Load{Kind: spec.PacerLoad}}
 		pc.Key = pc.KeyOf()
 		r.run.Cells = append(r.run.Cells, &results.Cell{Key: pc.Key, Group: pc.Group, Params: pc, Status: results.StatusOK})
 	}
@@ -407,8 +426,15 @@ func (r *runner) estimates() map[string]float64 {
 			}
 			return d.D().Seconds()
 		}
-		if c.Params.Load.Kind == "sweep" {
-			steps := float64(len(sp.Sweep.Rates))
+		switch c.Params.Load.Kind {
+		case spec.PacerLoad:
+			// The top rate, and as often a halving (guess: one).
+			est[c.Key] = 2 * (sp.Sweep.StepWarmup.D().Seconds() + sp.Sweep.StepDuration.D().Seconds())
+			continue
+		case "sweep":
+			// Every step, and a re-run of each of the StopAfter failures
+			// that end it.
+			steps := float64(len(sp.Sweep.Rates) + sp.Sweep.StopAfter)
 			est[c.Key] = startup + sp.Sweep.Probe.D().Seconds() + sp.Sweep.StepWarmup.D().Seconds() +
 				steps*(sp.Sweep.StepWarmup.D().Seconds()+sp.Sweep.StepDuration.D().Seconds())
 			continue
@@ -459,7 +485,7 @@ func safeName(s string) string {
 func ceiling(run *results.Run) *results.GeneratorCeiling {
 	var noop, fastest *results.Cell
 	for _, c := range run.Cells {
-		if !c.Ran() || c.Params.Load.Kind == "open" {
+		if !c.Ran() || c.Params.Load.Kind != "closed" {
 			continue
 		}
 		if c.Params.Transport.Name == spec.NoopTransport {

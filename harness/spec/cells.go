@@ -23,6 +23,11 @@ var DimensionNames = []string{"transport", "codec", "compression", "payload", "c
 // NoopTransport is the generator-ceiling target's transport name.
 const NoopTransport = "noop"
 
+// PacerLoad is the load kind of the pacer-ceiling cell the runner adds:
+// open loop on the no-op target at the run's highest open-loop rate. Specs
+// cannot ask for it.
+const PacerLoad = "pacer"
+
 // Transport is one entry of the transport dimension.
 type Transport struct {
 	Name   string `json:"name"`
@@ -125,7 +130,7 @@ func validCodecs() []string { return append([]string{"all"}, codecs.Names()...) 
 
 // Load is one entry of the load dimension.
 type Load struct {
-	// Kind is "closed", "open" or "sweep".
+	// Kind is "closed", "open", "sweep" or PacerLoad.
 	Kind string `json:"kind"`
 	// Rate is the open-loop target in calls per second.
 	Rate float64 `json:"rate,omitempty"`

@@ -1,0 +1,72 @@
+#!/bin/sh
+# wrk-check.sh: cross-checks the harness against wrk, a load tool written
+# elsewhere. wrk (Debian package wrk; scripts/setup.sh does not install it,
+# apt-get install -y wrk) and 'rpcbench bench --server' each drive one
+# 'rpcbench serve --transport http1' with the 64-byte raw echo (POST
+# /rpc/Echo.Echo, Content-Type application/octet-stream), client pinned to
+# CPU 0 and server to CPU 1 as the harness pins them, at 1 and 64
+# connections (rpcbench's HTTP/1.1 client keeps one keep-alive connection
+# per call in flight, so concurrency N is N connections, as wrk -cN). It
+# prints both throughputs and p50s and their ratios; the harness should be
+# within 10% of wrk. Not part of make test; run it on a quiet machine.
+#
+# usage: scripts/wrk-check.sh [DURATION]   (default 5s)
+set -eu
+dur=${1:-5s}
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk-check: wrk is not installed (apt-get install -y wrk)" >&2; exit 2; }
+command -v taskset >/dev/null || { echo "wrk-check: taskset is not installed (util-linux)" >&2; exit 2; }
+go build -o bin/rpcbench ./cmd/rpcbench
+tmp=$(mktemp -d /tmp/wrkcheck.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+addr=127.0.0.1:$port
+taskset -c 1 bin/rpcbench serve --transport http1 --addr "$addr" >"$tmp/serve.log" 2>&1 &
+srv=$!
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+i=0
+until grep -q "serving http1 on" "$tmp/serve.log"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "wrk-check: server did not start:" >&2; cat "$tmp/serve.log" >&2; exit 1; }
+	sleep 0.05
+done
+cat >"$tmp/echo64.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = string.rep("x", 64)
+wrk.headers["Content-Type"] = "application/octet-stream"
+LUA
+# toNs converts wrk's and rpcbench's durations (123.45us, 1.2ms, 0.8s,
+# 123.4µs) to nanoseconds.
+toNs() {
+	echo "$1" | sed 's/µ/u/' | awk '{ v = $1; u = v; sub(/^[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+		f = (u == "ns") ? 1 : (u == "us") ? 1e3 : (u == "ms") ? 1e6 : (u == "s") ? 1e9 : -1; printf "%.0f\n", v * f }'
+}
+# toRate converts 12.3k / 1.2M / 1234.56 to calls per second.
+toRate() {
+	echo "$1" | awk '{ v = $1; m = 1; if (v ~ /k$/) m = 1e3; if (v ~ /M$/) m = 1e6; sub(/[kM]$/, "", v); printf "%.0f\n", v * m }'
+}
+printf '%-6s %14s %12s %14s %12s %9s %9s\n' conns "wrk calls/s" "wrk p50" "rpcbench c/s" "rpcbench p50" "tput ×" "p50 ×"
+for c in 1 64; do
+	w=$(taskset -c 0 wrk -t1 -c"$c" -d"$dur" --latency -s "$tmp/echo64.lua" "http://$addr/rpc/Echo.Echo")
+	echo "$w" >"$tmp/wrk-$c.txt"
+	wrate=$(echo "$w" | awk '/^Requests\/sec:/ { print $2 }')
+	wp50=$(toNs "$(echo "$w" | awk '$1 == "50%" { print $2 }')")
+	if echo "$w" | grep -q "Non-2xx"; then
+		echo "wrk-check: wrk got non-2xx replies at $c connections:" >&2
+		echo "$w" >&2
+		exit 1
+	fi
+	r=$(taskset -c 0 bin/rpcbench bench --server "http1://$addr" --transport http1 --codec raw --payload 'Bytes(64)' \
+		--concurrency "$c" --duration "$dur" --pin off --progress never)
+	echo "$r" >"$tmp/rpcbench-$c.txt"
+	rrate=$(toRate "$(echo "$r" | awk '$1 == "throughput" { print $2 }')")
+	rp50=$(toNs "$(echo "$r" | awk '$1 == "latency" { print $3 }')")
+	if [ "$rrate" -le 0 ] || [ -z "$wrate" ]; then
+		echo "wrk-check: no figures at $c connections:" >&2
+		echo "$w" "$r" >&2
+		exit 1
+	fi
+	printf '%-6s %14.0f %10.1fµs %14.0f %10.1fµs %9.2f %9.2f\n' "$c" "$wrate" "$(echo "$wp50" | awk '{print $1/1e3}')" \
+		"$rrate" "$(echo "$rp50" | awk '{print $1/1e3}')" \
+		"$(echo "$rrate $wrate" | awk '{ print $1 / $2 }')" "$(echo "$rp50 $wp50" | awk '{ print $1 / $2 }')"
+done
+echo "(× is rpcbench over wrk: throughput near 1, p50 near 1 mean the harness agrees with wrk)"
