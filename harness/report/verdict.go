@@ -21,10 +21,14 @@ const verdictIntro = "Computed from this run's repetitions. The margin is how mu
 	"Raw-socket limits and references are measured beside the contenders but are not choices, so they never win; cells with errors or a generator behind schedule are left out."
 
 func marginText(o *verdict.Objective) string {
+	text := o.Why
 	if o.Clear {
-		return "clear"
+		text = "clear"
 	}
-	return o.Why
+	if o.Reranked {
+		text += "; their medians rank them the other way, the paired per-repetition ratios decide"
+	}
+	return text
 }
 
 // writeVerdictMarkdown writes the Verdict section of report.md.

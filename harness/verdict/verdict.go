@@ -129,6 +129,10 @@ type Objective struct {
 	// says why in words.
 	Clear bool
 	Why   string
+	// Reranked says the paired ratios put first the cell whose median is
+	// the worse of the two, so a reader comparing the medians is not
+	// left to think the table contradicts itself.
+	Reranked bool
 	// Contenders counts the cells compared.
 	Contenders int
 	cells      []*results.Cell
@@ -414,6 +418,7 @@ func judge(cells []*results.Cell, m *Metric) *Objective {
 	if o.Margin.Ratio < 1 {
 		a, b = b, a
 		o.Margin = o.Margin.inverse()
+		o.Reranked = a.med != b.med
 	}
 	o.Best = Entry{a.c.Key, Label(a.c), a.med, a.n}
 	o.RunnerUp = Entry{b.c.Key, Label(b.c), b.med, b.n}

@@ -220,3 +220,35 @@ func TestAnchor(t *testing.T) {
 		}
 	}
 }
+
+// Two cells whose medians rank them one way and whose paired
+// per-repetition ratios the other: the paired ratios pick the best, and
+// the objective says the medians disagree.
+func TestRerankedByPairedRatios(t *testing.T) {
+	// a's throughput per repetition, and b's: a's median (60) is below
+	// b's (100), but a beats b in four of the six repetitions.
+	av := []float64{200, 200, 60, 60, 10, 10}
+	bv := []float64{190, 190, 55, 55, 100, 100}
+	run := synth(6,
+		cellSpec{transport: "tcp", codec: "proto", payload: "Small", conc: 64, tput: 1, p50: 1, wire: 80, allocs: 3},
+		cellSpec{transport: "udp", codec: "proto", payload: "Small", conc: 64, tput: 1, p50: 1, wire: 80, allocs: 3})
+	for i := range 6 {
+		run.Cells[0].Reps[i].Figures.Throughput = av[i]
+		run.Cells[1].Reps[i].Figures.Throughput = bv[i]
+	}
+	o := judge(run.Cells, Throughput)
+	if o == nil {
+		t.Fatal("no objective")
+	}
+	if !strings.HasPrefix(o.Best.Label, "tcp ") || !o.Reranked {
+		t.Errorf("best %s (median %v) over %s (median %v), reranked %v: want tcp first by its paired ratios, reranked",
+			o.Best.Label, o.Best.Median, o.RunnerUp.Label, o.RunnerUp.Median, o.Reranked)
+	}
+	// The same cells with a clearly ahead in every repetition: no rerank.
+	for i := range 6 {
+		run.Cells[0].Reps[i].Figures.Throughput = bv[i] * 1.5
+	}
+	if o := judge(run.Cells, Throughput); o.Reranked || !strings.HasPrefix(o.Best.Label, "tcp ") {
+		t.Errorf("best %s reranked %v, want tcp, not reranked", o.Best.Label, o.Reranked)
+	}
+}
