@@ -170,15 +170,23 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // Serve runs the server side of one accepted connection until it ends:
 // every frame goes to the session that h returns, and a malformed frame,
 // an oversize length or an idle timeout drops this connection only.
-//
-// Replies sent while a burst of buffered requests is being handed to the
-// session are held (Cork) and leave in one write once the burst is
-// drained, before the next read can block: calls answered on this
-// goroutine (rpcbench.Inline) then cost no write each.
 func Serve(nc net.Conn, h rpcbench.ConnHandler, opts Options) {
 	c := NewConn(nc, opts)
 	sess := h.Connect(c)
-	f := new(wire.Frame) // one per connection: Frame's argument escapes
+	err := c.Deliver(sess.Frame)
+	c.Close()
+	sess.Disconnect(err)
+}
+
+// Deliver hands every frame received to deliver until Recv fails, and
+// returns that error. It is the server's read loop: replies sent while a
+// burst of buffered requests is being delivered are held (Cork) and leave
+// in one write once the burst is drained, before the next read can
+// block, so calls answered on this goroutine (rpcbench.Inline) cost no
+// write each. deliver is called on this goroutine; its frame (and the
+// payload) is valid until it returns.
+func (c *Conn) Deliver(deliver func(*wire.Frame)) error {
+	f := new(wire.Frame) // one per connection: the argument escapes
 	corked := false
 	for {
 		if corked && !c.r.Ready() {
@@ -187,15 +195,16 @@ func Serve(nc net.Conn, h rpcbench.ConnHandler, opts Options) {
 		}
 		var err error
 		if *f, err = c.Recv(); err != nil {
-			c.Close()
-			sess.Disconnect(err)
-			return
+			if corked {
+				c.flush()
+			}
+			return err
 		}
 		if !corked {
 			c.q.Cork()
 			corked = true
 		}
-		sess.Frame(f)
+		deliver(f)
 	}
 }
 

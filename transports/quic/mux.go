@@ -72,19 +72,16 @@ func serveMux(base *serverConn, h rpcbench.ConnHandler) {
 
 // read passes one stream's frames to the session. A malformed frame drops
 // the whole connection, as a TCP transport drops its socket.
+// Replies to a burst of requests leave in one stream write (see
+// framing.Conn.Deliver): a QUIC stream write is cheap, but each one can
+// wake the connection's sender for a packet of its own.
 func (s *muxServer) read(fc *framing.Conn) {
-	for {
-		f, err := fc.Recv()
-		if err != nil {
-			s.drop(fc)
-			var serr *quicgo.StreamError
-			var aerr *quicgo.ApplicationError
-			if err != io.EOF && !errors.As(err, &serr) && !errors.As(err, &aerr) && s.conn.Context().Err() == nil && !s.closing.Load() {
-				s.protocolError(err)
-			}
-			return
-		}
-		s.frame(&f)
+	err := fc.Deliver(s.frame)
+	s.drop(fc)
+	var serr *quicgo.StreamError
+	var aerr *quicgo.ApplicationError
+	if err != io.EOF && !errors.As(err, &serr) && !errors.As(err, &aerr) && s.conn.Context().Err() == nil && !s.closing.Load() {
+		s.protocolError(err)
 	}
 }
 
