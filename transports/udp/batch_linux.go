@@ -150,12 +150,38 @@ func (w *batchWriter) write(b []byte, to netip.AddrPort) error {
 	} else {
 		_, err = w.uc.WriteToUDPAddrPort(b, to)
 	}
+	w.drain()
+	return err
+}
+
+// cork makes the caller the writer without writing anything: datagrams
+// written until uncork are queued and leave together in sendmmsg calls.
+// A read loop corks around one recvmmsg batch, whose replies the handlers
+// it calls inline write on its own goroutine, one at a time. It reports
+// false, and the caller must not uncork, when another goroutine is the
+// writer (that one will send the queue).
+func (w *batchWriter) cork() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.busy {
+		return false
+	}
+	w.busy = true
+	return true
+}
+
+// uncork writes what was queued since cork and gives up the writer's role.
+func (w *batchWriter) uncork() { w.drain() }
+
+// drain is the writer's loop: it sends the queue in batches until it
+// finds it empty, then gives up the writer's role.
+func (w *batchWriter) drain() {
 	for {
 		w.mu.Lock()
 		if len(w.queue) == 0 {
 			w.busy = false
 			w.mu.Unlock()
-			return err
+			return
 		}
 		w.out, w.queue = w.queue, w.out[:0]
 		w.outArena, w.arena = w.arena, w.outArena[:0]

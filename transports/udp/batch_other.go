@@ -49,3 +49,6 @@ func (w *batchWriter) write(b []byte, to netip.AddrPort) error {
 	}
 	return err
 }
+
+func (w *batchWriter) cork() bool { return false }
+func (w *batchWriter) uncork()    {}

@@ -17,6 +17,7 @@ import (
 // calls when they coincide.
 type netListener struct {
 	uc        *net.UDPConn
+	bw        *batchWriter
 	d         *dispatcher
 	closeSock sync.Once
 }
@@ -32,12 +33,12 @@ func listenNet(t *Transport, addr string) (*netListener, error) {
 	}
 	uc.SetReadBuffer(t.opts.SocketBuffer)
 	uc.SetWriteBuffer(t.opts.SocketBuffer)
-	l := &netListener{uc: uc}
 	bw, err := newBatchWriter(uc, false)
 	if err != nil {
 		uc.Close()
 		return nil, err
 	}
+	l := &netListener{uc: uc, bw: bw}
 	write := func(b []byte, to netip.AddrPort, _ any) error { return bw.write(b, to) }
 	l.d = newDispatcher(&t.opts, write, l.closeSocket)
 	return l, nil
@@ -105,11 +106,17 @@ func (l *netListener) readLoop() error {
 			continue
 		}
 		delay = 0
+		// The replies that calls answered inline write while this batch
+		// is handled leave together, as a batch too.
+		corked := n > 1 && l.bw.cork()
 		for i := range n {
 			b, from := r.datagram(i)
 			if from.IsValid() {
 				l.d.datagram(b, from, nil, &f)
 			}
+		}
+		if corked {
+			l.bw.uncork()
 		}
 	}
 }
