@@ -1,5 +1,5 @@
 # The rpcbench binary in a minimal image, for deploy/kubernetes:
-#   docker build -t rpcbench --build-arg VERSION=$(git describe --tags --always --dirty) \
+#   docker build -t rpcbench:dev --build-arg VERSION=$(git describe --tags --always --dirty) \
 #     --build-arg COMMIT=$(git rev-parse HEAD) .
 FROM golang:1.26 AS build
 WORKDIR /src
