@@ -1,5 +1,5 @@
 // Package testbin builds the rpcbench command for tests that run it as a
-// process: once per test binary, into a temporary directory that Main
+// process: once per test binary, into a temporary directory that Cleanup
 // removes when the tests end.
 package testbin
 
@@ -12,26 +12,32 @@ import (
 )
 
 var binary struct {
-	once sync.Once
-	path string
-	err  error
+	once  sync.Once
+	path  string
+	built bool // path is ours to remove
+	err   error
 }
 
-// Rpcbench returns the path of the rpcbench binary built from
-// rpcbench/cmd/rpcbench, building it on the first call. Under -short it
-// skips the test: building takes seconds. Safe for concurrent use.
+// Rpcbench returns the path of the rpcbench binary: $RPCBENCH_TEST_BIN if
+// set, else one built from rpcbench/cmd/rpcbench on the first call (a
+// normal build, even when the tests run under the race detector). Under
+// -short it skips the test: building takes seconds. Safe for concurrent
+// use.
 func Rpcbench(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds and runs the rpcbench binary")
+		t.Skip("builds and runs the rpcbench binary; skipped with -short")
 	}
 	binary.once.Do(func() {
+		if binary.path = os.Getenv("RPCBENCH_TEST_BIN"); binary.path != "" {
+			return
+		}
 		dir, err := os.MkdirTemp("", "rpcbench-bin-")
 		if err != nil {
 			binary.err = err
 			return
 		}
-		binary.path = filepath.Join(dir, "rpcbench")
+		binary.path, binary.built = filepath.Join(dir, "rpcbench"), true
 		out, err := exec.Command("go", "build", "-o", binary.path, "rpcbench/cmd/rpcbench").CombinedOutput()
 		if err != nil {
 			binary.err = &buildError{err, string(out)}
@@ -48,14 +54,22 @@ type buildError struct {
 	out string
 }
 
-func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + e.out }
+func (e *buildError) Error() string {
+	return "go build rpcbench/cmd/rpcbench: " + e.err.Error() + "\n" + e.out
+}
 
-// Main runs the tests and then removes the binary Rpcbench built; a
-// package whose tests call Rpcbench calls it from TestMain.
-func Main(m *testing.M) {
-	code := m.Run()
-	if binary.path != "" {
+// Cleanup removes the binary Rpcbench built, if it built one; a TestMain
+// calls it after m.Run.
+func Cleanup() {
+	if binary.built {
 		os.RemoveAll(filepath.Dir(binary.path))
 	}
+}
+
+// Main runs the tests, then Cleanup: the TestMain of a package whose
+// tests call Rpcbench and that needs nothing else at its end.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
 	os.Exit(code)
 }
