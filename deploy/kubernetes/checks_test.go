@@ -371,6 +371,7 @@ func checkWiring(b *bundle) []error {
 			}
 		}
 	}
+	errs = append(errs, checkScriptEndpoints(b)...)
 	for _, c := range coordinators {
 		want, _ := c.cl.value("workers")
 		for _, w := range workers {
@@ -449,4 +450,37 @@ func mountedClaim(r rpcbenchCommand, dir string) bool {
 		}
 	}
 	return false
+}
+
+// scriptEndpoint is an address in another container's command line: a
+// URL (etcd's advertised URL, a health check) or nc's HOST PORT.
+var scriptEndpoint = regexp.MustCompile(`https?://([a-z0-9.-]+:[0-9]+)|nc -z ([a-z0-9.-]+) ([0-9]+)`)
+
+// checkScriptEndpoints checks that the addresses the other containers
+// wait for or advertise are Services and ports of the bundle.
+func checkScriptEndpoints(b *bundle) []error {
+	var errs []error
+	for _, w := range b.workloads() {
+		for _, c := range containers(w.pod) {
+			if isRpcbench(c.Image) {
+				continue
+			}
+			for _, arg := range append(slices.Clone(c.Command), c.Args...) {
+				for _, m := range scriptEndpoint.FindAllStringSubmatch(arg, -1) {
+					addr := m[1]
+					if addr == "" {
+						addr = net.JoinHostPort(m[2], m[3])
+					}
+					host, _, _ := net.SplitHostPort(addr)
+					if host == "0.0.0.0" || host == "localhost" || host == "127.0.0.1" {
+						continue
+					}
+					if err := serviceEndpoint(b, addr, ""); err != nil {
+						errs = append(errs, fmt.Errorf("%s: container %s: %v", w, c.Name, err))
+					}
+				}
+			}
+		}
+	}
+	return errs
 }

@@ -179,6 +179,8 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{name: "workers at another prefix", file: "workers.yaml", old: "etcd://rpcbench-etcd:2379/rpcbench", new: "etcd://rpcbench-etcd:2379/other", want: "publishes at --workers="},
 		{name: "no such service", file: "coordinator.yaml", old: "--server=rpcbench-server:7000", new: "--server=rpcbench-srv:7000", want: "no Service rpcbench-srv"},
 		{name: "wrong port", file: "coordinator.yaml", old: "--server=rpcbench-server:7000", new: "--server=rpcbench-server:7001", want: "has no port 7001"},
+		{name: "waits for a port not served", file: "coordinator.yaml", old: "nc -z rpcbench-server 7000", new: "nc -z rpcbench-server 7001", want: "Service rpcbench-server has no port 7001"},
+		{name: "advertises a name not served", file: "etcd.yaml", old: "--advertise-client-urls=http://rpcbench-etcd:2379", new: "--advertise-client-urls=http://etcd:2379", want: "no Service etcd here"},
 		{name: "spec not mounted", file: "coordinator.yaml", old: "--matrix=/etc/rpcbench/spec.yaml", new: "--matrix=/etc/rpcbench/specs.yaml", want: "has no key specs.yaml"},
 		{name: "results lost with the pod", file: "coordinator.yaml", old: "--results=/results", new: "--results=/tmp/results", want: "not on a mounted PersistentVolumeClaim"},
 		{name: "shared volume on two nodes", file: "coordinator.yaml", old: "- topologyKey: kubernetes.io/hostname", new: "- topologyKey: topology.kubernetes.io/zone", want: "share the ReadWriteOnce claim"},
