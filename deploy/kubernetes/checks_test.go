@@ -47,7 +47,7 @@ func checkObjects(b *bundle) []error {
 				add(w, "selector %s does not match its pod template's labels %v", sel, w.labels)
 			}
 		}
-		errs = append(errs, checkResources(b, w)...)
+		errs = append(errs, checkResources(w)...)
 		errs = append(errs, checkReferences(b, w)...)
 	}
 	for _, o := range b.objects {
@@ -73,6 +73,7 @@ func isRpcbench(image string) bool {
 	return image == "rpcbench" || strings.HasPrefix(image, "rpcbench:")
 }
 
+// containers returns the pod's init containers, then its containers.
 func containers(p *corev1.PodSpec) []corev1.Container {
 	return append(slices.Clone(p.InitContainers), p.Containers...)
 }
@@ -81,9 +82,10 @@ func containers(p *corev1.PodSpec) []corev1.Container {
 // requests equal its limits, CPU and memory) and that rpcbench's
 // containers have whole CPUs: the static CPU manager gives exclusive cores
 // only to those.
-func checkResources(b *bundle, w workload) []error {
+func checkResources(w workload) []error {
 	var errs []error
-	for _, c := range containers(w.pod) {
+	for i, c := range containers(w.pod) {
+		isInit := i < len(w.pod.InitContainers)
 		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 			req, okReq := c.Resources.Requests[r]
 			lim, okLim := c.Resources.Limits[r]
@@ -94,7 +96,7 @@ func checkResources(b *bundle, w workload) []error {
 				errs = append(errs, fmt.Errorf("%s: container %s: %s requests %s != limits %s: the pod is not Guaranteed", w, c.Name, r, req.String(), lim.String()))
 			}
 		}
-		if cpu, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && isRpcbench(c.Image) && !slices.ContainsFunc(w.pod.InitContainers, func(ic corev1.Container) bool { return ic.Name == c.Name }) {
+		if cpu, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && isRpcbench(c.Image) && !isInit {
 			if cpu.MilliValue()%1000 != 0 || cpu.MilliValue() < 1000 {
 				errs = append(errs, fmt.Errorf("%s: container %s: cpu %s is not whole CPUs: the static CPU manager pins only integer CPUs", w, c.Name, cpu.String()))
 			}
