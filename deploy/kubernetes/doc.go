@@ -10,7 +10,10 @@
 //   - Services select the pods they serve, and names, ports, keys and
 //     volumes that one object gives another exist;
 //   - every flag the containers pass exists in the rpcbench (and etcd)
-//     binary, and the spec the coordinator runs parses.
+//     binary, and the spec the coordinator runs parses;
+//   - the containers' command lines, environment and volumes run a spec
+//     together, as local processes: etcd, the server, the workers under
+//     their pod names and the coordinator writing to the results claim.
 //
 // The k8s.io modules are linked by these tests only.
 package kubernetes

@@ -99,13 +99,19 @@ func checkFlags(cmds []rpcbenchCommand, help map[string]helpFlags, pending map[s
 	return errs
 }
 
+// isEtcd reports whether image is an etcd image (any registry, any tag).
+func isEtcd(image string) bool {
+	name, _, _ := strings.Cut(path.Base(image), ":")
+	return name == "etcd"
+}
+
 // etcdCommands returns the command lines of the etcd containers, the
 // binary's path first.
 func etcdCommands(b *bundle) map[string][]string {
 	out := map[string][]string{}
 	for _, w := range b.workloads() {
 		for _, c := range containers(w.pod) {
-			if name, _, _ := strings.Cut(path.Base(c.Image), ":"); name == "etcd" {
+			if isEtcd(c.Image) {
 				out[fmt.Sprintf("%s: container %s", w, c.Name)] = append(slices.Clone(c.Command), c.Args...)
 			}
 		}
