@@ -13,7 +13,9 @@
 //     binary, and the spec the coordinator runs parses;
 //   - the containers' command lines, environment and volumes run a spec
 //     together, as local processes: etcd, the server, the workers under
-//     their pod names and the coordinator writing to the results claim.
+//     their pod names and the coordinator writing to the results claim;
+//   - the Dockerfile at the root builds the image they expect: go.mod's Go,
+//     rpcbench as the entrypoint, the pods' user.
 //
 // The k8s.io modules are linked by these tests only.
 package kubernetes
