@@ -18,6 +18,7 @@ import (
 	"rpcbench/cluster"
 	"rpcbench/discovery"
 	"rpcbench/discovery/memreg"
+	"rpcbench/internal/testbin"
 	"rpcbench/transports/tcp"
 )
 
@@ -27,9 +28,7 @@ import (
 func TestMain(m *testing.M) {
 	ignore := goleak.IgnoreCurrent()
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	testbin.Cleanup()
 	if code == 0 {
 		if err := goleak.Find(ignore); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)

@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"rpcbench/discovery"
 	"rpcbench/discovery/registrytest"
 	"rpcbench/discovery/regserver"
+	"rpcbench/internal/testbin"
 	"rpcbench/services"
 	"rpcbench/transports/tcp"
 )
@@ -27,36 +26,7 @@ import (
 // Tests with real processes: `rpcbench registry` and `rpcbench serve`,
 // built once into a temporary directory, or taken from $RPCBENCH_TEST_BIN.
 
-var (
-	binDir   string
-	binOnce  sync.Once
-	binPath  string
-	binErr   error
-	binBuild string // the build's output when it failed
-)
-
-func rpcbenchBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the rpcbench binary; skipped with -short")
-	}
-	binOnce.Do(func() {
-		if binPath = os.Getenv("RPCBENCH_TEST_BIN"); binPath != "" {
-			return
-		}
-		binDir, binErr = os.MkdirTemp("", "rpcbench-cluster-test")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "rpcbench")
-		out, err := exec.Command("go", "build", "-o", binPath, "rpcbench/cmd/rpcbench").CombinedOutput()
-		binErr, binBuild = err, string(out)
-	})
-	if binErr != nil {
-		t.Fatalf("go build ./cmd/rpcbench: %v\n%s", binErr, binBuild)
-	}
-	return binPath
-}
+func rpcbenchBinary(t *testing.T) string { return testbin.Rpcbench(t) }
 
 // process is a running rpcbench command.
 type process struct {

@@ -2,62 +2,21 @@ package main_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"rpcbench/harness/results"
 	"rpcbench/harness/serverproc"
+	"rpcbench/internal/testbin"
 )
 
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 // rpcbenchBinary builds the rpcbench command once for the package's tests.
-func rpcbenchBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the rpcbench binary")
-	}
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "rpcbench-bin-")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.path = filepath.Join(dir, "rpcbench")
-		out, err := exec.Command("go", "build", "-o", binary.path, "rpcbench/cmd/rpcbench").CombinedOutput()
-		if err != nil {
-			binary.err = &buildError{err, string(out)}
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
-	}
-	return binary.path
-}
+func rpcbenchBinary(t *testing.T) string { return testbin.Rpcbench(t) }
 
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + e.out }
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binary.path != "" {
-		os.RemoveAll(filepath.Dir(binary.path))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // adminToken is the admin token of the servers serve starts.
 const adminToken = "twohost-test-token"

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +12,10 @@ import (
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/testbin"
 )
+
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // A shortened gate spec: the core at concurrency 1 beside its echo
 // reference, five repetitions of short windows.
@@ -44,17 +45,10 @@ func TestGateEndToEnd(t *testing.T) {
 		// alone (and `make gate` proves the unchanged case on every CI run).
 		t.Skip("set RPCBENCH_GATE_E2E=1 (make gate-e2e) to run real server processes for about 30s")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the server")
-	}
 	// The servers are a normal build of rpcbench even when this test runs
 	// under the race detector, which would make each server start take
 	// a second.
-	bin := filepath.Join(t.TempDir(), "rpcbench")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "rpcbench/cmd/rpcbench").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.Rpcbench(t)
 	sp, err := spec.Parse([]byte(e2eSpec))
 	if err != nil {
 		t.Fatal(err)

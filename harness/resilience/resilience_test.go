@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,24 +14,13 @@ import (
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/testbin"
 )
 
-// serverBinary builds rpcbench (its bench-server is every instance), or
-// takes $RPCBENCH_TEST_BIN.
-func serverBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the rpcbench binary; skipped with -short")
-	}
-	if bin := os.Getenv("RPCBENCH_TEST_BIN"); bin != "" {
-		return bin
-	}
-	bin := filepath.Join(t.TempDir(), "rpcbench")
-	if out, err := exec.Command("go", "build", "-o", bin, "rpcbench/cmd/rpcbench").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+// serverBinary is the rpcbench binary: its bench-server is every instance.
+func serverBinary(t *testing.T) string { return testbin.Rpcbench(t) }
+
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 const killRestart = `
 scenarios:

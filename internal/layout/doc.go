@@ -9,5 +9,6 @@
 //   - the root package does not depend on codecs/benchmsg;
 //   - cluster depends on none of quic-go, fasthttp and gnet;
 //   - every package that chooses transports by name links transports/all;
+//   - the k8s.io modules are imported by deploy/kubernetes's test only;
 //   - no package has an import cycle or another load error.
 package layout

@@ -237,3 +237,31 @@ func TestNamedTransportsAreLinked(t *testing.T) {
 		}
 	}
 }
+
+// The Kubernetes API modules serve the test of deploy/kubernetes's
+// manifests and nothing else: no package links them, no other test
+// imports them.
+func TestKubernetesModulesOnlyCheckManifests(t *testing.T) {
+	isK8s := func(d string) bool { return strings.HasPrefix(d, "k8s.io/") || strings.HasPrefix(d, "sigs.k8s.io/") }
+	pkgs := listModule(t)
+	manifests := pkgs[module+"/deploy/kubernetes"]
+	if manifests == nil {
+		t.Fatal("no package rpcbench/deploy/kubernetes")
+	}
+	if !slices.ContainsFunc(manifests.XTestImports, isK8s) {
+		t.Error("rpcbench/deploy/kubernetes's test imports no k8s.io module: this rule checks nothing")
+	}
+	for path, p := range pkgs {
+		if i := slices.IndexFunc(p.Deps, isK8s); i >= 0 {
+			t.Errorf("%s depends on %s", path, p.Deps[i])
+		}
+		if path == manifests.ImportPath {
+			continue
+		}
+		for _, list := range [][]string{p.TestImports, p.XTestImports} {
+			if i := slices.IndexFunc(list, isK8s); i >= 0 {
+				t.Errorf("%s's tests import %s; only rpcbench/deploy/kubernetes's may", path, list[i])
+			}
+		}
+	}
+}
