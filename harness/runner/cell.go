@@ -54,12 +54,15 @@ type server interface {
 
 // runRep runs one repetition of c.
 func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.Rep {
+	p := c.Params
+	if r.onFleet(p) {
+		return r.fleetRep(ctx, p, rep)
+	}
 	rr := &results.Rep{Rep: rep}
 	fail := func(err error) *results.Rep {
 		rr.Status, rr.Error = results.StatusFailed, err.Error()
 		return rr
 	}
-	p := c.Params
 	var (
 		tgt   target.Target
 		srv   server
@@ -177,6 +180,9 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			rr.Sweep, rr.Figures = sw, top
 			return err
 		}
+		if r.shareOnly {
+			srv = nil // the coordinator reads the server's costs
+		}
 		f, err := r.measureSeries(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
 		rr.Figures = f
 		return err
@@ -231,6 +237,11 @@ func (r *runner) measure(ctx context.Context, conns []target.Conn, srv server, w
 			return nil, err
 		}
 		if before, err = srv.Stats(); err != nil {
+			return nil, err
+		}
+	}
+	if r.opts.Barrier != nil {
+		if err := r.opts.Barrier(ctx); err != nil {
 			return nil, err
 		}
 	}

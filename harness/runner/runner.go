@@ -79,7 +79,16 @@ type Options struct {
 	// package's WriteAll; the runner does not import it so that reports
 	// can be re-rendered without a runner).
 	WriteReports func(dir string, run *results.Run) error
+	// Fleet, with Server, generates each cell's load on worker processes
+	// (fleet.go) instead of this one.
+	Fleet Fleet
+	// Barrier, if set, is called between each warm-up and its measured
+	// window; the window starts when it returns (a fleet's start instant).
+	Barrier func(context.Context) error
 }
+
+// defaultPeers is where transport names of peers are looked up.
+var defaultPeers = peers.Lookup
 
 // BenchServerArgs is the default server command line: the binary's
 // bench-server subcommand with the transport's flags.
@@ -122,6 +131,9 @@ type runner struct {
 	// topRate is the highest open-loop target rate run so far, for the
 	// pacer-ceiling cell.
 	topRate float64
+	// shareOnly: this process generates one share of a fleet's load
+	// (Share) and leaves the server's costs to the coordinator.
+	shareOnly bool
 }
 
 // Run executes the spec and returns its results; unless NoWrite, they are
@@ -136,7 +148,10 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 		opts.ResultsRoot = "results"
 	}
 	if opts.Peers == nil {
-		opts.Peers = peers.Lookup
+		opts.Peers = defaultPeers
+	}
+	if opts.Fleet != nil && opts.Server == "" {
+		return nil, "", fmt.Errorf("runner: a fleet of workers measures a server of its own (Options.Server)")
 	}
 	if opts.ServerArgs == nil {
 		opts.ServerArgs = BenchServerArgs
@@ -273,6 +288,9 @@ func Plan(sp *spec.Spec, server string) ([]*results.Cell, time.Duration, error) 
 func (r *runner) finish(dir string, runErr error) (*results.Run, string, error) {
 	r.progress.clear()
 	r.run.Manifest.Finished = time.Now()
+	if r.opts.Fleet != nil {
+		r.run.Manifest.Fleet = r.opts.Fleet.Manifest()
+	}
 	if runErr != nil {
 		r.run.Manifest.Notes = append(r.run.Manifest.Notes, "run interrupted: "+runErr.Error())
 	}
@@ -313,6 +331,8 @@ func (r *runner) cells(plan *spec.Plan) {
 		} else if err := rpctarget.Check(pc.Codec, pc.Payload, r.sp.Seed); err != nil {
 			c.Status, c.SkipReason = results.StatusSkipped, "not applicable: "+err.Error()
 		} else if reason := r.remoteSkip(pc); reason != "" {
+			c.Status, c.SkipReason = results.StatusSkipped, reason
+		} else if reason := FleetSkip(pc); reason != "" && r.opts.Fleet != nil {
 			c.Status, c.SkipReason = results.StatusSkipped, reason
 		} else if pc.Profile != nil && pc.Transport.Name == "unix" {
 			c.Status, c.SkipReason = results.StatusSkipped, "network profiles relay TCP and UDP; a unix socket has no network path to impair"
