@@ -241,6 +241,9 @@ func (r *runner) measure(ctx context.Context, conns []target.Conn, srv server, w
 		}
 	}
 	if r.opts.Barrier != nil {
+		// Collect the warm-up's garbage now, so that the collection at
+		// the window's start is short and the processes start together.
+		runtime.GC()
 		if err := r.opts.Barrier(ctx); err != nil {
 			return nil, err
 		}
