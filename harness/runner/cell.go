@@ -240,27 +240,32 @@ func (r *runner) measure(ctx context.Context, conns []target.Conn, srv server, w
 			return nil, err
 		}
 	}
-	if r.opts.Barrier != nil {
-		// Collect the warm-up's garbage now, so that the collection at
-		// the window's start is short and the processes start together.
-		runtime.GC()
-		if err := r.opts.Barrier(ctx); err != nil {
-			return nil, err
-		}
-	}
 	// The client snapshots are taken by the engine's hooks: after it has
 	// allocated its workers and histograms, before the first call, and
-	// right after the last one, so the window holds only the calls.
+	// right after the last one, so the window holds only the calls. The
+	// barrier waits there too, all set up, so that processes started at
+	// one instant begin their calls together.
 	var c0, c1 cost.Snapshot
 	var started time.Time
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var barrierErr error
 	main.Started = func() {
 		runtime.GC()
 		cost.ResetPeakRSS()
+		if r.opts.Barrier != nil {
+			if barrierErr = r.opts.Barrier(ctx); barrierErr != nil {
+				cancel() // the workers return at once
+			}
+		}
 		c0 = cost.Take()
 		started = time.Now()
 	}
 	main.Stopped = func() { c1 = cost.Take() }
-	res, err := load.Run(ctx, conns, main)
+	res, err := load.Run(lctx, conns, main)
+	if barrierErr != nil {
+		return nil, barrierErr
+	}
 	if err != nil {
 		return nil, err
 	}
