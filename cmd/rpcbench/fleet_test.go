@@ -17,6 +17,11 @@ import (
 	"rpcbench/internal/etcdtest"
 )
 
+// fleetTTL is the leases' TTL in these tests: short, for a dead process
+// to be noticed soon, but long enough for a loaded machine (make test
+// under -race) to keep its leases alive.
+const fleetTTL = "2s"
+
 // fleetWorker is a running 'rpcbench worker' process.
 type fleetWorker struct {
 	name string
@@ -36,7 +41,7 @@ func startWorkers(t *testing.T, url string, names []string, prefixes [][]string,
 		if i < len(prefixes) {
 			prefix = prefixes[i]
 		}
-		args := append(append(prefix, rpcbenchBinary(t), "worker", "--coordinator", url, "--name", name, "--admin-token", adminToken, "--ttl", "1s"), extra...)
+		args := append(append(prefix, rpcbenchBinary(t), "worker", "--coordinator", url, "--name", name, "--admin-token", adminToken, "--ttl", fleetTTL), extra...)
 		w := &fleetWorker{name: name, cmd: exec.Command(args[0], args[1:]...), out: &strings.Builder{}, exit: make(chan error, 1)}
 		w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 		if err := w.cmd.Start(); err != nil {
@@ -98,7 +103,7 @@ func awaitStart(t *testing.T, ctx context.Context, c *clientv3.Client, prefix st
 
 // fleetBench is 'bench --workers' on an ad-hoc closed-loop cell.
 func fleetBench(url, addr, out, conc, duration, reps string) []string {
-	return []string{"bench", "--server", addr, "--admin-token", adminToken, "--workers", url, "--expect", "3", "--ttl", "1s", "--join-timeout", "20s",
+	return []string{"bench", "--server", addr, "--admin-token", adminToken, "--workers", url, "--expect", "3", "--ttl", fleetTTL, "--join-timeout", "20s",
 		"--out", out, "--progress", "never", "--transport", "tcp", "--codec", "proto", "--payload", "Small",
 		"--concurrency", conc, "--warmup", "200ms", "--duration", duration, "--reps", reps}
 }

@@ -230,9 +230,12 @@ func (co *Coordinator) collect(ctx context.Context, p spec.Cell, seq int, st *ce
 				d.Partial[name] = r.Figures
 			}
 		}
-		when := "before the start"
+		when := "before the start was set"
 		if start.AtUnixNs != 0 {
 			when = fmt.Sprintf("%.1fs after the start", time.Duration(l.at.UnixNano()-start.AtUnixNs).Seconds())
+			if l.at.UnixNano() < start.AtUnixNs {
+				when = "before the start"
+			}
 		}
 		rr.Status, rr.Degraded = results.StatusDegraded, d
 		rr.Error = fmt.Sprintf("degraded: worker %s %s at %s (%s); the other workers' figures are kept apart, not merged",

@@ -51,10 +51,10 @@ func TestLoopbackFleet(t *testing.T) {
 	errs := make([]error, 3)
 	for i, name := range []string{"w1", "w2", "w3"} {
 		wg.Go(func() {
-			errs[i] = fleet.Work(ctx, e, fleet.WorkerConfig{Name: name, TTL: time.Second, Runner: runner.Options{AdminToken: token}})
+			errs[i] = fleet.Work(ctx, e, fleet.WorkerConfig{Name: name, TTL: 3 * time.Second, Runner: runner.Options{AdminToken: token}})
 		})
 	}
-	co, err := fleet.Coordinate(ctx, e, fleet.CoordinatorConfig{Expect: 3, JoinTimeout: 10 * time.Second, TTL: time.Second, Server: addr, Spec: sp})
+	co, err := fleet.Coordinate(ctx, e, fleet.CoordinatorConfig{Expect: 3, JoinTimeout: 10 * time.Second, TTL: 3 * time.Second, Server: addr, Spec: sp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func upload(ctx context.Context, c *clientv3.Client, prefix, done string, v any,
 		return err
 	}
 	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed) // a valid level: no error
 	zw.Write(raw)
 	zw.Close()
 	data := z.Bytes()
