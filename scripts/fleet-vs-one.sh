@@ -55,12 +55,12 @@ fig() { jq -r '.cells[] | select(.params.transport.name != "noop") | .reps[0] | 
 for k in one fleet; do
 	for d in "$out"/$k-*; do fig "$d"; done >"$out/$k.tsv"
 done
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f\n", m }'; }
 col() { cut -f"$2" "$out/$1.tsv" | median; }
 echo
 echo "$transport, proto, Small, $reps interleaved repetitions of $dur, medians (all processes on this host):"
-printf '%-28s %14s %10s\n' "" "calls/s" "p99"
-printf '%-28s %14.0f %8.0fµs\n' "one process, concurrency 64" "$(col one 1)" "$(echo "$(col one 2) / 1000" | bc -l)"
-printf '%-28s %14.0f %8.0fµs\n' "3 workers, 21+21+22" "$(col fleet 1)" "$(echo "$(col fleet 2) / 1000" | bc -l)"
-echo "fleet coordination per cell (publish to last upload): median $(echo "$(col fleet 3) / 1000000" | bc -l | xargs printf '%.0f') ms (window $dur and warm-up 300ms included)"
-echo "fleet start spread across the 3 workers: median $(echo "$(col fleet 4) / 1000" | bc -l | xargs printf '%.0f') µs, max $(cut -f4 "$out/fleet.tsv" | sort -g | tail -1 | xargs -I{} echo "{} / 1000" | bc -l | xargs printf '%.0f') µs"
+printf '%-28s %10s %10s\n' "" "calls/s" "p99 µs"
+printf '%-28s %10s %10s\n' "one process, concurrency 64" "$(col one 1)" "$(($(col one 2) / 1000))"
+printf '%-28s %10s %10s\n' "3 workers, 21+21+22" "$(col fleet 1)" "$(($(col fleet 2) / 1000))"
+echo "fleet coordination per cell (publish to last upload, warm-up 300ms and window $dur included): median $(($(col fleet 3) / 1000000)) ms"
+echo "fleet start spread across the 3 workers: median $(($(col fleet 4) / 1000)) µs, max $(($(cut -f4 "$out/fleet.tsv" | sort -g | tail -1) / 1000)) µs"
