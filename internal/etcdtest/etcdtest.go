@@ -20,9 +20,16 @@ import (
 	"rpcbench/internal/testenv"
 )
 
-// Start runs etcd and returns its client URL (http://127.0.0.1:PORT). Its
-// raft ticks are short, so that it accepts one-second lease TTLs.
+// Start runs etcd on loopback and returns its client URL
+// (http://127.0.0.1:PORT). Its raft ticks are short, so that it accepts
+// one-second lease TTLs.
 func Start(t testing.TB) string {
+	t.Helper()
+	return StartOn(t, "127.0.0.1")
+}
+
+// StartOn is Start on another of this host's addresses.
+func StartOn(t testing.TB, host string) string {
 	t.Helper()
 	bin := os.Getenv("ETCD_BIN")
 	if bin == "" {
@@ -31,7 +38,7 @@ func Start(t testing.TB) string {
 			testenv.Missing(t, "etcd", "no etcd binary on PATH and $ETCD_BIN unset: apt-get install etcd-server (scripts/setup.sh does)")
 		}
 	}
-	client, peer := freeURL(t), freeURL(t)
+	client, peer := freeURL(t, host), freeURL(t, host)
 	dir := dataDir(t)
 	cmd := exec.Command(bin,
 		"--name", "rpcbench-test",
@@ -89,8 +96,8 @@ func dataDir(t testing.TB) string {
 	return dir
 }
 
-func freeURL(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func freeURL(t testing.TB, host string) string {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
