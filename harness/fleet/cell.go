@@ -67,6 +67,11 @@ func (co *Coordinator) RunRep(ctx context.Context, p spec.Cell, rep int, armed f
 		rr.Status, rr.Error = results.StatusFailed, err.Error()
 		return rr
 	}
+	select {
+	case <-co.lost:
+		return fail(fmt.Errorf("fleet: the coordinator's lease on %s was lost (etcd unreachable for %v?): the workers have stopped", co.e, co.cfg.TTL))
+	default:
+	}
 	names, _, err := co.alive(ctx)
 	if err != nil {
 		return fail(err)

@@ -60,6 +60,9 @@ type Coordinator struct {
 	c     *clientv3.Client
 	lease clientv3.LeaseID
 	stop  context.CancelFunc
+	// lost is closed when the coordinator's lease is: the run key went
+	// with it and the workers have stopped.
+	lost  <-chan struct{}
 	runID string
 	seq   int
 
@@ -85,7 +88,7 @@ func Coordinate(ctx context.Context, e Endpoint, cfg CoordinatorConfig) (*Coordi
 		runID: time.Now().UTC().Format("20060102T150405.000000000Z")}
 	lctx, stop := context.WithCancel(context.Background())
 	co.stop = stop
-	if co.lease, _, err = grant(lctx, c, cfg.TTL); err != nil {
+	if co.lease, co.lost, err = grant(lctx, c, cfg.TTL); err != nil {
 		co.Close()
 		return nil, err
 	}

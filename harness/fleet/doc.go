@@ -14,6 +14,11 @@
 //	up/SEQ/NAME/IDX      the worker's repetition, gzip'd JSON in chunks (worker's lease)
 //	done/SEQ/NAME        the upload's chunk count, size and SHA-256 (worker's lease)
 //
+// The runner reads the server's costs once every worker is ready and
+// again after the last upload: that span holds every worker's window and
+// only idle time besides (the start delay, the uploads), whose server CPU
+// is counted in the per-call figures.
+//
 // A lease lost is a process lost. A worker's lease expiring mid-cell marks
 // the repetition degraded, naming the worker and the moment; so does a
 // worker that stalls (no upload within the window, its grace and

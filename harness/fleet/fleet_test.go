@@ -2,10 +2,13 @@ package fleet_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"rpcbench/harness/fleet"
 	"rpcbench/harness/remote/remotetest"
@@ -30,10 +33,12 @@ groups:
       codec: [proto]
       payload: [Small]
       concurrency: [64]
+      load: [closed, "open@1500"]
 `
 
-// TestLoopbackFleet runs a cell on three workers in this process and
-// checks the split, the merge and the start spread.
+// TestLoopbackFleet runs two cells on workers in this process, a third
+// worker joining during the first cell, and checks the split, the merge
+// and the start spread.
 func TestLoopbackFleet(t *testing.T) {
 	url := etcdtest.Start(t)
 	addr := remotetest.Serve(t, "tcp", "127.0.0.1:0", token)
@@ -45,19 +50,33 @@ func TestLoopbackFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
-	for i, name := range []string{"w1", "w2", "w3"} {
+	work := func(i int) {
 		wg.Go(func() {
-			errs[i] = fleet.Work(ctx, e, fleet.WorkerConfig{Name: name, TTL: 3 * time.Second, Runner: runner.Options{AdminToken: token}})
+			errs[i] = fleet.Work(ctx, e, fleet.WorkerConfig{Name: fmt.Sprintf("w%d", i+1), TTL: 3 * time.Second, Runner: runner.Options{AdminToken: token}})
 		})
 	}
-	co, err := fleet.Coordinate(ctx, e, fleet.CoordinatorConfig{Expect: 3, JoinTimeout: 10 * time.Second, TTL: 3 * time.Second, Server: addr, Spec: sp})
+	work(0)
+	work(1)
+	co, err := fleet.Coordinate(ctx, e, fleet.CoordinatorConfig{Expect: 2, JoinTimeout: 10 * time.Second, TTL: 3 * time.Second, Server: addr, Spec: sp})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The third worker joins once the first cell has started.
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer etcd.Close()
+	go func() {
+		for range etcd.Watch(ctx, e.Prefix+"start/", clientv3.WithPrefix()) {
+			work(2)
+			return
+		}
+	}()
 	run, _, err := runner.Run(ctx, runner.Options{Spec: sp, NoWrite: true, Server: addr, AdminToken: token, Fleet: co})
 	co.Close()
 	wg.Wait()
@@ -69,33 +88,38 @@ func TestLoopbackFleet(t *testing.T) {
 			t.Errorf("worker %d: %v", i+1, err)
 		}
 	}
-	if len(run.Manifest.Fleet.Workers) != 3 {
+	if m := run.Manifest.Fleet; m == nil || len(m.Workers) != 3 || m.Workers[0].RTTNs <= 0 {
 		t.Fatalf("manifest fleet %+v", run.Manifest.Fleet)
 	}
-	c := run.Cells[0]
-	if c.Status != results.StatusOK || len(c.Reps) != 2 {
-		t.Fatalf("cell %s: %s %v", c.Key, c.Status, c.Failures)
+	closed, open := run.Cells[0], run.Cells[1]
+	if len(closed.Reps[0].Fleet.Shares) != 2 || len(open.Reps[1].Fleet.Shares) != 3 {
+		t.Errorf("shares: first cell %+v, last %+v: want the late worker only in the later cells", closed.Reps[0].Fleet.Shares, open.Reps[1].Fleet.Shares)
 	}
-	for _, rr := range c.Reps {
-		f, fl := rr.Figures, rr.Fleet
-		var calls, ok int64
-		var conc []int
-		for i, l := range f.Loads {
-			calls += l.Calls
-			ok += l.OK
-			conc = append(conc, fl.Shares[i].Concurrency)
+	for _, c := range run.Cells {
+		// A pacer behind its schedule on a loaded machine still merges.
+		if c.Status != results.StatusOK && c.Status != results.StatusBehind || len(c.Reps) != 2 {
+			t.Fatalf("cell %s: %s %v", c.Key, c.Status, c.Failures)
 		}
-		if len(f.Loads) != 3 || calls != f.Calls || ok != f.OK || f.Latency.Count != ok || f.Calls == 0 {
-			t.Errorf("rep %d: merged %d calls, the workers' sum %d over %d loads", rr.Rep+1, f.Calls, calls, len(f.Loads))
+		for _, rr := range c.Reps {
+			f, fl := rr.Figures, rr.Fleet
+			var calls, ok int64
+			conc, rate := 0, 0.0
+			for i, l := range f.Loads {
+				calls, ok = calls+l.Calls, ok+l.OK
+				conc, rate = conc+fl.Shares[i].Concurrency, rate+fl.Shares[i].Rate
+			}
+			if len(f.Loads) != len(fl.Shares) || calls != f.Calls || ok != f.OK || f.Latency.Count != ok || f.Calls == 0 {
+				t.Errorf("%s rep %d: merged %d calls, the workers' sum %d over %d loads", c.Key, rr.Rep+1, f.Calls, calls, len(f.Loads))
+			}
+			if c.Params.Load.Kind == "closed" && conc != 64 || c.Params.Load.Kind == "open" && (rate < 1499 || rate > 1501 || f.Open == nil || f.Open.TargetRate < 1499) {
+				t.Errorf("%s rep %d: shares %+v", c.Key, rr.Rep+1, fl.Shares)
+			}
+			if fl.StartSpreadNs <= 0 || fl.StartSpreadNs > int64(time.Second) || f.Server == nil || f.PerCall.ServerCPUNs <= 0 {
+				t.Errorf("%s rep %d: start spread %v, server %+v", c.Key, rr.Rep+1, time.Duration(fl.StartSpreadNs), f.Server)
+			}
+			t.Logf("%s rep %d on %d workers: %d calls, %.0f/s, p99 %v; start spread %v, coordination %v, server %.0f ns CPU/call", c.Params.Load,
+				rr.Rep+1, len(fl.Shares), f.Calls, f.Throughput, time.Duration(f.Latency.P99), time.Duration(fl.StartSpreadNs), time.Duration(fl.CoordinationNs), f.PerCall.ServerCPUNs)
 		}
-		if conc[0] != 21 || conc[1] != 21 || conc[2] != 22 {
-			t.Errorf("rep %d: shares %v, want 21 21 22", rr.Rep+1, conc)
-		}
-		if fl.StartSpreadNs <= 0 || fl.StartSpreadNs > int64(time.Second) || f.Server == nil || f.PerCall.ServerCPUNs <= 0 {
-			t.Errorf("rep %d: start spread %v, server %+v", rr.Rep+1, time.Duration(fl.StartSpreadNs), f.Server)
-		}
-		t.Logf("rep %d: %d calls, %.0f/s, p99 %v; start spread %v, coordination %v, server %.0f ns CPU/call",
-			rr.Rep+1, f.Calls, f.Throughput, time.Duration(f.Latency.P99), time.Duration(fl.StartSpreadNs), time.Duration(fl.CoordinationNs), f.PerCall.ServerCPUNs)
 	}
 }
 

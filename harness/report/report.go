@@ -413,6 +413,7 @@ func manifestRows(run *results.Run) [][2]string {
 		{"reference cell", m.Reference},
 	}
 	rows = append(rows, hostRows(m)...)
+	rows = append(rows, fleetRows(run)...)
 	if g := m.GeneratorCeiling; g != nil {
 		rows = append(rows, [2]string{"generator ceiling", g.Explanation})
 	}

@@ -217,7 +217,8 @@ type Figures struct {
 	// recorded before it existed, in sweep steps and in merged loads.
 	Series *Series `json:"series,omitempty"`
 	// Loads are the figures of each load process of a merged run, in the
-	// order of Manifest.Loads; the fields above are their sum.
+	// order of Manifest.Loads (of Rep.Fleet.Shares for a fleet's
+	// repetition); the fields above are their sum.
 	Loads []*Figures `json:"loads,omitempty"`
 }
 
