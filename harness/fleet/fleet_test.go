@@ -33,7 +33,13 @@ groups:
       codec: [proto]
       payload: [Small]
       concurrency: [64]
-      load: [closed, "open@1500"]
+  - name: open
+    dimensions:
+      transport: [tcp]
+      codec: [proto]
+      payload: [Small]
+      concurrency: [6]
+      load: ["open@1500"]
 `
 
 // TestLoopbackFleet runs two cells on workers in this process, a third
