@@ -17,10 +17,14 @@ import (
 	"rpcbench/internal/etcdtest"
 )
 
-// fleetTTL is the leases' TTL in these tests: short, for a dead process
-// to be noticed soon, but long enough for a loaded machine (make test
-// under -race) to keep its leases alive.
-const fleetTTL = "2s"
+// Lease TTLs in these tests: fleetTTL for the processes that live, long
+// enough for a loaded machine (make test under -race) to keep their
+// leases alive; killTTL, shorter, for the one a test kills, so that its
+// death is noticed soon.
+const (
+	fleetTTL = "5s"
+	killTTL  = "2s"
+)
 
 // fleetWorker is a running 'rpcbench worker' process.
 type fleetWorker struct {
@@ -159,13 +163,14 @@ func checkFleetRep(t *testing.T, run *results.Run, rr *results.Rep, n int) {
 func TestFleetWorkerKilled(t *testing.T) {
 	url, etcd := fleetURL(t, "killed")
 	addr := serve(t, nil, "--transport", "tcp", "--addr", "127.0.0.1:0")
-	ws := startWorkers(t, url, []string{"w1", "w2", "w3"}, nil)
+	startWorkers(t, url, []string{"w1", "w3"}, nil)
+	victim := startWorkers(t, url, []string{"w2"}, nil, "--ttl", killTTL)[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	go func() {
 		at := awaitStart(t, ctx, etcd, "killed")
 		time.Sleep(time.Until(at) + 500*time.Millisecond)
-		ws[1].cmd.Process.Signal(syscall.SIGKILL)
+		victim.cmd.Process.Signal(syscall.SIGKILL)
 	}()
 	dir := filepath.Join(t.TempDir(), "run")
 	rpcbench(t, ctx, nil, fleetBench(url, addr, dir, "6", "2s", "2")...)
@@ -195,7 +200,7 @@ func TestFleetCoordinatorKilled(t *testing.T) {
 	ws := startWorkers(t, url, []string{"w1", "w2", "w3"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	args := fleetBench(url, addr, filepath.Join(t.TempDir(), "run"), "6", "20s", "1")
+	args := append(fleetBench(url, addr, filepath.Join(t.TempDir(), "run"), "6", "20s", "1"), "--ttl", killTTL)
 	bench := exec.CommandContext(ctx, rpcbenchBinary(t), args...)
 	if err := bench.Start(); err != nil {
 		t.Fatal(err)

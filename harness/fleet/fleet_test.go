@@ -62,12 +62,12 @@ func TestLoopbackFleet(t *testing.T) {
 	errs := make([]error, 3)
 	work := func(i int) {
 		wg.Go(func() {
-			errs[i] = fleet.Work(ctx, e, fleet.WorkerConfig{Name: fmt.Sprintf("w%d", i+1), TTL: 3 * time.Second, Runner: runner.Options{AdminToken: token}})
+			errs[i] = fleet.Work(ctx, e, fleet.WorkerConfig{Name: fmt.Sprintf("w%d", i+1), TTL: 5 * time.Second, Runner: runner.Options{AdminToken: token}})
 		})
 	}
 	work(0)
 	work(1)
-	co, err := fleet.Coordinate(ctx, e, fleet.CoordinatorConfig{Expect: 2, JoinTimeout: 10 * time.Second, TTL: 3 * time.Second, Server: addr, Spec: sp})
+	co, err := fleet.Coordinate(ctx, e, fleet.CoordinatorConfig{Expect: 2, JoinTimeout: 10 * time.Second, TTL: 5 * time.Second, Server: addr, Spec: sp})
 	if err != nil {
 		t.Fatal(err)
 	}
