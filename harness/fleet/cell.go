@@ -99,7 +99,7 @@ func (co *Coordinator) RunRep(ctx context.Context, p spec.Cell, rep int, armed f
 	wc := co.c.Watch(wctx, string(co.k), clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
 
 	// Phase 1: every worker dials and warms up.
-	if err := co.follow(wctx, wc, seq, st, true, published.Add(readyTimeout+co.cfg.Spec.Warmup.D())); err != nil {
+	if err := co.follow(wctx, wc, seq, st, true, published.Add(co.cfg.ReadyTimeout+co.cfg.Spec.Warmup.D())); err != nil {
 		return fail(err)
 	}
 	start := startMsg{Offsets: offsets}

@@ -23,16 +23,18 @@ import (
 const (
 	// DefaultJoinTimeout bounds the wait for the expected workers.
 	DefaultJoinTimeout = time.Minute
-	// readyTimeout bounds a cell's dials and warm-up, beyond the spec's
-	// warm-up time.
-	readyTimeout = 30 * time.Second
+	// DefaultReadyTimeout bounds a cell's dials and warm-up, beyond the
+	// spec's warm-up time.
+	DefaultReadyTimeout = 30 * time.Second
 	// stallSlack is how long after its window (and grace) should have
 	// ended a worker may take to upload before it counts as stalled.
 	stallSlack = 10 * time.Second
 	// callsWindow stands for the length of a window counted in calls.
 	callsWindow = 2 * time.Minute
-	// pings is the number of clock exchanges per worker.
-	pings = 5
+	// pings is the number of clock exchanges per worker, pingTimeout
+	// what they may take together.
+	pings       = 5
+	pingTimeout = 2 * time.Second
 )
 
 // CoordinatorConfig configures a coordinator.
@@ -43,6 +45,10 @@ type CoordinatorConfig struct {
 	JoinTimeout time.Duration
 	// TTL is the coordinator's lease TTL; default DefaultTTL.
 	TTL time.Duration
+	// ReadyTimeout bounds each worker's dials and warm-up beyond the
+	// spec's warm-up time, after which it counts as stalled; default
+	// DefaultReadyTimeout.
+	ReadyTimeout time.Duration
 	// Server is what workers measure ("[TRANSPORT://]HOST:PORT").
 	Server string
 	// Spec gives every cell's warm-up, window, grace and seed.
@@ -68,6 +74,9 @@ type Coordinator struct {
 
 	mu      sync.Mutex
 	workers map[string]*results.FleetWorker
+	// pinged holds the workers whose clocks were measured or tried: one
+	// that did not answer is not tried again at every cell.
+	pinged map[string]bool
 }
 
 var _ runner.Fleet = (*Coordinator)(nil)
@@ -80,12 +89,13 @@ func Coordinate(ctx context.Context, e Endpoint, cfg CoordinatorConfig) (*Coordi
 	}
 	cfg.TTL = cmp.Or(cfg.TTL, DefaultTTL)
 	cfg.JoinTimeout = cmp.Or(cfg.JoinTimeout, DefaultJoinTimeout)
+	cfg.ReadyTimeout = cmp.Or(cfg.ReadyTimeout, DefaultReadyTimeout)
 	c, err := dial(ctx, e)
 	if err != nil {
 		return nil, err
 	}
 	co := &Coordinator{cfg: cfg, e: e, k: keys(e.Prefix), c: c, workers: map[string]*results.FleetWorker{},
-		runID: time.Now().UTC().Format("20060102T150405.000000000Z")}
+		pinged: map[string]bool{}, runID: time.Now().UTC().Format("20060102T150405.000000000Z")}
 	lctx, stop := context.WithCancel(context.Background())
 	co.stop = stop
 	if co.lease, co.lost, err = grant(lctx, c, cfg.TTL); err != nil {
@@ -185,12 +195,13 @@ func (co *Coordinator) awaitWorkers(ctx context.Context, rev int64) error {
 // shortest round trip of a few.
 func (co *Coordinator) clock(ctx context.Context, name string) {
 	co.mu.Lock()
-	w := co.workers[name]
+	w, tried := co.workers[name], co.pinged[name]
+	co.pinged[name] = true
 	co.mu.Unlock()
-	if w == nil || w.RTTNs >= 0 {
+	if w == nil || tried {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	resp, err := co.c.Get(ctx, co.k.pong(name))
 	if err != nil {

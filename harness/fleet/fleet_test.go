@@ -129,6 +129,60 @@ func TestLoopbackFleet(t *testing.T) {
 	}
 }
 
+// TestStalledWorker: a worker that joins and then does nothing degrades
+// the cell once the ready timeout has passed; the other worker's load is
+// called off.
+func TestStalledWorker(t *testing.T) {
+	url := etcdtest.Start(t)
+	addr := remotetest.Serve(t, "tcp", "127.0.0.1:0", token)
+	e, err := fleet.ParseURL("etcd://" + strings.TrimPrefix(url, "http://") + "/stall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedOnly, _, _ := strings.Cut(strings.Replace(testSpec, "repetitions: 2", "repetitions: 1", 1), "  - name: open")
+	sp, err := spec.Parse([]byte(closedOnly))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer etcd.Close()
+	lease, err := etcd.Grant(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := etcd.KeepAlive(ctx, lease.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := etcd.Put(ctx, e.Prefix+"workers/ghost", `{"name":"ghost","host":"nowhere","pid":1}`, clientv3.WithLease(lease.ID)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var werr error
+	wg.Go(func() {
+		werr = fleet.Work(ctx, e, fleet.WorkerConfig{Name: "w1", TTL: 5 * time.Second, Runner: runner.Options{AdminToken: token}})
+	})
+	co, err := fleet.Coordinate(ctx, e, fleet.CoordinatorConfig{Expect: 2, JoinTimeout: 10 * time.Second, TTL: 5 * time.Second, ReadyTimeout: time.Second, Server: addr, Spec: sp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _, err := runner.Run(ctx, runner.Options{Spec: sp, NoWrite: true, Server: addr, AdminToken: token, Fleet: co})
+	co.Close()
+	wg.Wait()
+	if err != nil || werr != nil {
+		t.Fatalf("run: %v; worker: %v", err, werr)
+	}
+	rr := run.Cells[0].Reps[0]
+	if run.Cells[0].Status != results.StatusDegraded || rr.Degraded == nil || rr.Degraded.Worker != "ghost" || !strings.Contains(rr.Degraded.Reason, "stalled") || rr.Figures != nil {
+		t.Fatalf("cell %s: %+v", run.Cells[0].Status, rr)
+	}
+	t.Logf("%s", rr.Error)
+}
+
 func TestParseURL(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"etcd://127.0.0.1:2379/x", "etcd://127.0.0.1:2379/x"},
