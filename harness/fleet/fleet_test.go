@@ -32,7 +32,7 @@ groups:
       transport: [tcp]
       codec: [proto]
       payload: [Small]
-      concurrency: [64]
+      concurrency: [9]
   - name: open
     dimensions:
       transport: [tcp]
@@ -117,7 +117,7 @@ func TestLoopbackFleet(t *testing.T) {
 			if len(f.Loads) != len(fl.Shares) || calls != f.Calls || ok != f.OK || f.Latency.Count != ok || f.Calls == 0 {
 				t.Errorf("%s rep %d: merged %d calls, the workers' sum %d over %d loads", c.Key, rr.Rep+1, f.Calls, calls, len(f.Loads))
 			}
-			if c.Params.Load.Kind == "closed" && conc != 64 || c.Params.Load.Kind == "open" && (rate < 1499 || rate > 1501 || f.Open == nil || f.Open.TargetRate < 1499) {
+			if c.Params.Load.Kind == "closed" && conc != 9 || c.Params.Load.Kind == "open" && (rate < 1499 || rate > 1501 || f.Open == nil || f.Open.TargetRate < 1499) {
 				t.Errorf("%s rep %d: shares %+v", c.Key, rr.Rep+1, fl.Shares)
 			}
 			if fl.StartSpreadNs <= 0 || fl.StartSpreadNs > int64(time.Second) || f.Server == nil || f.PerCall.ServerCPUNs <= 0 {
