@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/harness/fleet"
 	"rpcbench/harness/report"
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
@@ -38,6 +39,10 @@ func benchCmd(args []string) error {
 	server := fs.String("server", "", "measure the server already running at `[TRANSPORT://]HOST:PORT` ('rpcbench serve' on another host; its admin methods over tcp unless TRANSPORT says otherwise) instead of starting one per cell")
 	adminToken := fs.String("admin-token", "", "with --server: the token the server's admin methods were started with ('rpcbench serve --admin'; default $"+admin.TokenEnv+")")
 	loadID := fs.Int("load-id", 0, "with --server: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
+	workers := fs.String("workers", "", "with --server: generate each cell's load on the workers ('rpcbench worker') that join the fleet at `etcd://HOST:PORT/PREFIX`")
+	expect := fs.Int("expect", 0, "with --workers: wait for this many workers before the first cell")
+	joinTimeout := fs.Duration("join-timeout", fleet.DefaultJoinTimeout, "with --workers: how long to wait for them")
+	ttl := fs.Duration("ttl", fleet.DefaultTTL, "with --workers: this coordinator's lease TTL: how soon the workers notice it is gone")
 	pin := fs.String("pin", "", "CPU pinning: auto or off (default: the spec's, auto)")
 	reps := fs.Int("reps", 0, "repetitions per cell (default: the spec's; ad-hoc 1)")
 	duration := fs.Duration("duration", 0, "measured window per cell (default: the spec's; ad-hoc 5s)")
@@ -148,6 +153,28 @@ func benchCmd(args []string) error {
 	if *loadID != 0 && *server == "" {
 		return usageError("bench: --load-id numbers load processes against one shared server: it needs --server")
 	}
+	var fleetAt fleet.Endpoint
+	if *workers != "" {
+		switch {
+		case *server == "":
+			return usageError("bench: --workers needs --server: the workers measure one server they share")
+		case *loadID != 0:
+			return usageError("bench: --workers numbers its workers itself: drop --load-id")
+		case *expect < 1:
+			return usageError("bench: --workers needs --expect N (N ≥ 1 workers)")
+		case *ttl < time.Second:
+			return usageError("bench: --ttl %v: want at least 1s", *ttl)
+		}
+		if fleetAt, err = fleet.ParseURL(*workers); err != nil {
+			return usageError("bench: --workers: %v", err)
+		}
+	} else {
+		for _, name := range []string{"expect", "join-timeout", "ttl"} {
+			if set[name] {
+				return usageError("bench: --%s concerns a fleet of workers: it needs --workers", name)
+			}
+		}
+	}
 	if *pin != "" {
 		sp.Pin = *pin
 	}
@@ -229,6 +256,14 @@ func benchCmd(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *workers != "" {
+		co, err := fleet.Coordinate(ctx, fleetAt, fleet.CoordinatorConfig{Expect: *expect, JoinTimeout: *joinTimeout, TTL: *ttl, Server: *server, Spec: sp, Log: os.Stderr})
+		if err != nil {
+			return err
+		}
+		defer co.Close()
+		opts.Fleet = co
+	}
 	run, dir, err := runner.Run(ctx, opts)
 	if run != nil && (adhoc || dir == "") {
 		report.Summary(os.Stdout, run)
@@ -239,7 +274,7 @@ func benchCmd(args []string) error {
 	if dir != "" {
 		fmt.Printf("rpcbench: %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural(countRan(run), "cell"), dir)
 		for _, c := range run.Cells {
-			if c.Status == results.StatusErrors || c.Status == results.StatusFailed || c.Status == results.StatusBehind {
+			if c.Status == results.StatusErrors || c.Status == results.StatusFailed || c.Status == results.StatusBehind || c.Status == results.StatusDegraded {
 				fmt.Printf("rpcbench: WARNING: cell %s: %s — see the report's Problems section\n", c.Key, strings.ToUpper(c.Status))
 			}
 		}

@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"bench":          {"run a benchmark matrix (--matrix FILE) or one ad-hoc cell", benchCmd},
 	"bench-server":   {"the server process 'bench' starts (stats on stdin/stdout)", benchServerCmd},
 	"report":         {"re-render a run's reports from its results.json", reportCmd},
+	"worker":         {"generate a share of each cell's load for 'bench --workers' (joins through etcd)", workerCmd},
 	"merge":          {"merge the runs of load processes that measured one server at once", mergeCmd},
 	"compare":        {"compare two runs cell by cell (medians, change, Mann-Whitney U)", compareCmd},
 	"gate":           {"fail (exit 1) when a run regressed against a baseline", gateCmd},

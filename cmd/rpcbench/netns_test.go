@@ -24,12 +24,7 @@ type twoHosts struct {
 // the test ends. It skips the test where namespaces cannot be made.
 func newTwoHosts(t *testing.T) *twoHosts {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("network namespaces need root: run as root to test two hosts over a veth pair")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("no 'ip' command (Debian: apt-get install iproute2)")
-	}
+	needNetns(t, "two hosts over a veth pair")
 	pid := os.Getpid()
 	h := &twoHosts{
 		srv: fmt.Sprintf("rpcb-srv-%d", pid), cli: fmt.Sprintf("rpcb-cli-%d", pid),
@@ -57,7 +52,22 @@ func newTwoHosts(t *testing.T) *twoHosts {
 	return h
 }
 
-func (h *twoHosts) ip(t *testing.T, args ...string) {
+func (h *twoHosts) ip(t *testing.T, args ...string) { t.Helper(); ip(t, args...) }
+
+// needNetns skips the test unless network namespaces can be made here;
+// what says what the test would have shown.
+func needNetns(t *testing.T, what string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("network namespaces need root: run as root to test " + what)
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("no 'ip' command (Debian: apt-get install iproute2)")
+	}
+}
+
+// ip runs the ip command and fails the test if it fails.
+func ip(t *testing.T, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)

@@ -15,7 +15,29 @@ import (
 // one this test makes with the binary.
 func TestResultsMatchSchema(t *testing.T) {
 	root := filepath.Join("..", "..")
-	f, err := os.Open(filepath.Join(root, results.SchemaFile))
+	sch := resultsSchema(t)
+	files, err := filepath.Glob(filepath.Join(root, "results", "*", "results.json"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("committed runs: %v %v", files, err)
+	}
+	fresh := filepath.Join(t.TempDir(), "run")
+	if out, errOut, code := runBinary(t, "bench", "--duration", "200ms", "--warmup", "50ms", "--concurrency", "2", "--out", fresh, "--progress", "never"); code != 0 {
+		t.Fatalf("bench: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, path := range append(files, filepath.Join(fresh, "results.json")) {
+		checkSchema(t, sch, path)
+	}
+	// The schema is no rubber stamp: a field it does not know is refused.
+	bad := map[string]any{"schema": "rpcbench.results", "schema_version": 1, "surprise": true}
+	if err := sch.Validate(bad); err == nil {
+		t.Error("the schema accepted an object with an unknown field and missing ones")
+	}
+}
+
+// resultsSchema compiles the published schema of results.json.
+func resultsSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", results.SchemaFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,31 +56,22 @@ func TestResultsMatchSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join(root, "results", "*", "results.json"))
-	if err != nil || len(files) < 2 {
-		t.Fatalf("committed runs: %v %v", files, err)
+	return sch
+}
+
+// checkSchema validates the results.json at path.
+func checkSchema(t *testing.T, sch *jsonschema.Schema, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	fresh := filepath.Join(t.TempDir(), "run")
-	if out, errOut, code := runBinary(t, "bench", "--duration", "200ms", "--warmup", "50ms", "--concurrency", "2", "--out", fresh, "--progress", "never"); code != 0 {
-		t.Fatalf("bench: exit %d\n%s\n%s", code, out, errOut)
+	inst, err := jsonschema.UnmarshalJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	for _, path := range append(files, filepath.Join(fresh, "results.json")) {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst, err := jsonschema.UnmarshalJSON(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if err := sch.Validate(inst); err != nil {
-			t.Errorf("%s does not match %s:\n%v", path, results.SchemaFile, err)
-		}
-	}
-	// The schema is no rubber stamp: a field it does not know is refused.
-	bad := map[string]any{"schema": "rpcbench.results", "schema_version": 1, "surprise": true}
-	if err := sch.Validate(bad); err == nil {
-		t.Error("the schema accepted an object with an unknown field and missing ones")
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s does not match %s:\n%v", path, results.SchemaFile, err)
 	}
 }

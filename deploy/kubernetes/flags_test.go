@@ -10,15 +10,11 @@ import (
 	"strings"
 )
 
-// pendingFlags are the flags the manifests pass that the rpcbench binary
-// does not have yet, by command: the worker command and bench's side of
-// coordinating workers through etcd are being added. The checks accept
-// exactly these, and fail once the binary has one of them, so the list
-// shrinks as they land; it must be empty once they have.
-var pendingFlags = map[string][]string{
-	"worker": {"coordinator", "name"},
-	"bench":  {"workers", "expect", "join-timeout"},
-}
+// pendingFlags are the flags the manifests may pass before the rpcbench
+// binary has them, by command, while a command is being added. The checks
+// accept exactly these and fail once the binary has one, so the list
+// empties as they land. Today every flag the manifests use exists.
+var pendingFlags = map[string][]string{}
 
 // helpFlags are the flags a command's --help lists, each with whether it
 // takes a value. A nil helpFlags is a command the binary does not have.

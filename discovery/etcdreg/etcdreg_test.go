@@ -3,10 +3,6 @@ package etcdreg_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,77 +12,14 @@ import (
 	"rpcbench/discovery"
 	"rpcbench/discovery/etcdreg"
 	"rpcbench/discovery/registrytest"
-	"rpcbench/internal/testenv"
+	"rpcbench/internal/etcdtest"
 )
 
 // Goroutines started by package init are not leaks.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
 
-// startEtcd runs a real single-node etcd (Debian's etcd-server, or the
-// binary named by $ETCD_BIN) on free loopback ports in a temporary
-// directory, and returns its client URL. Without an etcd binary the test
-// is skipped, or fails in CI (package internal/testenv): install it with
-// `apt-get install etcd-server`.
-func startEtcd(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("ETCD_BIN")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("etcd"); err != nil {
-			testenv.Missing(t, "etcd", "no etcd binary on PATH and $ETCD_BIN unset: apt-get install etcd-server (scripts/setup.sh does)")
-		}
-	}
-	client, peer := freeURL(t), freeURL(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin,
-		"--name", "rpcbench-test",
-		"--data-dir", filepath.Join(dir, "data"),
-		"--listen-client-urls", client, "--advertise-client-urls", client,
-		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "rpcbench-test="+peer,
-		// Short raft ticks let etcd accept one-second lease TTLs.
-		"--heartbeat-interval", "10", "--election-timeout", "100",
-		"--log-level", "error", "--logger", "zap",
-	)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("etcd output:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		r, err := etcdreg.Dial(ctx, []string{client}, "")
-		cancel()
-		if err == nil {
-			r.Close()
-			return client
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("etcd at %s not ready: %v\n%s", client, err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freeURL(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "http://" + l.Addr().String()
-}
-
 func TestConformance(t *testing.T) {
-	url := startEtcd(t)
+	url := etcdtest.Start(t)
 	registrytest.Run(t, func(t *testing.T) discovery.Registry {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -99,7 +32,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestOpenByURL(t *testing.T) {
-	url := startEtcd(t)
+	url := etcdtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	reg, err := discovery.Open(ctx, "etcd://"+strings.TrimPrefix(url, "http://")+"/open-test")

@@ -148,7 +148,7 @@ func mergeCell(cells []*results.Cell, worst *overlapNote) (*results.Cell, error)
 		if len(failed) > 0 {
 			rr.Status, rr.Error = results.StatusFailed, strings.Join(failed, "; ")
 		} else {
-			f, err := sum(figs)
+			f, err := Sum(figs)
 			if err != nil {
 				return nil, fmt.Errorf("loadmerge: %s rep %d: %w", c.Key, rr.Rep+1, err)
 			}
@@ -160,8 +160,11 @@ func mergeCell(cells []*results.Cell, worst *overlapNote) (*results.Cell, error)
 	return c, nil
 }
 
-// sum adds up the figures of one window measured by several processes.
-func sum(figs []*results.Figures) (*results.Figures, error) {
+// Sum adds up the figures of one window measured by several processes:
+// histograms merged, counts, throughputs and client costs summed, each
+// process's figures kept under Loads, the server's costs those of the
+// first (nil where it had none).
+func Sum(figs []*results.Figures) (*results.Figures, error) {
 	f0 := figs[0]
 	out := &results.Figures{Loads: figs, Server: f0.Server, StartedUnixNs: f0.StartedUnixNs}
 	for _, f := range figs {

@@ -8,9 +8,8 @@ import (
 
 	"rpcbench"
 	"rpcbench/harness/remote"
+	"rpcbench/harness/remote/remotetest"
 	"rpcbench/harness/spec"
-	"rpcbench/services"
-	"rpcbench/services/admin"
 	"rpcbench/transports"
 	"rpcbench/wirestats"
 )
@@ -32,27 +31,7 @@ func serve(t *testing.T) string {
 // serveOn runs the built-in services on transport at addr, reporting the
 // listener as "rpcbench serve" does, and returns its address.
 func serveOn(t *testing.T, transport, addr string) string {
-	t.Helper()
-	tr, err := transports.New(transport, transports.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
-	serving := &admin.Serving{}
-	if err := services.Register(srv); err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Register(srv, serving, testToken); err != nil {
-		t.Fatal(err)
-	}
-	l, err := tr.Listen(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving.Add(transport, l.Addr().String())
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().String()
+	return remotetest.Serve(t, transport, addr, testToken)
 }
 
 // TestEndpointModes: a QUIC listener serves both client modes, so a

@@ -220,6 +220,8 @@ func statusMark(c *results.Cell) string {
 		return "**✗ FAILED**"
 	case results.StatusBehind:
 		return "**⚠ BEHIND**"
+	case results.StatusDegraded:
+		return "**⚠ DEGRADED**"
 	}
 	return c.Status
 }

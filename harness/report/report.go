@@ -227,7 +227,7 @@ func reference(run *results.Run) *results.Cell {
 
 // problem is one line of the problems section.
 type problem struct {
-	Kind string // ERRORS, FAILED, BEHIND, GENERATOR
+	Kind string // ERRORS, FAILED, DEGRADED, BEHIND, GENERATOR
 	Key  string
 	Text string
 }
@@ -239,6 +239,11 @@ func problems(run *results.Run) []problem {
 		switch {
 		case c.Status == results.StatusFailed:
 			out = append(out, problem{"FAILED", c.Key, strings.Join(c.Failures, "; ")})
+			continue
+		case c.Status == results.StatusDegraded:
+			// A worker of a fleet died or stalled: those repetitions are
+			// left out of the cell's figures.
+			out = append(out, problem{"DEGRADED", c.Key, strings.Join(c.Failures, "; ")})
 			continue
 		case !c.Ran():
 			continue
@@ -408,6 +413,7 @@ func manifestRows(run *results.Run) [][2]string {
 		{"reference cell", m.Reference},
 	}
 	rows = append(rows, hostRows(m)...)
+	rows = append(rows, fleetRows(run)...)
 	if g := m.GeneratorCeiling; g != nil {
 		rows = append(rows, [2]string{"generator ceiling", g.Explanation})
 	}

@@ -54,12 +54,15 @@ type server interface {
 
 // runRep runs one repetition of c.
 func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.Rep {
+	p := c.Params
+	if r.onFleet(p) {
+		return r.fleetRep(ctx, p, rep)
+	}
 	rr := &results.Rep{Rep: rep}
 	fail := func(err error) *results.Rep {
 		rr.Status, rr.Error = results.StatusFailed, err.Error()
 		return rr
 	}
-	p := c.Params
 	var (
 		tgt   target.Target
 		srv   server
@@ -177,6 +180,9 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			rr.Sweep, rr.Figures = sw, top
 			return err
 		}
+		if r.shareOnly {
+			srv = nil // the coordinator reads the server's costs
+		}
 		f, err := r.measureSeries(ctx, conns, srv, r.loadOptions(p, true), r.loadOptions(p, false))
 		rr.Figures = f
 		return err
@@ -236,17 +242,30 @@ func (r *runner) measure(ctx context.Context, conns []target.Conn, srv server, w
 	}
 	// The client snapshots are taken by the engine's hooks: after it has
 	// allocated its workers and histograms, before the first call, and
-	// right after the last one, so the window holds only the calls.
+	// right after the last one, so the window holds only the calls. The
+	// barrier waits there too, all set up, so that processes started at
+	// one instant begin their calls together.
 	var c0, c1 cost.Snapshot
 	var started time.Time
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var barrierErr error
 	main.Started = func() {
 		runtime.GC()
 		cost.ResetPeakRSS()
+		if r.opts.Barrier != nil {
+			if barrierErr = r.opts.Barrier(ctx); barrierErr != nil {
+				cancel() // the workers return at once
+			}
+		}
 		c0 = cost.Take()
 		started = time.Now()
 	}
 	main.Stopped = func() { c1 = cost.Take() }
-	res, err := load.Run(ctx, conns, main)
+	res, err := load.Run(lctx, conns, main)
+	if barrierErr != nil {
+		return nil, barrierErr
+	}
 	if err != nil {
 		return nil, err
 	}

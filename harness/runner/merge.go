@@ -24,9 +24,14 @@ func Merge(c *results.Cell) {
 	c.Failures = c.Failures[:0]
 	var figs []*results.Figures
 	var sweeps []*results.Sweep
-	failedReps, errorReps := 0, 0
+	failedReps, errorReps, degradedReps := 0, 0, 0
 	for _, rr := range c.Reps {
 		switch rr.Status {
+		case results.StatusDegraded:
+			// A worker's load went missing: nothing of it is merged.
+			degradedReps++
+			addFailure(c, rr.Rep, rr.Error)
+			continue
 		case results.StatusFailed:
 			failedReps++
 			addFailure(c, rr.Rep, rr.Error)
@@ -46,6 +51,8 @@ func Merge(c *results.Cell) {
 		c.Status = results.StatusFailed
 		if len(c.Reps) == 0 {
 			c.Status = results.StatusOK // not run yet
+		} else if degradedReps > 0 {
+			c.Status = results.StatusDegraded
 		}
 		return
 	}
@@ -130,6 +137,8 @@ func Merge(c *results.Cell) {
 	}
 	c.Merged = m
 	switch {
+	case degradedReps > 0:
+		c.Status = results.StatusDegraded
 	case failedReps > 0 || errorReps > 0 || m.Errors > 0:
 		c.Status = results.StatusErrors
 	case m.Behind:

@@ -220,7 +220,7 @@ type Claim struct {
 
 // Caveat is something the verdict cannot judge.
 type Caveat struct {
-	Kind string // ERRORS, BEHIND, NOISY, FEW REPS, GENERATOR
+	Kind string // ERRORS, DEGRADED, BEHIND, NOISY, FEW REPS, GENERATOR
 	Key  string
 	Text string
 }
@@ -282,6 +282,8 @@ func (v *Verdict) caveats(run *results.Run) {
 			v.CannotJudge = append(v.CannotJudge, Caveat{"FAILED", c.Key, "did not run; left out"})
 		case c.Status == results.StatusErrors:
 			v.CannotJudge = append(v.CannotJudge, Caveat{"ERRORS", c.Key, fmt.Sprintf("%d calls failed; left out (a fast cell that fails calls is not a choice)", errorsOf(c))})
+		case c.Status == results.StatusDegraded:
+			v.CannotJudge = append(v.CannotJudge, Caveat{"DEGRADED", c.Key, "a worker of the fleet died or stalled during a window, so the load was not the one asked for; left out"})
 		case c.Status == results.StatusBehind:
 			v.CannotJudge = append(v.CannotJudge, Caveat{"BEHIND", c.Key, "the load generator fell behind its schedule, so its latency understates the truth; left out"})
 		}
