@@ -23,6 +23,7 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/peers"
 	"rpcbench/services/admin"
+	"rpcbench/services/protoecho"
 	"rpcbench/transports/tlsconf"
 )
 
@@ -51,7 +52,7 @@ func benchCmd(args []string) error {
 	tf.register(fs, false, tlsClientCert)
 	codec := fs.String("codec", "proto", "codec of the ad-hoc cell")
 	compression := fs.String("compression", "none", "compression of the ad-hoc cell")
-	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n)")
+	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n), or your message: proto(FILE:pkg.Msg, DATA.json)")
 	conc := fs.Int("concurrency", 64, "workers (closed loop) or most calls in flight (open loop) of the ad-hoc cell")
 	conns := fs.Int("conns", 1, "connections of the ad-hoc cell")
 	loadModel := fs.String("load", "closed", "load model of the ad-hoc cell: closed, open, poisson, sweep")
@@ -339,10 +340,15 @@ func benchServerCmd(args []string) error {
 	tf.register(fs, false, tlsServer)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	workers := fs.Bool("workers", false, "run every call on a worker goroutine, even methods declared inline")
+	echoSet := fs.String("echo-protoset", "", "also echo the messages named by --echo-message, whose descriptors are in this protoset `file`")
+	echoMsgs := fs.String("echo-message", "", "comma-separated full names of messages in --echo-protoset to echo (method ProtoEcho.<name>)")
 	var af announceFlags
 	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if (*echoSet == "") != (*echoMsgs == "") {
+		return usageError("bench-server: --echo-protoset and --echo-message go together")
 	}
 	if p, ok := peers.Lookup(tf.name); ok {
 		if af.registry != "" {
@@ -355,6 +361,11 @@ func benchServerCmd(args []string) error {
 		return err
 	}
 	cfg := serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, NoInline: *workers, In: os.Stdin, Out: os.Stdout, Log: os.Stderr}
+	if *echoSet != "" {
+		cfg.Register = func(srv *rpcbench.Server) error {
+			return protoecho.RegisterProtoset(srv, *echoSet, strings.Split(*echoMsgs, ","))
+		}
+	}
 	if af.registry != "" {
 		// Resilience scenarios: the instance announces itself, as
 		// 'rpcbench serve --registry' does.

@@ -122,6 +122,9 @@ type runner struct {
 	// topRate is the highest open-loop target rate run so far, for the
 	// pacer-ceiling cell.
 	topRate float64
+	// protosets holds the descriptor files handed to server processes
+	// for users' messages (payloads.go); "" until one is written.
+	protosets string
 }
 
 // Run executes the spec and returns its results; unless NoWrite, they are
@@ -182,6 +185,7 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	}
 	restore := r.pin()
 	defer restore()
+	defer r.removeProtosets()
 
 	r.progress = newProgress(opts.Progress, opts.Terminal, r.estimates())
 	for rep := 0; rep < sp.Repetitions; rep++ {
@@ -310,8 +314,8 @@ func (r *runner) cells(plan *spec.Plan) {
 			hasNoop = true
 		} else if pc.Payload == "none" || pc.Codec == "none" {
 			c.Status, c.SkipReason = results.StatusSkipped, "codec and payload \"none\" are only for the noop transport"
-		} else if err := rpctarget.Check(pc.Codec, pc.Payload, r.sp.Seed); err != nil {
-			c.Status, c.SkipReason = results.StatusSkipped, "not applicable: "+err.Error()
+		} else if reason := r.payloadSkip(pc); reason != "" {
+			c.Status, c.SkipReason = results.StatusSkipped, reason
 		} else if reason := r.remoteSkip(pc); reason != "" {
 			c.Status, c.SkipReason = results.StatusSkipped, reason
 		} else if pc.Profile != nil && pc.Transport.Name == "unix" {
