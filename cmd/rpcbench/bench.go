@@ -38,7 +38,7 @@ func benchCmd(args []string) error {
 	inprocess := fs.Bool("inprocess", false, "run the server inside this process (debugging: costs of both sides mix)")
 	server := fs.String("server", "", "measure the server already running at `[TRANSPORT://]HOST:PORT` ('rpcbench serve' on another host; its admin methods over tcp unless TRANSPORT says otherwise) instead of starting one per cell")
 	adminToken := fs.String("admin-token", "", "with --server: the token the server's admin methods were started with ('rpcbench serve --admin'; default $"+admin.TokenEnv+")")
-	loadID := fs.Int("load-id", 0, "with --server: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
+	loadID := fs.Int("load-id", 0, "with --server or external targets: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
 	pin := fs.String("pin", "", "CPU pinning: auto or off (default: the spec's, auto)")
 	reps := fs.Int("reps", 0, "repetitions per cell (default: the spec's; ad-hoc 1)")
 	duration := fs.Duration("duration", 0, "measured window per cell (default: the spec's; ad-hoc 5s)")
@@ -146,8 +146,8 @@ func benchCmd(args []string) error {
 			}
 		}
 	}
-	if *loadID != 0 && *server == "" {
-		return usageError("bench: --load-id numbers load processes against one shared server: it needs --server")
+	if *loadID != 0 && *server == "" && !targetsOnly(sp) {
+		return usageError("bench: --load-id numbers load processes against one shared server: it needs --server, or cells that are all external targets")
 	}
 	if *pin != "" {
 		sp.Pin = *pin
@@ -374,4 +374,19 @@ func benchServerCmd(args []string) error {
 		}
 	}
 	return serverproc.Serve(cfg)
+}
+
+// targetsOnly reports whether every cell of sp measures an external
+// target, whose server every load process shares.
+func targetsOnly(sp *spec.Spec) bool {
+	plan, err := sp.Expand()
+	if err != nil || len(plan.Cells) == 0 {
+		return false
+	}
+	for _, c := range plan.Cells {
+		if c.Target == "" {
+			return false
+		}
+	}
+	return true
 }

@@ -72,8 +72,9 @@ type Options struct {
 	ServerTLS tlsconf.Settings
 	// AdminToken is Server's admin token ('rpcbench serve --admin').
 	AdminToken string
-	// LoadID tells apart load processes that run the same spec against one
-	// Server at once (their runs are merged later); it suffixes the run id.
+	// LoadID tells apart load processes that run the same spec at once
+	// against one Server, or against the same external targets (their runs
+	// are merged later); it suffixes the run id.
 	LoadID int
 	// WriteReports renders the reports into the run directory (the report
 	// package's WriteAll; the runner does not import it so that reports
@@ -153,6 +154,7 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	r.run = &results.Run{Schema: results.Schema, SchemaVersion: results.SchemaVersion, Manifest: manifest(opts)}
 	started := r.run.Manifest.Started
 	r.run.RunID = started.UTC().Format("20060102T150405Z") + "-" + safeName(sp.Name) + loadSuffix(opts.LoadID)
+	r.run.Manifest.LoadID = opts.LoadID
 	if opts.Server != "" {
 		if err := r.dialRemote(ctx); err != nil {
 			return nil, "", err
