@@ -47,10 +47,13 @@ func (s *Spec) payloadName(v string) (string, error) {
 	}
 	if !protopayload.Is(v) {
 		pl, err := CanonicalPayload(v)
-		if err != nil && len(s.Payloads) > 0 {
-			return "", fmt.Errorf("%v, or a name in payloads (%s)", err, strings.Join(slices.Sorted(maps.Keys(s.Payloads)), ", "))
+		switch {
+		case err != nil && len(s.Payloads) > 0:
+			return "", fmt.Errorf("%v, a name in payloads (%s), or your own message: proto(FILE:pkg.Msg, DATA)", err, strings.Join(slices.Sorted(maps.Keys(s.Payloads)), ", "))
+		case err != nil:
+			return "", fmt.Errorf("%v, or your own message: proto(FILE:pkg.Msg, DATA)", err)
 		}
-		return pl, err
+		return pl, nil
 	}
 	r, err := protopayload.Parse(v)
 	if err != nil {

@@ -37,3 +37,14 @@ func TestExampleMessageSpec(t *testing.T) {
 		t.Errorf("notes: %s", notes)
 	}
 }
+
+// An unknown payload name lists the user's own message among the choices.
+func TestUnknownPayloadNamesProtoPayloads(t *testing.T) {
+	sp, err := spec.Parse([]byte("dimensions:\n  transport: [tcp]\n  codec: [proto]\n  payload: [Huge]\n"))
+	if err == nil {
+		_, err = sp.Expand()
+	}
+	if err == nil || !strings.Contains(err.Error(), "dimensions.payload[0]") || !strings.Contains(err.Error(), "proto(FILE:pkg.Msg, DATA)") {
+		t.Errorf("got %v", err)
+	}
+}

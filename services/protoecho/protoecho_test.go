@@ -3,7 +3,6 @@ package protoecho_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	_ "rpcbench/transports/all"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -27,11 +25,8 @@ import (
 // come back decoded field by field, and bytes of another message type are
 // refused, not echoed as a zero message.
 func TestEchoFromProtoset(t *testing.T) {
-	fd := greetpb.File_greet_proto
-	set := &descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{protodesc.ToFileDescriptorProto(fd)}}
 	path := filepath.Join(t.TempDir(), "greet.protoset")
-	b, _ := proto.Marshal(set)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := protoload.WriteProtoset(path, greetpb.File_greet_proto); err != nil {
 		t.Fatal(err)
 	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
