@@ -247,3 +247,12 @@ func WriteProtoset(path string, f protoreflect.FileDescriptor) error {
 	}
 	return os.WriteFile(path, b, 0o644)
 }
+
+// ReadFile loads the descriptors in path: a .proto file, compiled with its
+// directory as the import path, or else a protoset.
+func ReadFile(path string) (*protoregistry.Files, error) {
+	if strings.HasSuffix(path, ".proto") {
+		return Compile(context.Background(), []string{path}, nil)
+	}
+	return ReadProtoset(path)
+}

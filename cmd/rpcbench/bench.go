@@ -23,7 +23,6 @@ import (
 	"rpcbench/harness/spec"
 	"rpcbench/peers"
 	"rpcbench/services/admin"
-	"rpcbench/services/protoecho"
 	"rpcbench/transports/tlsconf"
 )
 
@@ -340,15 +339,15 @@ func benchServerCmd(args []string) error {
 	tf.register(fs, false, tlsServer)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	workers := fs.Bool("workers", false, "run every call on a worker goroutine, even methods declared inline")
-	echoSet := fs.String("echo-protoset", "", "also echo the messages named by --echo-message, whose descriptors are in this protoset `file`")
-	echoMsgs := fs.String("echo-message", "", "comma-separated full names of messages in --echo-protoset to echo (method ProtoEcho.<name>)")
+	var ef echoFlags
+	ef.register(fs)
 	var af announceFlags
 	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (*echoSet == "") != (*echoMsgs == "") {
-		return usageError("bench-server: --echo-protoset and --echo-message go together")
+	if err := ef.check("bench-server"); err != nil {
+		return err
 	}
 	if p, ok := peers.Lookup(tf.name); ok {
 		if af.registry != "" {
@@ -361,11 +360,7 @@ func benchServerCmd(args []string) error {
 		return err
 	}
 	cfg := serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, NoInline: *workers, In: os.Stdin, Out: os.Stdout, Log: os.Stderr}
-	if *echoSet != "" {
-		cfg.Register = func(srv *rpcbench.Server) error {
-			return protoecho.RegisterProtoset(srv, *echoSet, strings.Split(*echoMsgs, ","))
-		}
-	}
+	cfg.Register = ef.apply
 	if af.registry != "" {
 		// Resilience scenarios: the instance announces itself, as
 		// 'rpcbench serve --registry' does.

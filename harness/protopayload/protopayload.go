@@ -16,7 +16,6 @@
 package protopayload
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -30,7 +29,6 @@ import (
 	"rpcbench/services/protoecho"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // Prefix starts every proto payload.
@@ -118,13 +116,7 @@ func Load(r Ref) (*Message, error) {
 	if m := cache[r]; m != nil {
 		return m, nil
 	}
-	var files *protoregistry.Files
-	var err error
-	if strings.HasSuffix(r.File, ".proto") {
-		files, err = protoload.Compile(context.Background(), []string{r.File}, nil)
-	} else {
-		files, err = protoload.ReadProtoset(r.File)
-	}
+	files, err := protoload.ReadFile(r.File)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"os"
 
 	"rpcbench/harness/protopayload"
@@ -23,11 +24,12 @@ func (r *runner) payloadSkip(pc spec.Cell) string {
 	if _, isPeer := r.opts.Peers(pc.Transport.Name); isPeer {
 		return "not applicable: peers echo only the benchmark messages, not a user's message (" + pc.Payload + ")"
 	}
-	if r.opts.Server != "" {
-		return "a user's message (" + pc.Payload + ") needs a server process this run starts, which it hands the message's descriptors"
-	}
 	if _, err := msg.Form(pc.Codec); err != nil {
 		return "not applicable: " + err.Error()
+	}
+	if r.remote != nil && !r.remote.Serves(msg.Method(pc.Codec)) {
+		return fmt.Sprintf("the server at --server does not echo %s: start it with 'rpcbench serve --echo-protoset %s --echo-message %s'",
+			msg.Message, msg.File, msg.Message)
 	}
 	return ""
 }

@@ -43,14 +43,16 @@ func Register(srv *rpcbench.Server, mds ...protoreflect.MessageDescriptor) error
 	}, rpcbench.Inline())
 }
 
-// RegisterProtoset adds the echo of the named messages, whose descriptors
-// are in the protoset file at path (a serialized FileDescriptorSet with
-// every import), and the generic echo.
-func RegisterProtoset(srv *rpcbench.Server, path string, messages []string) error {
+// RegisterFile adds the echo of the named messages, whose descriptors
+// are in the file at path: a .proto file (compiled in process, its
+// directory the import path) or a protoset (a serialized
+// FileDescriptorSet with every import, as protoc --include_imports
+// writes); and the generic echo.
+func RegisterFile(srv *rpcbench.Server, path string, messages []string) error {
 	if len(messages) == 0 {
 		return fmt.Errorf("protoecho: %s: no message named to echo", path)
 	}
-	files, err := protoload.ReadProtoset(path)
+	files, err := protoload.ReadFile(path)
 	if err != nil {
 		return err
 	}

@@ -31,10 +31,10 @@ func TestEchoFromProtoset(t *testing.T) {
 	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
 	t.Cleanup(func() { srv.Close() })
-	if err := protoecho.RegisterProtoset(srv, path, []string{"greet.v1.HelloRequest"}); err != nil {
+	if err := protoecho.RegisterFile(srv, path, []string{"greet.v1.HelloRequest"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := protoecho.RegisterProtoset(rpcbench.NewServer(rpcbench.ServerOptions{}), path, []string{"greet.v1.Nope"}); err == nil {
+	if err := protoecho.RegisterFile(rpcbench.NewServer(rpcbench.ServerOptions{}), path, []string{"greet.v1.Nope"}); err == nil {
 		t.Error("an unknown message registered")
 	}
 	tr, _ := transports.New("tcp", transports.Options{})
