@@ -68,8 +68,14 @@ type methodTable map[uint32]*method
 // and the returned *Resp is encoded with the caller's codec.
 func Handle[Req, Resp any](s *Server, name string, fn func(context.Context, *Req) (*Resp, error), opts ...MethodOption) error {
 	opts = append(opts, typed(reflect.TypeFor[Req](), reflect.TypeFor[Resp]()))
-	return s.register(name, opts, func(ctx context.Context, codec Codec, req, dst []byte) ([]byte, error) {
-		in := new(Req)
+	return s.register(name, opts, typedHandler(name, func() *Req { return new(Req) }, fn))
+}
+
+// typedHandler decodes each request into a value from newIn, runs fn and
+// encodes its reply with the caller's codec.
+func typedHandler[In, Out any](name string, newIn func() In, fn func(context.Context, In) (Out, error)) handlerFunc {
+	return func(ctx context.Context, codec Codec, req, dst []byte) ([]byte, error) {
+		in := newIn()
 		if err := codec.Unmarshal(req, in); err != nil {
 			return dst, Errorf(CodeBadRequest, "%s: decoding %s request: %v", name, codec.Name(), err)
 		}
@@ -78,7 +84,7 @@ func Handle[Req, Resp any](s *Server, name string, fn func(context.Context, *Req
 			return dst, err
 		}
 		return marshalReply(codec, dst, out, name)
-	})
+	}
 }
 
 // HandleRaw registers a handler that receives the request payload as is and

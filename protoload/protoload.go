@@ -216,3 +216,43 @@ func FromJSON(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Messag
 	}
 	return m, nil
 }
+
+// Protoset is the descriptor set of f and every file it imports,
+// imports first: what protoc --include_imports writes for f, and what
+// ReadProtoset reads back.
+func Protoset(f protoreflect.FileDescriptor) *descriptorpb.FileDescriptorSet {
+	set := new(descriptorpb.FileDescriptorSet)
+	seen := map[string]bool{}
+	var add func(f protoreflect.FileDescriptor)
+	add = func(f protoreflect.FileDescriptor) {
+		if seen[f.Path()] {
+			return
+		}
+		seen[f.Path()] = true
+		imps := f.Imports()
+		for i := 0; i < imps.Len(); i++ {
+			add(imps.Get(i).FileDescriptor)
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(f))
+	}
+	add(f)
+	return set
+}
+
+// WriteProtoset writes Protoset(f) to path.
+func WriteProtoset(path string, f protoreflect.FileDescriptor) error {
+	b, err := proto.Marshal(Protoset(f))
+	if err != nil {
+		return fmt.Errorf("protoload: %s: %w", f.Path(), err)
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// ReadFile loads the descriptors in path: a .proto file, compiled with its
+// directory as the import path, or else a protoset.
+func ReadFile(path string) (*protoregistry.Files, error) {
+	if strings.HasSuffix(path, ".proto") {
+		return Compile(context.Background(), []string{path}, nil)
+	}
+	return ReadProtoset(path)
+}

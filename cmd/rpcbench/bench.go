@@ -38,7 +38,7 @@ func benchCmd(args []string) error {
 	inprocess := fs.Bool("inprocess", false, "run the server inside this process (debugging: costs of both sides mix)")
 	server := fs.String("server", "", "measure the server already running at `[TRANSPORT://]HOST:PORT` ('rpcbench serve' on another host; its admin methods over tcp unless TRANSPORT says otherwise) instead of starting one per cell")
 	adminToken := fs.String("admin-token", "", "with --server: the token the server's admin methods were started with ('rpcbench serve --admin'; default $"+admin.TokenEnv+")")
-	loadID := fs.Int("load-id", 0, "with --server: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
+	loadID := fs.Int("load-id", 0, "with --server or external targets: number `N` of this load process among several run at once against one server (suffixes the run id; combine their runs with 'rpcbench merge')")
 	workers := fs.String("workers", "", "with --server: generate each cell's load on the workers ('rpcbench worker') that join the fleet at `etcd://HOST:PORT/PREFIX`")
 	expect := fs.Int("expect", 0, "with --workers: wait for this many workers before the first cell")
 	joinTimeout := fs.Duration("join-timeout", fleet.DefaultJoinTimeout, "with --workers: how long to wait for them")
@@ -56,7 +56,7 @@ func benchCmd(args []string) error {
 	tf.register(fs, false, tlsClientCert)
 	codec := fs.String("codec", "proto", "codec of the ad-hoc cell")
 	compression := fs.String("compression", "none", "compression of the ad-hoc cell")
-	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n)")
+	payload := fs.String("payload", "Small", "payload of the ad-hoc cell: Small, Medium, Large, Bytes(n), or your message: proto(FILE:pkg.Msg, DATA.json)")
 	conc := fs.Int("concurrency", 64, "workers (closed loop) or most calls in flight (open loop) of the ad-hoc cell")
 	conns := fs.Int("conns", 1, "connections of the ad-hoc cell")
 	loadModel := fs.String("load", "closed", "load model of the ad-hoc cell: closed, open, poisson, sweep")
@@ -150,8 +150,8 @@ func benchCmd(args []string) error {
 			}
 		}
 	}
-	if *loadID != 0 && *server == "" {
-		return usageError("bench: --load-id numbers load processes against one shared server: it needs --server")
+	if *loadID != 0 && *server == "" && !targetsOnly(sp) {
+		return usageError("bench: --load-id numbers load processes against one shared server: it needs --server, or cells that are all external targets")
 	}
 	var fleetAt fleet.Endpoint
 	if *workers != "" {
@@ -374,9 +374,14 @@ func benchServerCmd(args []string) error {
 	tf.register(fs, false, tlsServer)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	workers := fs.Bool("workers", false, "run every call on a worker goroutine, even methods declared inline")
+	var ef echoFlags
+	ef.register(fs)
 	var af announceFlags
 	af.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := ef.check("bench-server"); err != nil {
 		return err
 	}
 	if p, ok := peers.Lookup(tf.name); ok {
@@ -390,6 +395,7 @@ func benchServerCmd(args []string) error {
 		return err
 	}
 	cfg := serverproc.ServeConfig{Transport: t, Name: tf.name, Addr: *addr, NoInline: *workers, In: os.Stdin, Out: os.Stdout, Log: os.Stderr}
+	cfg.Register = ef.apply
 	if af.registry != "" {
 		// Resilience scenarios: the instance announces itself, as
 		// 'rpcbench serve --registry' does.
@@ -398,4 +404,19 @@ func benchServerCmd(args []string) error {
 		}
 	}
 	return serverproc.Serve(cfg)
+}
+
+// targetsOnly reports whether every cell of sp measures an external
+// target, whose server every load process shares.
+func targetsOnly(sp *spec.Spec) bool {
+	plan, err := sp.Expand()
+	if err != nil || len(plan.Cells) == 0 {
+		return false
+	}
+	for _, c := range plan.Cells {
+		if c.Target == "" {
+			return false
+		}
+	}
+	return true
 }

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 
@@ -45,13 +43,9 @@ func callCmd(args []string) error {
 		return usageError("call: %v", err)
 	}
 	req, resp, err := callMessages(method, body, c)
-	if err != nil {
+	var unknown errUnknownTypes
+	if err != nil && !errors.As(err, &unknown) {
 		return err
-	}
-	// Encode once here so that a request this client cannot encode is
-	// reported as the client's failure, not as the server's refusal.
-	if _, err := c.Marshal(nil, req); err != nil {
-		return clientSide("encoding the request in %s: %v (codecs that can carry %s: %s)", c.Name(), err, method, strings.Join(carriers(req), ", "))
 	}
 	t, err := tf.build(tf.name)
 	if err != nil {
@@ -59,6 +53,18 @@ func callCmd(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	if unknown.method != "" {
+		// A method of another program: its types from the server's
+		// description of its methods.
+		if req, resp, err = describedMessages(ctx, t, *addr, method, body); err != nil {
+			return err
+		}
+	}
+	// Encode once here so that a request this client cannot encode is
+	// reported as the client's failure, not as the server's refusal.
+	if _, err := c.Marshal(nil, req); err != nil {
+		return clientSide("encoding the request in %s: %v (codecs that can carry %s: %s)", c.Name(), err, method, strings.Join(carriers(req), ", "))
+	}
 	cl, err := rpcbench.Dial(ctx, t, *addr, rpcbench.ClientOptions{Codec: c.Name(), HeartbeatInterval: -1})
 	if err != nil {
 		return callError(err, c.Name())
@@ -108,8 +114,14 @@ func callMessages(method, body string, c codecs.Codec) (req, resp any, err error
 		// Passed through as text, so large integers keep every digit.
 		return json.RawMessage(body), new(json.RawMessage), nil
 	}
-	return nil, nil, usageError("call: this client does not know %s's request type, so it can send it only with --codec json (types known for: %s)",
-		method, strings.Join(slices.Sorted(maps.Keys(knownMethods())), ", "))
+	return nil, nil, errUnknownTypes{method}
+}
+
+// errUnknownTypes says that this binary does not have a method's types.
+type errUnknownTypes struct{ method string }
+
+func (e errUnknownTypes) Error() string {
+	return fmt.Sprintf("call: this client does not know %s's request type", e.method)
 }
 
 // carriers lists the codecs that can encode req.

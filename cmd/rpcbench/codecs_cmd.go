@@ -40,16 +40,28 @@ func userSubject(protos, importPaths, protoset, message, data string) (*bench.Su
 	if err != nil {
 		return nil, err
 	}
-	js := []byte(data)
-	if strings.HasPrefix(data, "@") {
-		if js, err = os.ReadFile(data[1:]); err != nil {
-			return nil, err
-		}
+	js, err := messageData(data)
+	if err != nil {
+		return nil, err
 	}
 	if len(js) == 0 {
 		js = []byte("{}")
 	}
 	return bench.ProtoSubject(md, js)
+}
+
+// messageData reads --data: JSON, or a file named by it (with or without
+// a leading @, as ghz's -D and curl's -d @file).
+func messageData(data string) ([]byte, error) {
+	t := strings.TrimSpace(data)
+	if t == "" || strings.HasPrefix(t, "{") {
+		return []byte(t), nil
+	}
+	b, err := os.ReadFile(strings.TrimPrefix(t, "@"))
+	if err != nil {
+		return nil, fmt.Errorf("--data is neither a JSON object nor a file that can be read: %v", err)
+	}
+	return b, nil
 }
 
 // codecsCmd runs `rpcbench codecs`: every codec on the benchmark messages
@@ -72,7 +84,7 @@ func codecsCmd(args []string) error {
 		importPaths  = fs.String("import-paths", "", "comma-separated import paths for --proto (default: each file's directory)")
 		protoset     = fs.String("protoset", "", "measure your own message from a protoset file instead of --proto")
 		message      = fs.String("message", "", "your message's full name, pkg.Msg")
-		data         = fs.String("data", "", "your message's value as JSON (protobuf JSON mapping), or @FILE")
+		data         = fs.String("data", "", "your message's value as JSON (protobuf JSON mapping), or a FILE holding it (FILE or @FILE)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: rpcbench codecs [flags]\n\nMeasures marshal/unmarshal time, size and allocations per codec and message,\nand size and cost per compressor.\n\n")

@@ -29,7 +29,12 @@ func serveCmd(args []string) error {
 	adminToken := fs.String("admin-token", "", "the admin token (default: $"+admin.TokenEnv+", else a random one printed at start)")
 	var af announceFlags
 	af.register(fs)
+	var ef echoFlags
+	ef.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := ef.check("serve"); err != nil {
 		return err
 	}
 	if *adminToken != "" && !*adminOn {
@@ -52,6 +57,9 @@ func serveCmd(args []string) error {
 	faulty.Attach(srv) // RPCBENCH_INJECT: regressions on purpose, for gate tests
 	if err := services.Register(srv); err != nil {
 		return err
+	}
+	if err := ef.apply(srv); err != nil {
+		return usageError("serve: %v", err)
 	}
 	// Admin.Host reports the listeners, so that 'bench --server' on another
 	// host can match its cells' transports against them.

@@ -23,6 +23,7 @@ import (
 	"rpcbench/harness/record"
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
+	"rpcbench/harness/spec"
 )
 
 // minOverlap is the window overlap below which the merged run carries a
@@ -64,7 +65,11 @@ func Merge(runs []*results.Run, dirs []string) (*results.Run, error) {
 		}
 		out.Cells = append(out.Cells, c)
 	}
-	m.Notes = append(m.Notes, fmt.Sprintf("merged from %d load processes run at once against one server: histograms merged, calls and throughputs summed, client costs summed (each process's under loads), server costs from load %d's window divided by the calls of all", len(runs), first.Manifest.LoadID))
+	if first.Manifest.ServerHost == nil {
+		m.Notes = append(m.Notes, fmt.Sprintf("merged from %d load processes run at once against the same external targets: histograms merged, calls and throughputs summed, client costs summed (each process's under loads); the targets' server costs are unknown", len(runs)))
+	} else {
+		m.Notes = append(m.Notes, fmt.Sprintf("merged from %d load processes run at once against one server: histograms merged, calls and throughputs summed, client costs summed (each process's under loads), server costs from load %d's window divided by the calls of all", len(runs), first.Manifest.LoadID))
+	}
 	if worst.frac < 1 {
 		note := fmt.Sprintf("the load processes' windows overlapped by at least %.0f%% (least: %s rep %d)", 100*worst.frac, worst.key, worst.rep+1)
 		if worst.frac < minOverlap {
@@ -87,8 +92,8 @@ func compatible(runs []*results.Run) error {
 	ids := map[string]bool{}
 	for i, r := range runs {
 		m := r.Manifest
-		if m.ServerHost == nil {
-			return fmt.Errorf("loadmerge: run %s started its own servers: only runs against one shared server (bench --server ADDR) can be merged", r.RunID)
+		if m.ServerHost == nil && !targetsOnly(r) {
+			return fmt.Errorf("loadmerge: run %s started its own servers: only runs against one shared server (bench --server ADDR) or external targets can be merged", r.RunID)
 		}
 		if ids[r.RunID] {
 			return fmt.Errorf("loadmerge: run %s given twice", r.RunID)
@@ -98,7 +103,10 @@ func compatible(runs []*results.Run) error {
 			continue
 		}
 		s0, s := first.Manifest.ServerHost, m.ServerHost
-		if s.Hostname != s0.Hostname || s.PID != s0.PID {
+		if (s0 == nil) != (s == nil) {
+			return fmt.Errorf("loadmerge: run %s and run %s did not measure the same kind of server", first.RunID, r.RunID)
+		}
+		if s != nil && (s.Hostname != s0.Hostname || s.PID != s0.PID) {
 			return fmt.Errorf("loadmerge: run %s measured server pid %d on %s, run %s pid %d on %s: not one server", first.RunID, s0.PID, s0.Hostname, r.RunID, s.PID, s.Hostname)
 		}
 		if b, _ := json.Marshal(m.Spec); string(b) != string(spec0) {
@@ -114,6 +122,23 @@ func compatible(runs []*results.Run) error {
 		}
 	}
 	return nil
+}
+
+// targetsOnly reports whether every cell of r that ran measured an
+// external target (besides the generator's own ceiling cells): the target
+// is then the one server all load processes shared, the spec's targets
+// map (compared whole) naming it.
+func targetsOnly(r *results.Run) bool {
+	n := 0
+	for _, c := range r.Cells {
+		switch {
+		case c.Params.Target != "":
+			n++
+		case c.Params.Transport.Name != spec.NoopTransport && c.Status != results.StatusSkipped:
+			return false
+		}
+	}
+	return n > 0
 }
 
 // mergeCell combines one cell of every load.
@@ -277,8 +302,8 @@ type overlapNote struct {
 // update measures how much the windows of figs overlap: the time all ran
 // over the time any ran.
 func (o *overlapNote) update(figs []*results.Figures, key string, rep int) {
-	if figs[0].Server == nil {
-		return // a cell without the server (the generator ceiling)
+	if figs[0].Server == nil && figs[0].PerCall.ServerUnknown == "" {
+		return // a cell without a server (the generator ceiling)
 	}
 	var lastStart, firstEnd, firstStart, lastEnd int64
 	for i, f := range figs {

@@ -36,6 +36,8 @@ type Server struct {
 	host string
 	c    *rpcbench.Client
 	info admin.Host
+	// methods are the methods the server serves (Admin.Describe).
+	methods map[string]bool
 
 	token string
 
@@ -87,8 +89,21 @@ func Dial(ctx context.Context, addr string, a Access) (*Server, error) {
 		s.c.Close()
 		return nil, fmt.Errorf("remote: %s does not answer %s (is it 'rpcbench serve --admin' of this version, and is --admin-token its token?): %w", addr, admin.MethodHost, err)
 	}
+	var d admin.Description
+	if err := s.call(ctx, admin.MethodDescribe, &d); err != nil {
+		s.c.Close()
+		return nil, fmt.Errorf("remote: %s does not answer %s: %w", addr, admin.MethodDescribe, err)
+	}
+	s.methods = map[string]bool{}
+	for _, m := range d.Methods {
+		s.methods[m.Name] = true
+	}
 	return s, nil
 }
+
+// Serves reports whether the server has the method (users' messages are
+// echoed only by a server started with 'serve --echo-protoset').
+func (s *Server) Serves(method string) bool { return s.methods[method] }
 
 // Info is what the server said about itself when dialled.
 func (s *Server) Info() admin.Host { return s.info }

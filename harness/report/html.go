@@ -63,6 +63,7 @@ func HTML(w io.Writer, run *results.Run) error {
 	if p.Profiles = profilesHTML(run); p.Profiles != nil && p.Profiles.Chart != "" {
 		p.Charts++
 	}
+	p.Targets = targetsOf(run)
 	if g := run.Manifest.GeneratorCeiling; g != nil && g.OK {
 		p.Ceiling = g.Explanation
 	}
@@ -87,6 +88,7 @@ type page struct {
 	// Scenarios is the Resilience section.
 	Scenarios []htmlScenario
 	Profiles  *htmlProfiles
+	Targets   *targetsView
 	Skipped   [][2]string
 	Manifest  [][2]string
 	Charts    int
@@ -381,6 +383,10 @@ tr:target td{background:#fff6cc} code{font-size:12px} .charts{display:flex;flex-
 {{.Chart}}
 {{with .Overhead.Rows}}<h3>{{$.Profiles.Overhead.Title}}</h3>{{template "table" $.Profiles.Overhead}}{{end}}
 {{range .Tables}}<h3>{{.Title}}</h3>{{template "table" .}}{{end}}{{end}}
+{{with .Targets}}<h2 id="external-targets">External targets</h2><p>{{.Intro}}</p>
+{{template "table" .Overview}}
+{{range .Settings}}<details><summary>{{.Title}}: every setting</summary>{{template "table" .}}</details>{{end}}
+<h3>{{.Costs.Title}}</h3>{{template "table" .Costs}}{{end}}
 {{if .Scenarios}}<h2>Resilience</h2><p>Each scenario runs its server instances as separate processes behind a registry and drives them through the cluster client, once per balancer and retry policy, while its faults are applied. Calls count in the bucket of their start (intended send time in open loop); latency is of successful calls, before and during the fault window. "Error-free again after" is the time from a fault to the first stretch without a failed call.</p>
 {{range .Scenarios}}<section class="group"><h3>{{.Name}}</h3><p>{{.Settings}}</p>
 <div class="scroll"><table><tr>{{range $i, $h := .Head}}<th{{if lt $i 2}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>

@@ -24,6 +24,28 @@ var chartsAttr = regexp.MustCompile(`data-charts-(expected|rendered)="(\d+)"`)
 // many charts the page expects and how many rendered (the page's inline
 // script counts SVG charts with a non-empty box and data marks).
 func RenderCheck(ctx context.Context, path string) (expected, rendered int, err error) {
+	out, err := RenderDOM(ctx, path)
+	if err != nil {
+		return 0, 0, err
+	}
+	expected, rendered = -1, -1
+	for _, m := range chartsAttr.FindAllSubmatch(out, -1) {
+		n, _ := strconv.Atoi(string(m[2]))
+		if string(m[1]) == "expected" {
+			expected = n
+		} else {
+			rendered = n
+		}
+	}
+	if expected < 0 || rendered < 0 {
+		return 0, 0, fmt.Errorf("report: %s printed no chart counts (is this a report.html?)", path)
+	}
+	return expected, rendered, nil
+}
+
+// RenderDOM opens an HTML page in headless Chromium, lets its scripts
+// run, and returns the document as the browser then holds it.
+func RenderDOM(ctx context.Context, path string) ([]byte, error) {
 	var bin string
 	for _, b := range Browsers {
 		if p, err := exec.LookPath(b); err == nil {
@@ -32,15 +54,15 @@ func RenderCheck(ctx context.Context, path string) (expected, rendered int, err 
 		}
 	}
 	if bin == "" {
-		return 0, 0, ErrNoBrowser
+		return nil, ErrNoBrowser
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	profile, err := os.MkdirTemp("", "rpcbench-chromium-")
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	defer os.RemoveAll(profile)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -55,19 +77,7 @@ func RenderCheck(ctx context.Context, path string) (expected, rendered int, err 
 		if errors.As(err, &ee) {
 			msg = string(ee.Stderr)
 		}
-		return 0, 0, fmt.Errorf("report: %s: %v %s", bin, err, msg)
+		return nil, fmt.Errorf("report: %s: %v %s", bin, err, msg)
 	}
-	expected, rendered = -1, -1
-	for _, m := range chartsAttr.FindAllSubmatch(out, -1) {
-		n, _ := strconv.Atoi(string(m[2]))
-		if string(m[1]) == "expected" {
-			expected = n
-		} else {
-			rendered = n
-		}
-	}
-	if expected < 0 || rendered < 0 {
-		return 0, 0, fmt.Errorf("report: %s printed no chart counts (is this a report.html?)", bin)
-	}
-	return expected, rendered, nil
+	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"rpcbench"
 	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
+	"rpcbench/harness/protopayload"
 	"rpcbench/services"
 	"rpcbench/target"
 )
@@ -24,8 +25,12 @@ type Config struct {
 	Addr        string
 	Codec       string
 	Compression string
-	// Payload is a benchmark message name (Small, Medium, Large, Bytes(n)).
+	// Payload is a benchmark message name (Small, Medium, Large, Bytes(n)),
+	// or the name of Message.
 	Payload string
+	// Message, if set, is the user's message to echo instead of a
+	// benchmark message (package protopayload).
+	Message *protopayload.Message
 	Seed    int64
 }
 
@@ -37,6 +42,18 @@ type Echo struct {
 	Method string
 	Req    any
 	Zero   func() any
+	// Equal compares a reply with Req; nil: benchmsg.Equal.
+	Equal func(a, b any) bool
+}
+
+// NewMessageEcho is the echo of a user's message through codec; the error
+// says why codec cannot carry it.
+func NewMessageEcho(m *protopayload.Message, codec string) (Echo, error) {
+	f, err := m.Form(codec)
+	if err != nil {
+		return Echo{}, err
+	}
+	return Echo{Method: m.Method(codec), Req: f.Value, Zero: f.Zero, Equal: f.Equal}, nil
 }
 
 // NewEcho builds the payload and picks its echo method for codec.
@@ -60,25 +77,34 @@ func NewEcho(payload, codec string, seed int64) (Echo, error) {
 }
 
 // Same reports whether resp, a reply to e, came back equal to the request.
-func (e Echo) Same(resp any) bool { return benchmsg.Equal(e.Req, resp) }
+func (e Echo) Same(resp any) bool {
+	if e.Equal != nil {
+		return e.Equal(e.Req, resp)
+	}
+	return benchmsg.Equal(e.Req, resp)
+}
 
 // Target calls one server with one payload.
 type Target struct {
-	cfg    Config
-	method string
-	req    any
-	zero   func() any
+	cfg  Config
+	echo Echo
 }
 
 var _ target.Target = (*Target)(nil)
 
 // New builds the payload and picks the echo method.
 func New(cfg Config) (*Target, error) {
-	e, err := NewEcho(cfg.Payload, cfg.Codec, cfg.Seed)
+	var e Echo
+	var err error
+	if cfg.Message != nil {
+		e, err = NewMessageEcho(cfg.Message, cfg.Codec)
+	} else {
+		e, err = NewEcho(cfg.Payload, cfg.Codec, cfg.Seed)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Target{cfg: cfg, method: e.Method, req: e.Req, zero: e.Zero}, nil
+	return &Target{cfg: cfg, echo: e}, nil
 }
 
 // ClientOptions are the client settings every cell uses; the manifest
@@ -106,8 +132,8 @@ type conn struct {
 // call as a caller that cares about allocations would; the request value
 // is shared (codecs only read it).
 func (c *conn) NewCaller() (target.Caller, error) {
-	resp := c.t.zero()
-	client, method, req := c.c, c.t.method, c.t.req
+	resp := c.t.echo.Zero()
+	client, method, req := c.c, c.t.echo.Method, c.t.echo.Req
 	return func(ctx context.Context) error {
 		return client.Call(ctx, method, req, resp)
 	}, nil
@@ -122,11 +148,11 @@ func (t *Target) Verify(ctx context.Context, hc target.Conn) error {
 	if !ok {
 		return fmt.Errorf("rpctarget: foreign connection %T", hc)
 	}
-	resp := t.zero()
-	if err := c.c.Call(ctx, t.method, t.req, resp); err != nil {
+	resp := t.echo.Zero()
+	if err := c.c.Call(ctx, t.echo.Method, t.echo.Req, resp); err != nil {
 		return fmt.Errorf("first call: %w", err)
 	}
-	if !benchmsg.Equal(t.req, resp) {
+	if !t.echo.Same(resp) {
 		return fmt.Errorf("echo of %s through %s came back different", t.cfg.Payload, t.cfg.Codec)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"rpcbench/cost"
 	"rpcbench/faults"
 	"rpcbench/harness/load"
+	"rpcbench/harness/protopayload"
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/serverproc"
@@ -21,6 +22,7 @@ import (
 	"rpcbench/netem"
 	"rpcbench/services"
 	"rpcbench/services/admin"
+	"rpcbench/services/protoecho"
 	"rpcbench/target"
 	"rpcbench/transports"
 	_ "rpcbench/transports/all" // transports are chosen by name here
@@ -144,7 +146,12 @@ func (r *runner) runRep(ctx context.Context, c *results.Cell, rep int) *results.
 			stop()
 			return fail(err)
 		}
-		if tgt, err = rpctarget.New(rpctarget.Config{Transport: t, Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Seed: r.sp.Seed}); err != nil {
+		msg, err := r.sp.ProtoPayload(p.Payload)
+		if err != nil {
+			stop()
+			return fail(err)
+		}
+		if tgt, err = rpctarget.New(rpctarget.Config{Transport: t, Addr: addr, Codec: p.Codec, Compression: p.Compression, Payload: p.Payload, Message: msg, Seed: r.sp.Seed}); err != nil {
 			stop()
 			return fail(err)
 		}
@@ -378,10 +385,22 @@ func (r *runner) startServer(t rpcbench.Transport, p spec.Cell) (server, error) 
 		os.Remove(sock)
 		addr = sock
 	}
-	if r.sp.Server == "inprocess" {
-		return startInProcess(t, addr, sock, ts.Workers)
+	msg, err := r.sp.ProtoPayload(p.Payload)
+	if err != nil {
+		return nil, err
 	}
-	return r.startProcess(r.opts.ServerArgs(ts, addr), sock, injectEnv(ts.Name)...)
+	if r.sp.Server == "inprocess" {
+		return startInProcess(t, addr, sock, ts.Workers, msg)
+	}
+	args := r.opts.ServerArgs(ts, addr)
+	if msg != nil {
+		more, err := r.echoArgs(msg)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, more...)
+	}
+	return r.startProcess(args, sock, injectEnv(ts.Name)...)
 }
 
 // startProcess starts the server binary with args and env, pinned to the
@@ -434,7 +453,7 @@ type inProcServer struct {
 	done chan error
 }
 
-func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (server, error) {
+func startInProcess(t rpcbench.Transport, addr, sock string, workers bool, msg *protopayload.Message) (server, error) {
 	faulty, err := faults.FromEnv()
 	if err != nil {
 		return nil, err
@@ -443,6 +462,11 @@ func startInProcess(t rpcbench.Transport, addr, sock string, workers bool) (serv
 	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return nil, err
+	}
+	if msg != nil {
+		if err := protoecho.Register(srv, msg.Desc); err != nil {
+			return nil, err
+		}
 	}
 	l, err := t.Listen(addr)
 	if err != nil {

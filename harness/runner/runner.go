@@ -72,8 +72,9 @@ type Options struct {
 	ServerTLS tlsconf.Settings
 	// AdminToken is Server's admin token ('rpcbench serve --admin').
 	AdminToken string
-	// LoadID tells apart load processes that run the same spec against one
-	// Server at once (their runs are merged later); it suffixes the run id.
+	// LoadID tells apart load processes that run the same spec at once
+	// against one Server, or against the same external targets (their runs
+	// are merged later); it suffixes the run id.
 	LoadID int
 	// WriteReports renders the reports into the run directory (the report
 	// package's WriteAll; the runner does not import it so that reports
@@ -134,6 +135,9 @@ type runner struct {
 	// shareOnly: this process generates one share of a fleet's load
 	// (Share) and leaves the server's costs to the coordinator.
 	shareOnly bool
+	// protosets holds the descriptor files handed to server processes
+	// for users' messages (payloads.go); "" until one is written.
+	protosets string
 }
 
 // Run executes the spec and returns its results; unless NoWrite, they are
@@ -165,6 +169,7 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	r.run = &results.Run{Schema: results.Schema, SchemaVersion: results.SchemaVersion, Manifest: manifest(opts)}
 	started := r.run.Manifest.Started
 	r.run.RunID = started.UTC().Format("20060102T150405Z") + "-" + safeName(sp.Name) + loadSuffix(opts.LoadID)
+	r.run.Manifest.LoadID = opts.LoadID
 	if opts.Server != "" {
 		if err := r.dialRemote(ctx); err != nil {
 			return nil, "", err
@@ -200,6 +205,7 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	}
 	restore := r.pin()
 	defer restore()
+	defer r.removeProtosets()
 
 	r.progress = newProgress(opts.Progress, opts.Terminal, r.estimates())
 	for rep := 0; rep < sp.Repetitions; rep++ {
@@ -331,8 +337,8 @@ func (r *runner) cells(plan *spec.Plan) {
 			hasNoop = true
 		} else if pc.Payload == "none" || pc.Codec == "none" {
 			c.Status, c.SkipReason = results.StatusSkipped, "codec and payload \"none\" are only for the noop transport"
-		} else if err := rpctarget.Check(pc.Codec, pc.Payload, r.sp.Seed); err != nil {
-			c.Status, c.SkipReason = results.StatusSkipped, "not applicable: "+err.Error()
+		} else if reason := r.payloadSkip(pc); reason != "" {
+			c.Status, c.SkipReason = results.StatusSkipped, reason
 		} else if reason := r.remoteSkip(pc); reason != "" {
 			c.Status, c.SkipReason = results.StatusSkipped, reason
 		} else if reason := FleetSkip(pc); reason != "" && r.opts.Fleet != nil {

@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/testenv"
 	"rpcbench/targets/greeter"
 	_ "rpcbench/targets/grpctarget"
 	_ "rpcbench/targets/httptarget"
@@ -85,6 +87,32 @@ func TestExampleGreeterSpec(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
 	if err != nil || !strings.Contains(string(md), "## External targets") || !strings.Contains(string(md), "— (external target") {
 		t.Errorf("report.md lacks the external targets section: %v", err)
+	}
+	overview := "| greeter-grpc | grpc://" + gl.Addr().String() + " | /greet.v1.Greeter/SayHello | gRPC unary calls |"
+	if !strings.Contains(string(md), overview) || !strings.Contains(string(md), "| greeter-http | http://"+hl.Addr().String()+greeter.HTTPPath+" | POST "+greeter.HTTPPath+" |") {
+		t.Errorf("report.md does not say what each target is:\n%s", md)
+	}
+
+	// report.html, as Chromium shows it: the section names each target,
+	// its URL and call, and shows every target cell's server as unknown.
+	dom, err := report.RenderDOM(context.Background(), filepath.Join(dir, "report.html"))
+	if errors.Is(err, report.ErrNoBrowser) {
+		testenv.Missing(t, "chromium", err.Error())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(dom), `<h2 id="external-targets">External targets</h2>`)
+	if !ok {
+		t.Fatal("report.html has no External targets section")
+	}
+	for _, want := range []string{"greeter-grpc", "grpc://" + gl.Addr().String(), "greet.v1.Greeter/SayHello", "greeter-http", "POST " + greeter.HTTPPath, "Client-side costs per call"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("the External targets section lacks %q", want)
+		}
+	}
+	if n := strings.Count(section, "<td>— (external target"); n != 8 {
+		t.Errorf("%d target cells show the server as unknown, want 8", n)
 	}
 }
 

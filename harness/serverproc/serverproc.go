@@ -71,6 +71,9 @@ type ServeConfig struct {
 	In       io.Reader
 	Out      io.Writer
 	Log      io.Writer
+	// Register, if set, adds methods beyond the built-in services (the
+	// echo of a user's message, services/protoecho).
+	Register func(*rpcbench.Server) error
 	// Announce, if set, registers the listening server in a service
 	// registry before the ready line; the returned stop deregisters it,
 	// before the server drains at the end.
@@ -91,6 +94,11 @@ func Serve(cfg ServeConfig) error {
 	faulty.Attach(srv)
 	if err := services.Register(srv); err != nil {
 		return err
+	}
+	if cfg.Register != nil {
+		if err := cfg.Register(srv); err != nil {
+			return err
+		}
 	}
 	l, err := cfg.Transport.Listen(cfg.Addr)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"rpcbench/codecs"
 	"rpcbench/codecs/benchmsg"
+	"rpcbench/harness/protopayload"
 	"rpcbench/netem"
 	"rpcbench/peers"
 	"rpcbench/targets"
@@ -263,6 +264,7 @@ func (s *Spec) Expand() (*Plan, error) {
 	}
 	custom, perrs := s.customProfiles()
 	errs = append(errs, perrs...)
+	errs = append(errs, s.checkPayloads()...)
 	for _, g := range s.Groups {
 		for i, e := range g.Excludes {
 			errs = append(errs, e.check(index(sub(g.path, "excludes"), i))...)
@@ -302,7 +304,7 @@ func (s *Spec) Expand() (*Plan, error) {
 				payloads = append(payloads, name)
 				continue
 			}
-			pl, err := CanonicalPayload(name)
+			pl, err := s.payloadName(name)
 			if err != nil {
 				errs = append(errs, atKey(index(g.dim("payload"), i), err))
 				continue
@@ -388,6 +390,7 @@ func (s *Spec) Expand() (*Plan, error) {
 	if err := s.checkReference(p.Cells); err != nil {
 		return nil, s.src.locate([]error{err})
 	}
+	p.Notes = append(p.Notes, s.payloadNotes(p.Cells)...)
 	return p, nil
 }
 
@@ -552,6 +555,8 @@ func (e Exclude) matches(c *Cell) bool {
 			if dim == "payload" {
 				if cp, err := CanonicalPayload(want); err == nil {
 					want = cp
+				} else if r, err := protopayload.Parse(want); err == nil {
+					want = r.Label()
 				}
 			}
 			if slices.Contains(alts, want) {

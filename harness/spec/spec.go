@@ -148,6 +148,12 @@ type Spec struct {
 	// Targets are external targets by name, for the target dimension.
 	Targets map[string]targets.Def `yaml:"targets,omitempty" json:"targets,omitempty"`
 
+	// Payloads names users' protobuf messages for the payload dimension:
+	// name -> "proto(FILE:pkg.Msg, DATA)" (package protopayload). A proto
+	// payload written inline in a dimension is added here by Expand under
+	// its label, so that the recorded spec can name it again.
+	Payloads map[string]string `yaml:"payloads,omitempty" json:"payloads,omitempty"`
+
 	Dimensions *Dimensions `yaml:"dimensions,omitempty" json:"dimensions,omitempty"`
 	Excludes   []Exclude   `yaml:"excludes,omitempty" json:"excludes,omitempty"`
 	Groups     []Group     `yaml:"groups,omitempty" json:"groups,omitempty"`

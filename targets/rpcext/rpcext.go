@@ -1,8 +1,9 @@
 // Package rpcext is the external target of rpcbench's own services on a
 // server the user runs ('rpcbench serve' elsewhere):
 // rpcbench+TRANSPORT://HOST:PORT with --call Service.Method. The JSON data
-// becomes the method's request type (known in process: services.Types)
-// and travels through the chosen codec, as a typed client would send it.
+// becomes the method's request type (known in process: services.Types;
+// for a server's own methods, built from its Admin.Describe) and travels
+// through the chosen codec, as a typed client would send it.
 package rpcext
 
 import (
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"rpcbench"
 	"rpcbench/codecs"
 	"rpcbench/services"
+	"rpcbench/services/admin"
 	"rpcbench/target"
 	"rpcbench/targets"
 	"rpcbench/transports"
@@ -76,13 +79,20 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 	if len(d.Proto) > 0 || d.Protoset != "" || len(d.Metadata) > 0 || len(d.Headers) > 0 {
 		return nil, fmt.Errorf("rpcbench target %s: --proto, --protoset, --metadata and --header are for gRPC and HTTP targets", d.URL)
 	}
-	var ok bool
-	if t.types, ok = services.Types()[d.Call]; !ok {
-		return nil, fmt.Errorf("rpcbench target %s: unknown method %q (methods: %s)", d.URL, d.Call, strings.Join(services.TypedMethods(), ", "))
-	}
 	codec, err := codecs.ByName(t.codec)
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DialTimeout)
+		defer cancel()
+	}
+	var ok bool
+	if t.types, ok = services.Types()[d.Call]; !ok {
+		if t.types, err = describedTypes(ctx, tr, u.Host, d.Call); err != nil {
+			return nil, fmt.Errorf("rpcbench target %s: %v", d.URL, err)
+		}
 	}
 	data, err := targets.ParseData(cmp.Or(d.Data, "{}"))
 	if err != nil {
@@ -110,11 +120,6 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 			fromJSON(js, t.pre[i])
 		}
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DialTimeout)
-		defer cancel()
-	}
 	hc, err := t.Dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("rpcbench target %s unreachable: %v", t.addr, err)
@@ -124,6 +129,25 @@ func Open(ctx context.Context, d targets.Def) (targets.Target, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// describedTypes are the types of a method that is not built in, from
+// the server's description of its methods (Admin.Describe).
+func describedTypes(ctx context.Context, tr rpcbench.Transport, addr, method string) (services.MethodTypes, error) {
+	d, err := admin.FetchDescription(ctx, tr, addr)
+	if err != nil {
+		return services.MethodTypes{}, fmt.Errorf("%q is no built-in method (methods: %s), and the server does not describe its own: %v",
+			method, strings.Join(services.TypedMethods(), ", "), err)
+	}
+	md, err := d.Method(method)
+	if err != nil {
+		return services.MethodTypes{}, err
+	}
+	req, reply, err := md.Types()
+	if err != nil {
+		return services.MethodTypes{}, err
+	}
+	return services.MethodTypes{Req: func() any { return reflect.New(req).Interface() }, Resp: func() any { return reflect.New(reply).Interface() }}, nil
 }
 
 // fromJSON decodes js into v: protobuf's JSON mapping for protobuf
