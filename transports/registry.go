@@ -4,7 +4,8 @@
 // It imports no transport. Each transport registers itself when its
 // package is imported, as database/sql drivers do: transports/tcp
 // registers "tcp" and "unix", transports/udp "udp", transports/http1
-// "http1", transports/quic "quic". A program links only what it imports;
+// "http1", transports/quic "quic", transports/nats "nats" and
+// transports/amqp "amqp". A program links only what it imports;
 // one that chooses among all of them by name imports transports/all.
 package transports
 
@@ -37,6 +38,11 @@ type Options struct {
 	TLSConf tlsconf.Settings
 	// MaxPayload caps frame payloads (0: the transport's default).
 	MaxPayload int
+	// Broker is the message broker of the brokered transports
+	// (nats://HOST:PORT, amqp://USER:PASSWORD@HOST:PORT): where their
+	// listeners given a plain host:port consume requests. nats without one
+	// embeds its own server; amqp needs one.
+	Broker string
 	// Limits bound what servers admit (tcp, unix, http1, quic; zero
 	// values: package admit's defaults).
 	Limits admit.Limits

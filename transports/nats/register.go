@@ -1,0 +1,13 @@
+package nats
+
+import (
+	"rpcbench"
+	"rpcbench/transports"
+)
+
+// Importing the package registers "nats" with package transports.
+func init() {
+	transports.Register("nats", func(o transports.Options) (rpcbench.Transport, error) {
+		return New(Options{Broker: o.Broker, MaxPayload: o.MaxPayload})
+	})
+}
