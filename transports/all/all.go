@@ -7,6 +7,7 @@
 package all
 
 import (
+	_ "rpcbench/transports/amqp"
 	_ "rpcbench/transports/http1"
 	_ "rpcbench/transports/nats"
 	_ "rpcbench/transports/quic"

@@ -9,7 +9,7 @@ import (
 )
 
 // names are every transport name of rpcbench, sorted.
-var names = []string{"http1", "nats", "quic", "tcp", "udp", "unix"}
+var names = []string{"amqp", "http1", "nats", "quic", "tcp", "udp", "unix"}
 
 // Every transport registers itself once its package is linked, and each
 // registered name builds with default options.

@@ -12,17 +12,24 @@ import (
 	"rpcbench/wire"
 )
 
-// ListenerOptions tune a Listener. Zero values select the defaults.
-type ListenerOptions struct {
-	// Name is the transport's name, in errors and logs.
-	Name string
+// Settings are what every brokered transport lets its user tune. Zero
+// values select the defaults.
+type Settings struct {
+	// MaxPayload caps frame payloads (0: wire's default, 16 MiB; the
+	// broker's message limit may be the lower one).
+	MaxPayload int
 	// IdleTimeout ends a session nothing has arrived from for this long.
 	// Default 2m (clients' heartbeats come every 5s); negative: never.
 	IdleTimeout time.Duration
-	// MaxPayload caps request payloads (0: wire's default).
-	MaxPayload int
 	// Logf receives messages that are not frames; nil: none.
 	Logf func(format string, args ...any)
+}
+
+// ListenerOptions tune a Listener.
+type ListenerOptions struct {
+	// Name is the transport's name, in errors and logs.
+	Name string
+	Settings
 }
 
 // Listener is the server side of a brokered transport: an

@@ -34,13 +34,7 @@ type Options struct {
 	// listeners given a plain host:port; empty: each such listener embeds
 	// one.
 	Broker string
-	// MaxPayload caps frame payloads (default wire's, 16 MiB; the broker's
-	// message limit is usually the lower one).
-	MaxPayload int
-	// IdleTimeout ends server sessions idle this long (brokered's default).
-	IdleTimeout time.Duration
-	// Logf receives messages that are not frames; nil: none.
-	Logf func(format string, args ...any)
+	brokered.Settings
 }
 
 // Transport is RPC through NATS.
@@ -97,7 +91,7 @@ func (t *Transport) Listen(s string) (rpcbench.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := brokered.ListenerOptions{Name: "nats", IdleTimeout: t.opts.IdleTimeout, MaxPayload: t.opts.MaxPayload, Logf: t.opts.Logf}
+	opts := brokered.ListenerOptions{Name: "nats", Settings: t.opts.Settings}
 	l, err := brokered.Listen(opts, func(r brokered.Requests) (brokered.ServerLink, error) {
 		return dialServer(a, embedded, r)
 	})

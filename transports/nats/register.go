@@ -3,11 +3,12 @@ package nats
 import (
 	"rpcbench"
 	"rpcbench/transports"
+	"rpcbench/transports/brokered"
 )
 
 // Importing the package registers "nats" with package transports.
 func init() {
 	transports.Register("nats", func(o transports.Options) (rpcbench.Transport, error) {
-		return New(Options{Broker: o.Broker, MaxPayload: o.MaxPayload})
+		return New(Options{Broker: o.Broker, Settings: brokered.Settings{MaxPayload: o.MaxPayload}})
 	})
 }

@@ -1,0 +1,305 @@
+// Package rabbitmq runs a throwaway RabbitMQ node for tests and for the
+// benchmark runner's amqp cells: its own node name, free ports for AMQP
+// and Erlang distribution, a data directory of its own, no plugins. It
+// starts in about 6 s. Stop kills it; the Erlang port mapper (epmd) that
+// the node started is shared by every Erlang node on the machine and is
+// left running.
+//
+// CPUTime reads the node's CPU time from /proc, so that a benchmark can
+// count the broker's work as part of what a brokered call costs.
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Hint says how to install RabbitMQ.
+const Hint = "apt-get install rabbitmq-server (scripts/setup.sh does)"
+
+// server is the start script that runs the node as the calling user;
+// Debian's /usr/sbin/rabbitmq-server switches to the rabbitmq user.
+var server = sync.OnceValues(func() (string, error) {
+	const debian = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+	if _, err := os.Stat(debian); err == nil {
+		return debian, nil
+	}
+	p, err := exec.LookPath("rabbitmq-server")
+	if err != nil {
+		return "", fmt.Errorf("rabbitmq-server not found: %s", Hint)
+	}
+	return p, nil
+})
+
+// Available reports whether RabbitMQ is installed.
+func Available() error {
+	_, err := server()
+	return err
+}
+
+// Node is a running throwaway RabbitMQ node.
+type Node struct {
+	dir            string
+	name           string
+	amqpPort, dist int
+	ownDir         bool
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	// cpuBefore is the CPU time of the node's earlier processes (Relaunch).
+	cpuBefore time.Duration
+}
+
+// StartTimeout bounds how long Start waits for the node to accept AMQP
+// connections.
+const StartTimeout = 60 * time.Second
+
+// Start starts a node with its data under dir (a temporary directory of
+// its own, removed by Stop, if dir is empty).
+func Start(dir string) (*Node, error) {
+	n := &Node{dir: dir}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "rpcbench-rabbitmq-")
+		if err != nil {
+			return nil, err
+		}
+		n.dir, n.ownDir = d, true
+	}
+	var err error
+	if n.amqpPort, err = freePort(); err == nil {
+		n.dist, err = freePort()
+	}
+	if err != nil {
+		n.cleanup()
+		return nil, err
+	}
+	n.name = fmt.Sprintf("rpcbench-%d-%d@localhost", os.Getpid(), n.amqpPort)
+	if err := n.start(); err != nil {
+		n.cleanup()
+		return nil, err
+	}
+	return n, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (n *Node) start() error {
+	bin, err := server()
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{"mnesia", "log"} {
+		if err := os.MkdirAll(filepath.Join(n.dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	plugins := filepath.Join(n.dir, "enabled_plugins")
+	if err := os.WriteFile(plugins, []byte("[].\n"), 0o644); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(filepath.Join(n.dir, "log", "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd := exec.Command(bin)
+	cmd.Dir = n.dir
+	cmd.Env = append(os.Environ(),
+		"HOME="+n.dir, // the Erlang cookie goes there
+		"RABBITMQ_NODENAME="+n.name,
+		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+		"RABBITMQ_NODE_PORT="+strconv.Itoa(n.amqpPort),
+		"RABBITMQ_DIST_PORT="+strconv.Itoa(n.dist),
+		"RABBITMQ_MNESIA_BASE="+filepath.Join(n.dir, "mnesia"),
+		"RABBITMQ_LOG_BASE="+filepath.Join(n.dir, "log"),
+		"RABBITMQ_ENABLED_PLUGINS_FILE="+plugins,
+		"RABBITMQ_CONFIG_FILE="+filepath.Join(n.dir, "rabbitmq"), // none: defaults
+		"RABBITMQ_ADVANCED_CONFIG_FILE="+filepath.Join(n.dir, "advanced.config"),
+		"RABBITMQ_CONF_ENV_FILE="+filepath.Join(n.dir, "rabbitmq-env.conf"),
+		"RABBITMQ_PID_FILE="+filepath.Join(n.dir, "pid"),
+	)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Stop kills the group
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("rabbitmq: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	n.mu.Lock()
+	n.cmd = cmd
+	n.mu.Unlock()
+	deadline := time.Now().Add(StartTimeout)
+	for {
+		c, err := amqp.DialConfig(n.URL(), amqp.Config{Dial: amqp.DefaultDial(time.Second)})
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case werr := <-exited:
+			return fmt.Errorf("rabbitmq node exited before it accepted connections (%v)%s", werr, n.logTail())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			n.kill()
+			return fmt.Errorf("rabbitmq node not accepting connections after %v: %v%s", StartTimeout, err, n.logTail())
+		}
+	}
+}
+
+func (n *Node) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(n.dir, "log", "console.log"))
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	return "; its output ends:\n" + string(b)
+}
+
+// URL is the node's AMQP URL, with the default guest account (which
+// RabbitMQ accepts from loopback only).
+func (n *Node) URL() string {
+	return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", n.amqpPort)
+}
+
+// Relaunch starts a node that Kill stopped again, on the same ports and
+// data: a broker that crashed and came back (for tests).
+func (n *Node) Relaunch() error { return n.start() }
+
+// Kill kills the node at once, leaving its data for Relaunch.
+func (n *Node) Kill() {
+	if cpu, err := n.CPUTime(); err == nil {
+		n.mu.Lock()
+		n.cpuBefore = cpu
+		n.mu.Unlock()
+	}
+	n.kill()
+}
+
+func (n *Node) kill() {
+	n.mu.Lock()
+	cmd := n.cmd
+	n.cmd = nil
+	n.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// The group is gone once its leader's /proc entry is: wait for it, so
+	// that the ports are free for a restart.
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", cmd.Process.Pid)); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop kills the node and removes its data directory if Start made it.
+func (n *Node) Stop() error {
+	n.kill()
+	n.cleanup()
+	return nil
+}
+
+func (n *Node) cleanup() {
+	if n.ownDir {
+		os.RemoveAll(n.dir)
+	}
+}
+
+// CPUTime is the user and system CPU time the node's processes have used
+// (the start script, the Erlang VM and its helpers), read from /proc.
+func (n *Node) CPUTime() (time.Duration, error) {
+	n.mu.Lock()
+	cmd, before := n.cmd, n.cpuBefore
+	n.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return before, nil
+	}
+	ticks, err := groupTicks(cmd.Process.Pid)
+	if err != nil {
+		return 0, err
+	}
+	return before + time.Duration(ticks)*time.Second/clockTicks, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every
+// Linux architecture Go supports.
+const clockTicks = 100
+
+// groupTicks sums utime, stime, cutime and cstime of the processes in
+// process group pgid.
+func groupTicks(pgid int) (int64, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	found := false
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// Fields after the command name, which is in parentheses and may
+		// hold spaces: state ppid pgrp ... utime(14) stime cutime cstime.
+		s := string(b)
+		rest := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(rest) < 15 {
+			continue
+		}
+		if g, _ := strconv.Atoi(rest[2]); g != pgid {
+			continue
+		}
+		found = true
+		for _, f := range rest[11:15] {
+			v, _ := strconv.ParseInt(f, 10, 64)
+			sum += v
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("rabbitmq: no process of group %d in /proc", pgid)
+	}
+	return sum, nil
+}
+
+// Wait blocks until ctx ends or the node accepts an AMQP connection.
+func (n *Node) Wait(ctx context.Context) error {
+	for {
+		c, err := amqp.DialConfig(n.URL(), amqp.Config{Dial: amqp.DefaultDial(time.Second)})
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %v", ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

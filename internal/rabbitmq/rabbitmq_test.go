@@ -1,0 +1,34 @@
+package rabbitmq_test
+
+import (
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"rpcbench/internal/rabbitmq"
+	"rpcbench/internal/testenv"
+)
+
+func TestNode(t *testing.T) {
+	if err := rabbitmq.Available(); err != nil {
+		testenv.Missing(t, "rabbitmq", rabbitmq.Hint)
+	}
+	start := time.Now()
+	n, err := rabbitmq.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	t.Logf("started in %v at %s", time.Since(start).Round(time.Millisecond), n.URL())
+	c, err := amqp.Dial(n.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	cpu, err := n.CPUTime()
+	if err != nil || cpu <= 0 {
+		t.Fatalf("CPUTime = %v, %v; want the node's start-up CPU", cpu, err)
+	}
+	t.Logf("CPU time after start: %v", cpu)
+}

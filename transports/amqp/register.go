@@ -1,0 +1,14 @@
+package amqp
+
+import (
+	"rpcbench"
+	"rpcbench/transports"
+	"rpcbench/transports/brokered"
+)
+
+// Importing the package registers "amqp" with package transports.
+func init() {
+	transports.Register("amqp", func(o transports.Options) (rpcbench.Transport, error) {
+		return New(Options{Broker: o.Broker, Mode: o.Mode, Settings: brokered.Settings{MaxPayload: o.MaxPayload}})
+	})
+}
