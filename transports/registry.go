@@ -71,8 +71,9 @@ type Factory func(Options) (rpcbench.Transport, error)
 
 var registry = struct {
 	sync.RWMutex
-	m map[string]Factory
-}{m: map[string]Factory{}}
+	m        map[string]Factory
+	brokered map[string]bool
+}{m: map[string]Factory{}, brokered: map[string]bool{}}
 
 // Register adds a transport factory under name; duplicates panic.
 func Register(name string, f Factory) {
@@ -82,6 +83,30 @@ func Register(name string, f Factory) {
 		panic("transports: duplicate transport " + name)
 	}
 	registry.m[name] = f
+}
+
+// RegisterBrokered adds a brokered transport, one that carries frames
+// through a message broker (nats, amqp), under name. Names lists it;
+// DirectNames does not.
+func RegisterBrokered(name string, f Factory) {
+	Register(name, f)
+	registry.Lock()
+	registry.brokered[name] = true
+	registry.Unlock()
+}
+
+// Brokered reports whether the transport called name goes through a
+// message broker.
+func Brokered(name string) bool {
+	registry.RLock()
+	defer registry.RUnlock()
+	return registry.brokered[name]
+}
+
+// DirectNames lists the registered transports that connect clients to
+// servers directly: every one but the brokered ones.
+func DirectNames() []string {
+	return slices.DeleteFunc(Names(), Brokered)
 }
 
 // New builds the named transport, or returns an error listing the

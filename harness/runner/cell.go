@@ -359,10 +359,20 @@ func (r *runner) startServer(t rpcbench.Transport, p spec.Cell) (server, error) 
 		os.Remove(sock)
 		addr = sock
 	}
+	if transports.Brokered(ts.Name) {
+		var err error
+		if addr, err = r.brokerListenAddr(ts.Name); err != nil {
+			return nil, err
+		}
+	}
 	if r.sp.Server == "inprocess" {
 		return startInProcess(t, addr, sock, ts.Workers)
 	}
-	return r.startProcess(r.opts.ServerArgs(ts, addr), sock, injectEnv(ts.Name)...)
+	srv, err := r.startProcess(r.opts.ServerArgs(ts, addr), sock, injectEnv(ts.Name)...)
+	if err == nil && ts.Name == "amqp" && r.rabbit != nil {
+		srv = withBroker{srv, r.rabbit}
+	}
+	return srv, err
 }
 
 // startProcess starts the server binary with args and env, pinned to the

@@ -10,6 +10,7 @@
 package rabbitmq
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+	"golang.org/x/sys/unix"
 )
 
 // Hint says how to install RabbitMQ.
@@ -58,8 +60,9 @@ type Node struct {
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
-	// cpuBefore is the CPU time of the node's earlier processes (Relaunch).
-	cpuBefore time.Duration
+	// userBefore and sysBefore are the CPU times of the node's earlier
+	// processes (Relaunch).
+	userBefore, sysBefore time.Duration
 }
 
 // StartTimeout bounds how long Start waits for the node to accept AMQP
@@ -189,9 +192,9 @@ func (n *Node) Relaunch() error { return n.start() }
 
 // Kill kills the node at once, leaving its data for Relaunch.
 func (n *Node) Kill() {
-	if cpu, err := n.CPUTime(); err == nil {
+	if user, sys, err := n.CPUTime(); err == nil {
 		n.mu.Lock()
-		n.cpuBefore = cpu
+		n.userBefore, n.sysBefore = user, sys
 		n.mu.Unlock()
 	}
 	n.kill()
@@ -230,33 +233,72 @@ func (n *Node) cleanup() {
 }
 
 // CPUTime is the user and system CPU time the node's processes have used
-// (the start script, the Erlang VM and its helpers), read from /proc.
-func (n *Node) CPUTime() (time.Duration, error) {
+// (the Erlang VM and its helpers, and those it waited for), read from
+// /proc.
+func (n *Node) CPUTime() (user, sys time.Duration, err error) {
 	n.mu.Lock()
-	cmd, before := n.cmd, n.cpuBefore
+	cmd, user, sys := n.cmd, n.userBefore, n.sysBefore
 	n.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
-		return before, nil
+		return user, sys, nil
 	}
-	ticks, err := groupTicks(cmd.Process.Pid)
-	if err != nil {
-		return 0, err
-	}
-	return before + time.Duration(ticks)*time.Second/clockTicks, nil
+	err = eachInGroup(cmd.Process.Pid, func(pid int, stat []string) {
+		// utime stime cutime cstime, in clock ticks.
+		t := make([]int64, 4)
+		for i := range t {
+			t[i], _ = strconv.ParseInt(stat[11+i], 10, 64)
+		}
+		user += ticks(t[0] + t[2])
+		sys += ticks(t[1] + t[3])
+	})
+	return user, sys, err
 }
 
-// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every
-// Linux architecture Go supports.
-const clockTicks = 100
+// ticks converts /proc's clock ticks (USER_HZ: 100 on every Linux
+// architecture Go supports) to a duration.
+func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / 100 }
 
-// groupTicks sums utime, stime, cutime and cstime of the processes in
-// process group pgid.
-func groupTicks(pgid int) (int64, error) {
+// Pin restricts every thread of the node's processes to cpus, as the
+// runner pins its server processes: the broker is part of the server
+// side.
+func (n *Node) Pin(cpus []int) error {
+	if len(cpus) == 0 {
+		return nil
+	}
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return errors.New("rabbitmq: node not running")
+	}
+	var set unix.CPUSet
+	set.Zero()
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	var first error
+	err := eachInGroup(cmd.Process.Pid, func(pid int, _ []string) {
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH && first == nil {
+				first = fmt.Errorf("rabbitmq: pinning thread %d to CPUs %v: %w", tid, cpus, err)
+			}
+		}
+	})
+	return cmp.Or(first, err)
+}
+
+// eachInGroup calls fn with each process of process group pgid and the
+// fields of its /proc/PID/stat after the command name (state is [0]).
+func eachInGroup(pgid int, fn func(pid int, stat []string)) error {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var sum int64
 	found := false
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -267,26 +309,23 @@ func groupTicks(pgid int) (int64, error) {
 		if err != nil {
 			continue // gone meanwhile
 		}
-		// Fields after the command name, which is in parentheses and may
-		// hold spaces: state ppid pgrp ... utime(14) stime cutime cstime.
+		// The command name is in parentheses and may hold spaces; after
+		// it: state ppid pgrp ... utime(11) stime cutime cstime.
 		s := string(b)
-		rest := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(rest) < 15 {
+		stat := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(stat) < 15 {
 			continue
 		}
-		if g, _ := strconv.Atoi(rest[2]); g != pgid {
+		if g, _ := strconv.Atoi(stat[2]); g != pgid {
 			continue
 		}
 		found = true
-		for _, f := range rest[11:15] {
-			v, _ := strconv.ParseInt(f, 10, 64)
-			sum += v
-		}
+		fn(pid, stat)
 	}
 	if !found {
-		return 0, fmt.Errorf("rabbitmq: no process of group %d in /proc", pgid)
+		return fmt.Errorf("rabbitmq: no process of group %d in /proc", pgid)
 	}
-	return sum, nil
+	return nil
 }
 
 // Wait blocks until ctx ends or the node accepts an AMQP connection.

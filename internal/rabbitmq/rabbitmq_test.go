@@ -26,9 +26,12 @@ func TestNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	cpu, err := n.CPUTime()
-	if err != nil || cpu <= 0 {
-		t.Fatalf("CPUTime = %v, %v; want the node's start-up CPU", cpu, err)
+	user, sys, err := n.CPUTime()
+	if err != nil || user <= 0 {
+		t.Fatalf("CPUTime = %v, %v, %v; want the node's start-up CPU", user, sys, err)
 	}
-	t.Logf("CPU time after start: %v", cpu)
+	t.Logf("CPU time after start: user %v, sys %v", user, sys)
+	if err := n.Pin([]int{0}); err != nil {
+		t.Fatal(err)
+	}
 }

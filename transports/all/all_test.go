@@ -2,6 +2,7 @@ package all_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"rpcbench/transports"
@@ -27,8 +28,13 @@ func TestAllRegistered(t *testing.T) {
 			t.Errorf("%s: transport has no name", name)
 		}
 	}
-	if _, err := transports.New("nosuch", transports.Options{}); err == nil {
-		t.Error("an unknown name built a transport")
+	_, err := transports.New("nosuch", transports.Options{})
+	if err == nil || !strings.Contains(err.Error(), strings.Join(names, ", ")) {
+		t.Errorf("an unknown name: got %v, want an error listing %v", err, names)
+	}
+	direct := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "amqp" || n == "nats" })
+	if got := transports.DirectNames(); !slices.Equal(got, direct) {
+		t.Errorf("transports.DirectNames() = %v, want %v", got, direct)
 	}
 }
 

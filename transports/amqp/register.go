@@ -8,7 +8,7 @@ import (
 
 // Importing the package registers "amqp" with package transports.
 func init() {
-	transports.Register("amqp", func(o transports.Options) (rpcbench.Transport, error) {
+	transports.RegisterBrokered("amqp", func(o transports.Options) (rpcbench.Transport, error) {
 		return New(Options{Broker: o.Broker, Mode: o.Mode, Settings: brokered.Settings{MaxPayload: o.MaxPayload}})
 	})
 }

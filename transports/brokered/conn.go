@@ -9,6 +9,7 @@ import (
 	"rpcbench"
 	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
+	"rpcbench/wirestats"
 )
 
 // Conn is the client side of a brokered connection: an
@@ -80,6 +81,7 @@ func (c *Conn) Send(f *wire.Frame) error {
 	if err := c.link.Publish(r); err != nil {
 		return fmt.Errorf("%s: publish: %w", c.name, err)
 	}
+	wirestats.Client.Out.Add(uint64(len(*buf)))
 	return nil
 }
 
@@ -118,6 +120,7 @@ func (c *Conn) stop(err error) {
 // Reply implements Replies. A message that is not a frame is dropped: it
 // did not come from an rpcbench server.
 func (c *Conn) Reply(body []byte) {
+	wirestats.Client.In.Add(uint64(len(body)))
 	f, err := wire.ParseDatagram(body, c.maxPayload)
 	if err != nil {
 		return

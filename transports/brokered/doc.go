@@ -23,6 +23,11 @@
 // What differs between brokers is a Link (client side) or a ServerLink
 // (server side): a few methods that publish and deliver messages.
 //
+// Bytes on the wire (package wirestats) are the messages' bodies, the
+// frames, handed to and taken from the broker: the broker protocol's own
+// headers and the broker's hop between publisher and consumer are not in
+// them.
+//
 // Addresses are URLs, SCHEME://[USER[:PASSWORD]@]HOST:PORT[/SERVICE]: the
 // broker and the service's request address on it (default "rpcbench").
 package brokered

@@ -10,6 +10,7 @@ import (
 	"rpcbench"
 	"rpcbench/internal/bufpool"
 	"rpcbench/wire"
+	"rpcbench/wirestats"
 )
 
 // Settings are what every brokered transport lets its user tune. Zero
@@ -130,6 +131,7 @@ func (l *Listener) Close() error {
 // Request implements Requests: the frame goes to the session of its
 // reply address, made on its first message.
 func (l *Listener) Request(from string, body []byte) {
+	wirestats.Server.In.Add(uint64(len(body)))
 	f, err := wire.ParseDatagram(body, l.opts.MaxPayload)
 	if err != nil {
 		l.logf("%s: dropping a message from %s that is not a frame: %v", l.opts.Name, from, err)
@@ -281,7 +283,11 @@ func (c *serverConn) Send(f *wire.Frame) error {
 		e := wire.Frame{Kind: wire.KindError, CallID: f.CallID, RequestID: f.RequestID, Payload: wire.AppendError(nil, uint16(rpcbench.CodeResourceExhausted), msg)}
 		*buf = wire.Append((*buf)[:0], &e)
 	}
-	return c.l.link.Reply(c.to, f.RequestID, *buf)
+	if err := c.l.link.Reply(c.to, f.RequestID, *buf); err != nil {
+		return err
+	}
+	wirestats.Server.Out.Add(uint64(len(*buf)))
+	return nil
 }
 
 // Close ends the session (the client is not told: it has no connection

@@ -8,7 +8,7 @@ import (
 
 // Importing the package registers "nats" with package transports.
 func init() {
-	transports.Register("nats", func(o transports.Options) (rpcbench.Transport, error) {
+	transports.RegisterBrokered("nats", func(o transports.Options) (rpcbench.Transport, error) {
 		return New(Options{Broker: o.Broker, Settings: brokered.Settings{MaxPayload: o.MaxPayload}})
 	})
 }
