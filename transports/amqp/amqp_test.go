@@ -123,3 +123,8 @@ func TestBrokerRestart(t *testing.T) {
 		},
 	})
 }
+
+func TestConsumers(t *testing.T) {
+	needNode(t)
+	brokertest.RunConsumers(t, newTransport(t, ""), queueFor(t))
+}

@@ -93,3 +93,11 @@ func TestNotAFrame(t *testing.T) {
 		nc.Flush()
 	})
 }
+
+func TestConsumers(t *testing.T) {
+	tr, err := nats.New(nats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokertest.RunConsumers(t, tr, "127.0.0.1:0")
+}
