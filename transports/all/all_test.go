@@ -40,7 +40,7 @@ func TestAllRegistered(t *testing.T) {
 
 // TLS where a transport offers it, a clear error where it cannot.
 func TestTLSOption(t *testing.T) {
-	for name, ok := range map[string]bool{"tcp": true, "unix": true, "http1": true, "quic": true, "udp": false} {
+	for name, ok := range map[string]bool{"tcp": true, "unix": true, "http1": true, "quic": true, "udp": false, "nats": false, "amqp": false} {
 		_, err := transports.New(name, transports.Options{TLS: true})
 		if ok && err != nil {
 			t.Errorf("%s+tls: %v", name, err)

@@ -95,3 +95,16 @@ func (a Addr) Broker() string {
 	}
 	return u + a.Host + "/"
 }
+
+// RefuseOptions says which of the registry's transport options a brokered
+// transport called name does not take: a server engine and TLS (the
+// broker connection is plain; the broker's TLS is not supported).
+func RefuseOptions(name, engine string, tls bool) error {
+	switch {
+	case engine != "":
+		return fmt.Errorf("%s: no server engines (--engine is for tcp and udp)", name)
+	case tls:
+		return fmt.Errorf("%s: no TLS to the broker; leave out --tls", name)
+	}
+	return nil
+}

@@ -97,6 +97,11 @@ func (c *Conn) fail(id uint64, code rpcbench.Code, msg string) {
 // Recv returns the next reply; its payload stays valid (it is not reused).
 func (c *Conn) Recv() (wire.Frame, error) {
 	select {
+	case f := <-c.in: // replies that arrived before the end go first
+		return f, nil
+	default:
+	}
+	select {
 	case f := <-c.in:
 		return f, nil
 	case <-c.done:

@@ -165,7 +165,7 @@ func (l *serverLink) Addr() net.Addr { return l.addr }
 
 func (l *serverLink) Close() error {
 	l.once.Do(func() {
-		l.nc.Flush() // replies already published reach the broker
+		l.nc.FlushTimeout(time.Second) // replies already published reach the broker
 		l.nc.Close()
 		if l.embedded != nil {
 			stopEmbedded(l.embedded)

@@ -127,7 +127,29 @@ func startEmbedded(hostport string) (*natsserver.Server, brokered.Addr, error) {
 	return s, brokered.Addr{Scheme: "nats", Host: s.Addr().String(), Service: brokered.DefaultService}, nil
 }
 
+// stopEmbedded shuts an embedded server down once the replies it holds
+// have left for their clients (within a second), and a moment later, so
+// that clients read them before their connections close: a listener's
+// last replies must not be lost to its own broker's shutdown, as a TCP
+// server's are not to its socket's close.
 func stopEmbedded(s *natsserver.Server) {
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && outbound(s) > 0; {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
 	s.Shutdown()
 	s.WaitForShutdown()
+}
+
+// outbound is the bytes s has queued for its clients.
+func outbound(s *natsserver.Server) int {
+	cz, err := s.Connz(&natsserver.ConnzOptions{})
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, c := range cz.Conns {
+		n += c.Pending
+	}
+	return n
 }
