@@ -1,7 +1,8 @@
 // Package rabbitmq runs a throwaway RabbitMQ node for tests and for the
 // benchmark runner's amqp cells: its own node name, free ports for AMQP
 // and Erlang distribution, a data directory of its own, no plugins. It
-// starts in about 6 s. Stop kills it; the Erlang port mapper (epmd) that
+// starts in about 6 s on an idle machine. Stop kills it, and it dies
+// with the process that started it; the Erlang port mapper (epmd) that
 // the node started is shared by every Erlang node on the machine and is
 // left running.
 //
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,14 +141,31 @@ func (n *Node) start() error {
 		"RABBITMQ_ADVANCED_CONFIG_FILE="+filepath.Join(n.dir, "advanced.config"),
 		"RABBITMQ_CONF_ENV_FILE="+filepath.Join(n.dir, "rabbitmq-env.conf"),
 		"RABBITMQ_PID_FILE="+filepath.Join(n.dir, "pid"),
+		// The start script then execs the Erlang VM instead of waiting for
+		// it as a child: the VM is the process Pdeathsig reaches. Input
+		// stays off all the same.
+		"RABBITMQ_ALLOW_INPUT=true",
+		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-noinput",
 	)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Stop kills the group
-	if err := cmd.Start(); err != nil {
+	// Stop kills the group. The node also dies with this process, even
+	// one killed before it could stop it (a test binary's timeout):
+	// Pdeathsig fires when the thread that started the node exits, so
+	// that thread stays locked to the goroutine waiting for the node.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	started, exited := make(chan error, 1), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the node
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		exited <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
 		return fmt.Errorf("rabbitmq: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	n.mu.Lock()
 	n.cmd = cmd
 	n.mu.Unlock()
