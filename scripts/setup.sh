@@ -6,6 +6,8 @@ need=()
 command -v curl >/dev/null || need+=(curl)
 command -v chromium >/dev/null || need+=(chromium)
 command -v etcd >/dev/null || need+=(etcd-server)
+# RabbitMQ: the amqp transport's tests and benchmark cells start a node.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null || need+=(rabbitmq-server)
 # ip and tc: the two-host test's network namespaces, veth pair and tbf.
 command -v ip >/dev/null && command -v tc >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then

@@ -4,7 +4,8 @@
 // It imports no transport. Each transport registers itself when its
 // package is imported, as database/sql drivers do: transports/tcp
 // registers "tcp" and "unix", transports/udp "udp", transports/http1
-// "http1", transports/quic "quic". A program links only what it imports;
+// "http1", transports/quic "quic", transports/nats "nats" and
+// transports/amqp "amqp". A program links only what it imports;
 // one that chooses among all of them by name imports transports/all.
 package transports
 
@@ -37,6 +38,11 @@ type Options struct {
 	TLSConf tlsconf.Settings
 	// MaxPayload caps frame payloads (0: the transport's default).
 	MaxPayload int
+	// Broker is the message broker of the brokered transports
+	// (nats://HOST:PORT, amqp://USER:PASSWORD@HOST:PORT): where their
+	// listeners given a plain host:port consume requests. nats without one
+	// embeds its own server; amqp needs one.
+	Broker string
 	// Limits bound what servers admit (tcp, unix, http1, quic; zero
 	// values: package admit's defaults).
 	Limits admit.Limits
@@ -65,8 +71,9 @@ type Factory func(Options) (rpcbench.Transport, error)
 
 var registry = struct {
 	sync.RWMutex
-	m map[string]Factory
-}{m: map[string]Factory{}}
+	m        map[string]Factory
+	brokered map[string]bool
+}{m: map[string]Factory{}, brokered: map[string]bool{}}
 
 // Register adds a transport factory under name; duplicates panic.
 func Register(name string, f Factory) {
@@ -76,6 +83,30 @@ func Register(name string, f Factory) {
 		panic("transports: duplicate transport " + name)
 	}
 	registry.m[name] = f
+}
+
+// RegisterBrokered adds a brokered transport, one that carries frames
+// through a message broker (nats, amqp), under name. Names lists it;
+// DirectNames does not.
+func RegisterBrokered(name string, f Factory) {
+	Register(name, f)
+	registry.Lock()
+	registry.brokered[name] = true
+	registry.Unlock()
+}
+
+// Brokered reports whether the transport called name goes through a
+// message broker.
+func Brokered(name string) bool {
+	registry.RLock()
+	defer registry.RUnlock()
+	return registry.brokered[name]
+}
+
+// DirectNames lists the registered transports that connect clients to
+// servers directly: every one but the brokered ones.
+func DirectNames() []string {
+	return slices.DeleteFunc(Names(), Brokered)
 }
 
 // New builds the named transport, or returns an error listing the

@@ -229,7 +229,7 @@ func benchCmd(args []string) error {
 	opts := runner.Options{
 		Spec: sp, SpecYAML: yamlText, SpecPath: *matrix, Dir: *out, ResultsRoot: *resultsRoot,
 		NoWrite: adhoc && *out == "", Log: os.Stderr, Command: os.Args, WriteReports: report.WriteAll,
-		Server: *server, LoadID: *loadID, ServerTLS: tlsconf.Settings{CA: xf.cacert, Insecure: xf.skipVerify, ClientCert: tf.o.TLSConf.ClientCert, ClientKey: tf.o.TLSConf.ClientKey}, AdminToken: cmp.Or(*adminToken, os.Getenv(admin.TokenEnv)),
+		Server: *server, Broker: tf.o.Broker, LoadID: *loadID, ServerTLS: tlsconf.Settings{CA: xf.cacert, Insecure: xf.skipVerify, ClientCert: tf.o.TLSConf.ClientCert, ClientKey: tf.o.TLSConf.ClientKey}, AdminToken: cmp.Or(*adminToken, os.Getenv(admin.TokenEnv)),
 	}
 	if progressTo != nil {
 		opts.Progress, opts.Terminal = progressTo, isTerminal(progressTo)

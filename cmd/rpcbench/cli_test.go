@@ -49,7 +49,7 @@ func TestHelpAndUsage(t *testing.T) {
 
 func TestMisspeltFlagListsValidOnes(t *testing.T) {
 	_, errOut, code := runBinary(t, "bench", "--matrx", "specs/quick.yaml")
-	if code != 2 || !strings.Contains(errOut, "did you mean --matrix?") || !strings.Contains(errOut, "valid: --admin-token, --cacert, --call, --calls, ") {
+	if code != 2 || !strings.Contains(errOut, "did you mean --matrix?") || !strings.Contains(errOut, "valid: --admin-token, --broker, --cacert, --call, --calls, ") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }

@@ -42,7 +42,8 @@ func (tf *transportFlags) register(fs *flag.FlagSet, multi bool, s side) {
 	}
 	fs.StringVar(&tf.name, "transport", "tcp", help)
 	fs.StringVar(&tf.o.Engine, "engine", "", "server engine where a transport has several (tcp: net, gnet; udp: net, gnet)")
-	fs.StringVar(&tf.o.Mode, "mode", "", "transport variant (quic: stream, mux)")
+	fs.StringVar(&tf.o.Mode, "mode", "", "transport variant (quic: stream, mux; amqp: noconfirm, confirm)")
+	fs.StringVar(&tf.o.Broker, "broker", "", "message broker of the brokered transports: nats://HOST:PORT (default: a NATS server embedded in the server), amqp://USER:PASSWORD@HOST:PORT (amqp needs one; bench starts a RabbitMQ node for amqp cells when none is given)")
 	fs.BoolVar(&tf.o.TLS, "tls", false, "use TLS where optional (tcp with the net engine, http1; quic always has it; udp and the gnet engine have none)")
 	c := &tf.o.TLSConf
 	if s == tlsServer {

@@ -385,6 +385,12 @@ func (r *runner) startServer(t rpcbench.Transport, p spec.Cell) (server, error) 
 		os.Remove(sock)
 		addr = sock
 	}
+	if transports.Brokered(ts.Name) {
+		var err error
+		if addr, err = r.brokerListenAddr(ts.Name); err != nil {
+			return nil, err
+		}
+	}
 	msg, err := r.sp.ProtoPayload(p.Payload)
 	if err != nil {
 		return nil, err
@@ -400,7 +406,11 @@ func (r *runner) startServer(t rpcbench.Transport, p spec.Cell) (server, error) 
 		}
 		args = append(args, more...)
 	}
-	return r.startProcess(args, sock, injectEnv(ts.Name)...)
+	srv, err := r.startProcess(args, sock, injectEnv(ts.Name)...)
+	if err == nil && ts.Name == "amqp" && r.rabbit != nil {
+		srv = withBroker{srv, r.rabbit}
+	}
+	return srv, err
 }
 
 // startProcess starts the server binary with args and env, pinned to the

@@ -14,7 +14,9 @@ import (
 
 	"rpcbench/harness/report"
 	"rpcbench/harness/results"
+	"rpcbench/internal/rabbitmq"
 	"rpcbench/internal/testbin"
+	"rpcbench/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
@@ -200,5 +202,69 @@ func TestEndToEnd(t *testing.T) {
 		t.Error(err)
 	case rendered != expected || expected < 5:
 		t.Errorf("report.html: %d of %d charts rendered", rendered, expected)
+	}
+}
+
+// TestBrokeredCells runs nats cells (the server process embeds the NATS
+// server) and, where RabbitMQ is installed, amqp cells against the node
+// the runner starts, whose CPU time joins the server's; the report puts
+// them beside tcp.
+func TestBrokeredCells(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary, and starts RabbitMQ")
+	}
+	transports := "[tcp, nats]"
+	withAMQP := rabbitmq.Available() == nil
+	switch {
+	case withAMQP:
+		transports = "[tcp, nats, amqp]"
+	case testenv.Required("rabbitmq"):
+		testenv.Missing(t, "rabbitmq", rabbitmq.Hint)
+	default:
+		t.Logf("RabbitMQ is missing (%s): nats cells only", rabbitmq.Hint)
+	}
+	bin := testbin.Rpcbench(t)
+	tmp := t.TempDir()
+	specPath := filepath.Join(tmp, "brokers.yaml")
+	os.WriteFile(specPath, []byte(`
+name: brokers
+repetitions: 1
+warmup: 50ms
+duration: 200ms
+generator_ceiling: false
+dimensions:
+  transport: `+transports+`
+  codec: [proto]
+  payload: [Small]
+  concurrency: [4]
+`), 0o644)
+	root := filepath.Join(tmp, "results")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "bench", "--matrix", specPath, "--results", root, "--progress", "never").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Join(root, "latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := results.Read(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Cells {
+		pc := c.Merged.PerCall
+		if c.Status != results.StatusOK || pc.ServerCPUNs <= 0 || pc.WireOut <= 0 {
+			t.Errorf("%s: status %s, server CPU %.0f ns/call, wire out %.0f B/call (%q)", c.Key, c.Status, pc.ServerCPUNs, pc.WireOut, c.Failures)
+		}
+	}
+	notes := strings.Join(run.Manifest.Notes, "\n")
+	if withAMQP != strings.Contains(notes, "its CPU time is counted in the server's") {
+		t.Errorf("amqp cells %v, manifest notes:\n%s", withAMQP, notes)
+	}
+	rep, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	if !bytes.Contains(rep, []byte("### Brokered RPC beside direct TCP")) || !bytes.Contains(rep, []byte("| transport=nats/codec=proto")) {
+		t.Errorf("report.md has no brokered table:\n%s", rep)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"rpcbench/harness/results"
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/rabbitmq"
 	"rpcbench/netem"
 	"rpcbench/peers"
 	"rpcbench/target"
@@ -76,6 +77,12 @@ type Options struct {
 	// against one Server, or against the same external targets (their runs
 	// are merged later); it suffixes the run id.
 	LoadID int
+	// Broker is the message broker of the brokered cells
+	// (nats://HOST:PORT, amqp://USER:PASSWORD@HOST:PORT): an existing one,
+	// whose CPU the run cannot count. Empty: the server processes of nats
+	// cells embed a NATS server, and the runner starts one RabbitMQ node
+	// for the run's amqp cells.
+	Broker string
 	// WriteReports renders the reports into the run directory (the report
 	// package's WriteAll; the runner does not import it so that reports
 	// can be re-rendered without a runner).
@@ -138,6 +145,10 @@ type runner struct {
 	// protosets holds the descriptor files handed to server processes
 	// for users' messages (payloads.go); "" until one is written.
 	protosets string
+	// rabbit is the run's RabbitMQ node for amqp cells, or why there is
+	// none.
+	rabbit    *rabbitmq.Node
+	rabbitErr error
 }
 
 // Run executes the spec and returns its results; unless NoWrite, they are
@@ -206,6 +217,8 @@ func Run(ctx context.Context, opts Options) (*results.Run, string, error) {
 	restore := r.pin()
 	defer restore()
 	defer r.removeProtosets()
+	stopBroker := r.startBroker()
+	defer stopBroker()
 
 	r.progress = newProgress(opts.Progress, opts.Terminal, r.estimates())
 	for rep := 0; rep < sp.Repetitions; rep++ {
@@ -279,6 +292,9 @@ func Plan(sp *spec.Spec, server string) ([]*results.Cell, time.Duration, error) 
 	r := &runner{sp: sp, run: &results.Run{}, opts: Options{Server: server, Peers: peers.Lookup}}
 	r.cells(plan)
 	total := 0.0
+	if needsRabbit(r.run.Cells, r.opts) {
+		total += brokerStartup.Seconds()
+	}
 	for _, s := range r.estimates() {
 		total += s * float64(sp.Repetitions)
 	}

@@ -437,6 +437,7 @@ func (s *Spec) customProfiles() (map[string]netem.Profile, []error) {
 // checks each against the registry by building it.
 func expandTransports(path string, entries []string) (out []Transport, errs []error, notes []string) {
 	registered := transports.Names()
+	direct := transports.DirectNames()
 	add := func(t Transport) {
 		if !slices.Contains(out, t) {
 			out = append(out, t)
@@ -444,8 +445,8 @@ func expandTransports(path string, entries []string) (out []Transport, errs []er
 	}
 	for i, e := range entries {
 		at := index(path, i)
-		if e == "all" {
-			for _, n := range registered {
+		if e == "all" { // the brokered ones need a broker: ask for them by name
+			for _, n := range direct {
 				add(Transport{Name: n})
 			}
 			continue

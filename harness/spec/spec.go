@@ -22,8 +22,9 @@
 //
 // Transports are written name[+option...]: options are tls, engine=X,
 // mode=X, and the short forms net/gnet (engines) and stream/mux (modes):
-// tcp, tcp+gnet, tcp+tls, quic+mux. "all" is every registered transport
-// with its default options, and a trailing "?" marks an entry to skip,
+// tcp, tcp+gnet, tcp+tls, quic+mux. "all" is every registered direct
+// transport with its default options (not the brokered nats and amqp,
+// which are named on their own), and a trailing "?" marks an entry to skip,
 // with a note, when that transport is not built in. "noop" is the
 // generator-ceiling target. Codecs and compressions accept "all" too.
 //

@@ -99,6 +99,28 @@ func TestAllExpandsRegistries(t *testing.T) {
 	if !ts["tcp"] || !ts["unix"] || !cs["json"] || !cs["raw"] || len(p.Cells) != len(ts)*len(cs) {
 		t.Fatalf("transports %v codecs %v cells %d", ts, cs, len(p.Cells))
 	}
+	if ts["nats"] || ts["amqp"] {
+		t.Errorf("\"all\" expanded to brokered transports: %v", ts)
+	}
+}
+
+// TestBrokeredByName: the brokered transports are in a spec when named,
+// and a mode amqp does not have is an error that lists its modes.
+func TestBrokeredByName(t *testing.T) {
+	s, err := Parse([]byte("dimensions:\n  transport: [nats, amqp, amqp+mode=confirm]\n  codec: [proto]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Expand(); err != nil || len(p.Cells) != 3 {
+		t.Fatalf("expand: %v", err)
+	}
+	s, err = Parse([]byte("dimensions:\n  transport: [amqp+mode=sync]\n  codec: [proto]\n"))
+	if err == nil {
+		_, err = s.Expand()
+	}
+	if err == nil || !strings.Contains(err.Error(), "valid: noconfirm, confirm") {
+		t.Fatalf("got %v, want the amqp modes listed", err)
+	}
 }
 
 // TestErrors checks that every spec error names the line, column and key

@@ -7,7 +7,9 @@
 package all
 
 import (
+	_ "rpcbench/transports/amqp"
 	_ "rpcbench/transports/http1"
+	_ "rpcbench/transports/nats"
 	_ "rpcbench/transports/quic"
 	_ "rpcbench/transports/tcp"
 	_ "rpcbench/transports/udp"

@@ -2,6 +2,7 @@ package all_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"rpcbench/transports"
@@ -9,7 +10,7 @@ import (
 )
 
 // names are every transport name of rpcbench, sorted.
-var names = []string{"http1", "quic", "tcp", "udp", "unix"}
+var names = []string{"amqp", "http1", "nats", "quic", "tcp", "udp", "unix"}
 
 // Every transport registers itself once its package is linked, and each
 // registered name builds with default options.
@@ -27,14 +28,19 @@ func TestAllRegistered(t *testing.T) {
 			t.Errorf("%s: transport has no name", name)
 		}
 	}
-	if _, err := transports.New("nosuch", transports.Options{}); err == nil {
-		t.Error("an unknown name built a transport")
+	_, err := transports.New("nosuch", transports.Options{})
+	if err == nil || !strings.Contains(err.Error(), strings.Join(names, ", ")) {
+		t.Errorf("an unknown name: got %v, want an error listing %v", err, names)
+	}
+	direct := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "amqp" || n == "nats" })
+	if got := transports.DirectNames(); !slices.Equal(got, direct) {
+		t.Errorf("transports.DirectNames() = %v, want %v", got, direct)
 	}
 }
 
 // TLS where a transport offers it, a clear error where it cannot.
 func TestTLSOption(t *testing.T) {
-	for name, ok := range map[string]bool{"tcp": true, "unix": true, "http1": true, "quic": true, "udp": false} {
+	for name, ok := range map[string]bool{"tcp": true, "unix": true, "http1": true, "quic": true, "udp": false, "nats": false, "amqp": false} {
 		_, err := transports.New(name, transports.Options{TLS: true})
 		if ok && err != nil {
 			t.Errorf("%s+tls: %v", name, err)

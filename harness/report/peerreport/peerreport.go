@@ -1,6 +1,7 @@
 // Package peerreport puts each rpcbench transport cell of a run beside its
 // raw-socket limit (the raw peer of the same design, LimitFor), the naive
-// raw peer where there is one, and gRPC, measured in the same run: the
+// raw peer where there is one, and gRPC, and each brokered cell beside
+// direct TCP, measured in the same run: the
 // ratios the project's speed targets are stated in, taken repetition by
 // repetition so that their spread shows, and the settings of every peer
 // that produced a number.
@@ -17,6 +18,7 @@ import (
 
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/transports"
 )
 
 // Choice is the raw references an rpcbench transport's cells are divided
@@ -85,8 +87,8 @@ func Rows(run *results.Run) []Row {
 	var rows []Row
 	for _, c := range run.Cells {
 		p := c.Params
-		if !c.Ran() || isPeer(p.Transport.Name) || p.Transport.Name == "noop" || p.Load.Kind == "sweep" {
-			continue
+		if !c.Ran() || isPeer(p.Transport.Name) || p.Transport.Name == "noop" || p.Load.Kind == "sweep" || transports.Brokered(p.Transport.Name) {
+			continue // brokered cells: BrokerRows
 		}
 		ch := LimitFor(p.Transport, p.Concurrency)
 		r := Row{Cell: c, Choice: ch, Limit: find(run, ch.Limit, c), Naive: find(run, ch.Naive, c), GRPC: find(run, "grpc", c)}
@@ -101,11 +103,18 @@ func find(run *results.Run, peer string, like *results.Cell) Ref {
 	if peer == "" {
 		return Ref{}
 	}
+	return findWhere(run, like, func(p spec.Cell) bool { return p.Transport.Name == peer })
+}
+
+// findWhere finds the cell that is, beside what match asks, most like
+// like: same payload, concurrency, load and profile, then the same group,
+// then the same connection count.
+func findWhere(run *results.Run, like *results.Cell, match func(spec.Cell) bool) Ref {
 	var best Ref
 	bestScore := -1
 	for _, c := range run.Cells {
 		p, q := c.Params, like.Params
-		if !c.Ran() || p.Transport.Name != peer || p.Payload != q.Payload || p.Concurrency != q.Concurrency || p.Load.String() != q.Load.String() ||
+		if !c.Ran() || !match(p) || p.Payload != q.Payload || p.Concurrency != q.Concurrency || p.Load.String() != q.Load.String() ||
 			p.ProfileName() != q.ProfileName() { // a limit measured across another network says nothing
 			continue
 		}
@@ -187,7 +196,7 @@ func (s Spread) String() string {
 // peers' settings (settings[peer] as recorded in the run's manifest).
 func Markdown(w io.Writer, run *results.Run, settings map[string]map[string]string) {
 	rows := Rows(run)
-	if len(rows) == 0 && len(settings) == 0 {
+	if len(rows) == 0 && len(settings) == 0 && len(BrokerRows(run)) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "## Peers and limits (same run)\n\n")
@@ -218,6 +227,7 @@ func Markdown(w io.Writer, run *results.Run, settings map[string]map[string]stri
 		fmt.Fprintln(w)
 		writeChoices(w, rows)
 	}
+	brokerMarkdown(w, run)
 	if len(settings) > 0 {
 		fmt.Fprintf(w, "### Peer settings\n\n| peer | setting | value |\n|---|---|---|\n")
 		for _, n := range slices.Sorted(maps.Keys(settings)) {
@@ -237,7 +247,7 @@ func Markdown(w io.Writer, run *results.Run, settings map[string]map[string]stri
 // Summary writes one terminal line per row.
 func Summary(w io.Writer, run *results.Run) {
 	rows := Rows(run)
-	if len(rows) == 0 {
+	if len(rows) == 0 && len(BrokerRows(run)) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "peers and limits (same run):\n")
@@ -252,6 +262,7 @@ func Summary(w io.Writer, run *results.Run) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	brokerSummary(w, run)
 }
 
 // writeChoices says, for each kind of rpcbench cell in rows, which limit

@@ -209,3 +209,26 @@ func TestDefaultSpecPairsEcho64(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokeredBesideTCP: a brokered cell is put beside the tcp cell of
+// the same codec and load, with its CPU per call, not in the limits table.
+func TestBrokeredBesideTCP(t *testing.T) {
+	nats, tcp := cell(t, "nats", "direct", 10, 20, 30), cell(t, "tcp", "direct", 100, 100, 100)
+	nats.Merged.PerCall = results.PerCall{ClientCPUNs: 30000, ServerCPUNs: 50000}
+	tcp.Merged.PerCall = results.PerCall{ClientCPUNs: 5000, ServerCPUNs: 5000}
+	grpc := cell(t, "grpc", "direct", 50, 50, 50)
+	run := &results.Run{Cells: []*results.Cell{nats, tcp, grpc}}
+	for _, r := range Rows(run) {
+		if r.Cell == nats {
+			t.Error("a brokered cell is in the limits table")
+		}
+	}
+	var b bytes.Buffer
+	Markdown(&b, run, nil)
+	out := b.String()
+	for _, want := range []string{"### Brokered RPC beside direct TCP", "| " + nats.Key + " | 20 |", "| 100 | 0.20 (0.10–0.30) |", "| 80µs | 8.00 |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("section lacks %q:\n%s", want, out)
+		}
+	}
+}
