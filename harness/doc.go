@@ -2,15 +2,20 @@
 // code: it is the map of the sub-packages where the work lives.
 //
 //	harness/spec              the YAML matrix spec: parsing, validation, cells and their keys
+//	harness/protopayload      a user's protobuf message as a cell payload (proto(FILE:pkg.Msg, DATA))
 //	harness/load              the load engine: closed loop, open loop (constant or Poisson), pacing
 //	harness/record            HdrHistograms per worker, merging, summaries, error counts
 //	harness/rpctarget         the target.Target of rpcbench transports (client side)
 //	harness/serverproc        the server process the runner starts (rpcbench transports and peers), and its stats channel
 //	harness/runner            runs a spec: servers, warm-up, repetitions, sweeps, progress
 //	harness/remote            a server the harness did not start ('rpcbench serve' on another host), through its admin methods
+//	harness/remote/remotetest an 'rpcbench serve --admin' in process, for tests
 //	harness/resilience        resilience scenarios: instances behind a registry, a cluster client, faults
 //	harness/results           results.json, the versioned source of truth
 //	harness/loadmerge         merges the runs of several load processes into one
+//	harness/fleet             load from worker processes coordinated through etcd
+//	harness/timeseries        a measured window per 100 ms: calls and latency percentiles
+//	harness/verdict           a run's conclusions: best cell, runner-up, margin and its interval
 //	harness/report            report.md, report.html, .hgrm files and bench.txt
 //	harness/report/peerreport each rpcbench cell beside its raw limit and gRPC
 //	harness/compare           compares two runs; the regression gate
