@@ -12,13 +12,13 @@ import (
 // for goes to stdout with status 0, a wrong command line to stderr with
 // status 2, and both document the exit statuses.
 func TestHelpAndUsage(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"bench", "--help"}, {"call", "-h"}, {"registry", "list", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"bench", "--help"}, {"call", "-h"}, {"codecs", "--help"}, {"registry", "list", "--help"}} {
 		out, errOut, code := runBinary(t, args...)
 		if code != 0 || errOut != "" || !strings.Contains(out, "usage: rpcbench") || !strings.Contains(out, "2  usage") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q: want help on stdout, exit 0", args, code, out, errOut)
 		}
 	}
-	for _, args := range [][]string{{}, {"nosuch"}, {"bench", "--matrx", "x"}, {"call"}, {"bench", "--progress", "sometimes", "--dry-run"}} {
+	for _, args := range [][]string{{}, {"nosuch"}, {"bench", "--matrx", "x"}, {"codecs", "--count"}, {"codecs", "--mesages", "Small"}, {"codecs", "stray"}, {"call"}, {"bench", "--progress", "sometimes", "--dry-run"}} {
 		out, errOut, code := runBinary(t, args...)
 		if code != 2 || out != "" || errOut == "" {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q: want a usage error on stderr, exit 2", args, code, out, errOut)

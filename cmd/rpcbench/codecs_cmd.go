@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -68,7 +66,7 @@ func messageData(data string) ([]byte, error) {
 // and every compressor on one codec's encodings, printed as a table and
 // optionally written as JSON and in the Go benchmark format.
 func codecsCmd(args []string) error {
-	fs := flag.NewFlagSet("codecs", flag.ContinueOnError)
+	fs := newFlagSet("codecs", "[flags]")
 	var (
 		codecList    = fs.String("codecs", "", "comma-separated codecs (default all: "+strings.Join(codecs.Names(), ",")+")")
 		messageList  = fs.String("messages", "Small,Medium,Large", "comma-separated payloads: "+strings.Join(benchmsg.Names(), ", "))
@@ -89,15 +87,13 @@ func codecsCmd(args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: rpcbench codecs [flags]\n\nMeasures marshal/unmarshal time, size and allocations per codec and message,\nand size and cost per compressor.\n\n")
 		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\n%s", exitCodes)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("codecs: unexpected arguments %q", fs.Args())
+		return usageError("codecs: unexpected arguments %q", fs.Args())
 	}
 	opts := bench.Options{
 		Codecs:       bench.ParseList(*codecList),
