@@ -80,9 +80,15 @@ type slowConn struct {
 	mu     sync.Mutex
 	writes int
 	buf    bytes.Buffer
+	// started, when set, is closed as the first write begins.
+	started chan struct{}
+	once    sync.Once
 }
 
 func (c *slowConn) Write(p []byte) (int, error) {
+	if c.started != nil {
+		c.once.Do(func() { close(c.started) })
+	}
 	time.Sleep(200 * time.Microsecond)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -135,7 +141,7 @@ func TestSendCoalesces(t *testing.T) {
 // TestCloseFlushesQueued: Close while a write is under way lets the queued
 // frames out first, and later Sends fail.
 func TestCloseFlushesQueued(t *testing.T) {
-	sc := &slowConn{}
+	sc := &slowConn{started: make(chan struct{})}
 	c := NewConn(sc, Options{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -151,7 +157,9 @@ func TestCloseFlushesQueued(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(100 * time.Microsecond)
+	// Close only once a write is under way, however slowly the senders
+	// were scheduled.
+	<-sc.started
 	c.Close()
 	wg.Wait()
 	if err := c.Send(&wire.Frame{Kind: wire.KindResponse}); !errors.Is(err, net.ErrClosed) {
