@@ -153,6 +153,45 @@ func TestNothingBelowImportsHarness(t *testing.T) {
 	}
 }
 
+// External targets are plug-ins the harness loads: they link nothing of
+// it. Only their tests drive them with the load engine, through the one
+// helper targets/targettest, which may use harness/load and what it
+// returns (harness/record) and nothing else of the harness.
+func TestTargetsBelowHarness(t *testing.T) {
+	const helper = module + "/targets/targettest"
+	engine := []string{module + "/harness/load", module + "/harness/record"}
+	found := false
+	for path, p := range listModule(t) {
+		if !under(path, "targets") {
+			continue
+		}
+		found = true
+		if path == helper {
+			for _, d := range p.Deps {
+				if under(d, "harness") && !slices.Contains(engine, d) {
+					t.Errorf("%s depends on %s; it may use only %v", path, d, engine)
+				}
+			}
+			continue
+		}
+		for _, d := range p.Deps {
+			if under(d, "harness") {
+				t.Errorf("%s depends on %s: a target must not link the harness that loads it", path, d)
+			}
+		}
+		for _, list := range [][]string{p.TestImports, p.XTestImports} {
+			for _, d := range list {
+				if under(d, "harness") && d != module+"/harness/load" {
+					t.Errorf("%s's tests import %s; they may drive the target only with harness/load", path, d)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no package under rpcbench/targets")
+	}
+}
+
 func TestTargetIsALeaf(t *testing.T) {
 	p := listModule(t)[module+"/target"]
 	if p == nil {
