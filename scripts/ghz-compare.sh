@@ -11,16 +11,20 @@
 # is each whole process's user+sys time divided by its calls (start-up
 # included for both); rpcbench's own in-window figure is printed beside it.
 # Both clients use one connection and the .proto file (no reflection).
+# PIN=1 runs the server on CPU 0 and each tool on CPU 1, as the harness
+# pins a cell, so that neither tool's own CPU takes the server's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${1:-20000}
 N64=${2:-100000}
 GHZ=$(command -v ghz || echo "$(go env GOPATH)/bin/ghz")
 [ -x "$GHZ" ] || { echo "ghz-compare: ghz not found (go install github.com/bojand/ghz/cmd/ghz@latest)" >&2; exit 2; }
+srv_cpu="" tool_cpu=""
+if [ "${PIN:-}" = 1 ]; then srv_cpu="taskset -c 0" tool_cpu="taskset -c 1"; fi
 tmp=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -o "$tmp/rpcbench" ./cmd/rpcbench
-"$tmp/rpcbench" greeter-server --grpc 127.0.0.1:0 --http "" >"$tmp/server.out" &
+$srv_cpu "$tmp/rpcbench" greeter-server --grpc 127.0.0.1:0 --http "" >"$tmp/server.out" &
 server=$!
 for _ in $(seq 50); do grep -q "serving grpc" "$tmp/server.out" 2>/dev/null && break; sleep 0.1; done
 addr=$(sed -n 's/.*serving grpc on \([^ ]*\).*/\1/p' "$tmp/server.out")
@@ -34,9 +38,9 @@ printf '%-8s %-5s %12s %10s %16s %22s\n' tool c "calls/s" "p50" "CPU µs/call" "
 for c in 1 64; do
 	n=$N1; [ "$c" = 64 ] && n=$N64
 	# Warm the server up so that neither tool meets a cold one.
-	"$GHZ" --insecure --proto "$proto" --call "$call" -d "$data" -c 8 -n 5000 --connections 1 "$addr" >/dev/null
-	{ time "$GHZ" --insecure --proto "$proto" --call "$call" -d "$data" -c "$c" -n "$n" --connections 1 -O json "$addr" >"$tmp/ghz.json"; } 2>"$tmp/ghz.time"
-	{ time "$tmp/rpcbench" bench --target "grpc://$addr" --proto "$proto" --call "$call" --data "$data" \
+	$tool_cpu "$GHZ" --insecure --proto "$proto" --call "$call" -d "$data" -c 8 -n 5000 --connections 1 "$addr" >/dev/null
+	{ time $tool_cpu "$GHZ" --insecure --proto "$proto" --call "$call" -d "$data" -c "$c" -n "$n" --connections 1 -O json "$addr" >"$tmp/ghz.json"; } 2>"$tmp/ghz.time"
+	{ time $tool_cpu "$tmp/rpcbench" bench --target "grpc://$addr" --proto "$proto" --call "$call" --data "$data" \
 		--concurrency "$c" --conns 1 --calls "$n" --warmup 0s --progress never --pin off --out "$tmp/rb-$c" >/dev/null; } 2>"$tmp/rb.time"
 	python3 - "$c" "$n" "$tmp/ghz.json" "$tmp/ghz.time" "$tmp/rb-$c/results.json" "$tmp/rb.time" <<'PY'
 import json, sys
