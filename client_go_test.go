@@ -13,10 +13,13 @@ import (
 	"rpcbench/transports/transporttest"
 )
 
+// echoServer serves T.Echo and T.Block; T.Block sends nil on block when it
+// starts and its context's error when that ends.
 func echoServer(block chan error) *rpcbench.Server {
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{Logf: func(string, ...any) {}})
 	srv.HandleRaw("T.Echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil })
 	srv.HandleRaw("T.Block", func(ctx context.Context, _ []byte) ([]byte, error) {
+		block <- nil
 		<-ctx.Done()
 		block <- ctx.Err()
 		return nil, ctx.Err()
@@ -61,11 +64,11 @@ func TestGo(t *testing.T) {
 // canceled without anyone waiting (Done closes), and the cancel reaches
 // the handler.
 func TestGoCancel(t *testing.T) {
-	block := make(chan error, 1)
+	block := make(chan error, 2)
 	c := serveTCP(t, echoServer(block), rpcbench.ClientOptions{Codec: "raw"})
 	ctx, cancel := context.WithCancel(context.Background())
 	f := c.Go(ctx, "T.Block", []byte{}, nil)
-	time.Sleep(10 * time.Millisecond) // let the call reach its handler
+	<-block // the call reached its handler
 	cancel()
 	select {
 	case <-f.Done():
@@ -93,10 +96,10 @@ func TestGoCancel(t *testing.T) {
 // TestGoFails: a call in flight fails when its client closes, and Go on a
 // closed client fails at once.
 func TestGoFails(t *testing.T) {
-	block := make(chan error, 1)
+	block := make(chan error, 2)
 	c := serveTCP(t, echoServer(block), rpcbench.ClientOptions{Codec: "raw"})
 	f := c.Go(context.Background(), "T.Block", []byte{}, nil)
-	time.Sleep(10 * time.Millisecond)
+	<-block // in flight: the handler has it
 	c.Close()
 	if err := f.Wait(); !errors.Is(err, rpcbench.ErrUnavailable) {
 		t.Fatalf("call in flight on a closed client: %v", err)
