@@ -52,7 +52,7 @@ func (c *serverConn) readBody(ctx *fasthttp.RequestCtx, frameEnd time.Time) (bod
 			if charge := want - max(cap(buf), retainBody); charge > 0 {
 				if !c.bodies.Take(charge, frameEnd) {
 					return nil, taken, c.refuseBody(ctx, StatusOf(rpcbench.CodeResourceExhausted), rpcbench.CodeResourceExhausted,
-						"http1: the server's memory for request bodies in progress is spent (Limits.MaxInProgress)")
+						"http1: the server's memory for request bodies in progress is spent (Limits.MaxInProgress, MaxInProgressPerConn)")
 				}
 				taken += charge
 			}

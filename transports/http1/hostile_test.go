@@ -1,11 +1,13 @@
 package http1_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -49,37 +51,112 @@ func TestLargeBodiesReturnMemory(t *testing.T) {
 	}
 }
 
-// Connections over MaxConnsPerAddr are closed at once, with a log line.
+// Connections over MaxConns, or over MaxConnsPerAddr from one address, are
+// closed at once and logged; a freed slot admits the next.
 func TestConnectionCaps(t *testing.T) {
-	var log transporttest.Log
-	tr, err := http1.New(http1.Options{Logf: log.Logf, Limits: admit.Limits{MaxConnsPerAddr: 2}})
+	for _, c := range transporttest.ConnCaps {
+		t.Run(c.Name, func(t *testing.T) {
+			var log transporttest.Log
+			addr := hostileServer(t, http1.Options{Logf: log.Logf, Limits: c.Limits})
+			conns := transporttest.DialTCP(t, addr, 2)
+			for _, nc := range conns { // admitted: they are answered
+				if err := echoOnce(nc); err != nil {
+					t.Fatal(err)
+				}
+			}
+			over := transporttest.DialTCP(t, addr, 1)[0]
+			transporttest.Closed(t, over, 2*time.Second)
+			log.Want(t, "refusing", c.Want)
+			conns[0].Close()
+			// The server notices the close when its read returns.
+			deadline := time.Now().Add(3 * time.Second)
+			for err := echoOnce(transporttest.DialTCP(t, addr, 1)[0]); err != nil; err = echoOnce(transporttest.DialTCP(t, addr, 1)[0]) {
+				if time.Now().After(deadline) {
+					t.Fatalf("a freed slot admits no connection: %v", err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func hostileServer(t *testing.T, o http1.Options) string {
+	t.Helper()
+	if o.Logf == nil {
+		o.Logf = t.Logf
+	}
+	tr, err := http1.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := transporttest.ServeEcho(t, tr)
-	for range 2 {
-		nc, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
+	return transporttest.ServeEcho(t, tr)
+}
+
+// echoOnce makes one Echo.Echo request on nc and reports an error unless
+// it is answered with 200 within 3 s.
+func echoOnce(nc net.Conn) error {
+	if _, err := nc.Write(append(bodyHead(4), "ping"...)); err != nil {
+		return err
+	}
+	nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("answered %s", resp.Status)
+	}
+	return nil
+}
+
+// Bodies being received share MaxInProgress: connections whose large bodies
+// cannot get memory in time are refused, the heap stays within the budget,
+// and small calls go on meanwhile.
+func TestInProgressBudget(t *testing.T) {
+	const budget = 4 << 20
+	addr := hostileServer(t, http1.Options{Limits: admit.Limits{MaxInProgress: budget, FrameTimeout: time.Second}})
+	before := transporttest.HeapInUse()
+	const conns = 8
+	// 3 MiB of a 4 MiB body each, then nothing.
+	wait := transporttest.SendPartial(transporttest.DialTCP(t, addr, conns), bodyHead(4<<20), 3<<20)
+	defer wait()
+	time.Sleep(300 * time.Millisecond)
+	transporttest.WantHeapWithin(t, before, 3*budget, fmt.Sprintf("%d connections sending 3 MiB each, budget %d MiB", conns, budget>>20))
+	tr, err := http1.New(http1.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	transporttest.WantEcho(t, transporttest.Dial(t, tr, addr, rpcbench.ClientOptions{}), []byte("small"))
+}
+
+// MaxInProgressPerConn caps one body's buffer below MaxPayload: a body that
+// outgrows it is refused with 429 (not left to time out), and connections
+// sending such bodies hold at most the cap each.
+func TestInProgressPerConnBudget(t *testing.T) {
+	const perConn = 1 << 20
+	addr := hostileServer(t, http1.Options{Limits: admit.Limits{MaxInProgressPerConn: perConn, FrameTimeout: time.Second}})
+	before := transporttest.HeapInUse()
+	const conns = 8
+	ncs := transporttest.DialTCP(t, addr, conns)
+	wait := transporttest.SendPartial(ncs, bodyHead(4<<20), 3<<20)
+	defer wait()
+	time.Sleep(300 * time.Millisecond)
+	transporttest.WantHeapWithin(t, before, 2*conns*perConn, fmt.Sprintf("%d connections sending 3 MiB bodies, %d MiB each allowed", conns, perConn>>20))
+	for _, nc := range ncs {
+		nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, _ := io.ReadAll(nc)
+		if !bytes.HasPrefix(resp, []byte("HTTP/1.1 429")) || !bytes.Contains(resp, []byte("MaxInProgressPerConn")) {
+			t.Fatalf("got %q, want 429 naming MaxInProgressPerConn", resp)
 		}
-		defer nc.Close()
 	}
-	time.Sleep(50 * time.Millisecond) // accepted in order
-	over, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer over.Close()
-	transporttest.Closed(t, over, 2*time.Second)
-	log.Want(t, "refusing", "MaxConnsPerAddr")
 }
 
 // announceBody sends a request head announcing a body of n bytes, and the
 // first bytes of it.
 func announceBody(t *testing.T, nc net.Conn, n int, first string) {
 	t.Helper()
-	head := fmt.Sprintf("POST /rpc/Echo.Echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n%s", n, first)
-	if _, err := nc.Write([]byte(head)); err != nil {
+	if _, err := nc.Write(append(bodyHead(n), first...)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -154,6 +231,11 @@ func TestSlowBodyTimesOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bodyHead is the head of an Echo.Echo request whose body is n bytes.
+func bodyHead(n int) []byte {
+	return fmt.Appendf(nil, "POST /rpc/Echo.Echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", n)
 }
 
 func firstLine(b []byte) string {

@@ -2,9 +2,8 @@ package tcp_test
 
 import (
 	"bytes"
-	"context"
+	"fmt"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,20 +26,6 @@ func hostileServer(t *testing.T, o tcp.Options) string {
 	return transporttest.ServeEcho(t, tr)
 }
 
-func dialN(t *testing.T, addr string, n int) []net.Conn {
-	t.Helper()
-	conns := make([]net.Conn, n)
-	for i := range conns {
-		nc, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		conns[i] = nc
-	}
-	return conns
-}
-
 // A header announcing the largest payload costs the server nothing until
 // the payload arrives: memory follows bytes received.
 func TestAnnouncedLengthBuysNoMemory(t *testing.T) {
@@ -49,7 +34,7 @@ func TestAnnouncedLengthBuysNoMemory(t *testing.T) {
 			addr := hostileServer(t, tcp.Options{Engine: engine})
 			before := transporttest.HeapInUse()
 			const conns = 8
-			for i, nc := range dialN(t, addr, conns) {
+			for i, nc := range transporttest.DialTCP(t, addr, conns) {
 				if _, err := nc.Write(transporttest.EchoRequest(uint64(i+1), wire.DefaultMaxPayload, []byte("x"))); err != nil {
 					t.Fatal(err)
 				}
@@ -71,7 +56,7 @@ func TestSlowFrameTimesOut(t *testing.T) {
 	for _, engine := range tcp.Engines {
 		t.Run(engine, func(t *testing.T) {
 			addr := hostileServer(t, tcp.Options{Engine: engine, Limits: admit.Limits{FrameTimeout: frameTimeout}})
-			conns := dialN(t, addr, 2)
+			conns := transporttest.DialTCP(t, addr, 2)
 			slow, idle := conns[0], conns[1]
 			req := transporttest.EchoRequest(1, 64, bytes.Repeat([]byte("y"), 64))
 			stop := make(chan struct{})
@@ -125,40 +110,18 @@ func TestInProgressBudget(t *testing.T) {
 			addr := hostileServer(t, tcp.Options{Engine: engine, Limits: admit.Limits{MaxInProgress: budget, FrameTimeout: 300 * time.Millisecond}})
 			before := transporttest.HeapInUse()
 			const conns = 8
-			chunk := make([]byte, 1<<20)
-			var wg sync.WaitGroup
-			for i, nc := range dialN(t, addr, conns) {
-				wg.Go(func() {
-					// 3 MiB of a 4 MiB frame, then nothing.
-					nc.Write(transporttest.EchoRequest(uint64(i+1), 4<<20, nil))
-					for range 3 {
-						nc.SetWriteDeadline(time.Now().Add(time.Second))
-						if _, err := nc.Write(chunk); err != nil {
-							return
-						}
-					}
-				})
-			}
+			// 3 MiB of a 4 MiB frame each, then nothing.
+			wait := transporttest.SendPartial(transporttest.DialTCP(t, addr, conns), transporttest.EchoRequest(1, 4<<20, nil), 3<<20)
+			defer wait()
 			time.Sleep(150 * time.Millisecond)
-			grew := int64(transporttest.HeapInUse()) - int64(before)
-			t.Logf("%d connections sending 3 MiB each, budget %d MiB: heap grew %d MiB", conns, budget>>20, grew>>20)
 			// gnet's own buffers double as they fill and are pooled, so
 			// they hold up to twice what the budget counts.
 			bound := int64(3 * budget)
 			if engine == "gnet" {
 				bound *= 2
 			}
-			if grew > bound {
-				t.Fatalf("heap grew %d MiB with a budget of %d MiB", grew>>20, budget>>20)
-			}
-			c := transporttest.Dial(t, mustTCP(t, engine), addr, rpcbench.ClientOptions{})
-			var out []byte
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			defer cancel()
-			if err := c.Call(ctx, "Echo.Echo", []byte("small"), &out); err != nil {
-				t.Fatalf("small call during the attack: %v", err)
-			}
-			wg.Wait()
+			transporttest.WantHeapWithin(t, before, bound, fmt.Sprintf("%d connections sending 3 MiB each, budget %d MiB", conns, budget>>20))
+			transporttest.WantEcho(t, transporttest.Dial(t, mustTCP(t, engine), addr, rpcbench.ClientOptions{}), []byte("small"))
 		})
 	}
 }
@@ -175,27 +138,20 @@ func mustTCP(t *testing.T, engine string) rpcbench.Transport {
 // closed at once and logged; a freed slot admits the next.
 func TestConnectionCaps(t *testing.T) {
 	for _, engine := range tcp.Engines {
-		for _, c := range []struct {
-			name   string
-			limits admit.Limits
-			want   string
-		}{
-			{"total", admit.Limits{MaxConns: 2, MaxConnsPerAddr: -1}, "(MaxConns)"},
-			{"per-address", admit.Limits{MaxConns: 100, MaxConnsPerAddr: 2}, "(MaxConnsPerAddr)"},
-		} {
-			t.Run(engine+"/"+c.name, func(t *testing.T) {
+		for _, c := range transporttest.ConnCaps {
+			t.Run(engine+"/"+c.Name, func(t *testing.T) {
 				var log transporttest.Log
-				addr := hostileServer(t, tcp.Options{Engine: engine, Limits: c.limits, Logf: log.Logf})
-				conns := dialN(t, addr, 2)
+				addr := hostileServer(t, tcp.Options{Engine: engine, Limits: c.Limits, Logf: log.Logf})
+				conns := transporttest.DialTCP(t, addr, 2)
 				for _, nc := range conns { // admitted: they answer a ping
 					ping(t, nc)
 				}
-				over := dialN(t, addr, 1)[0]
+				over := transporttest.DialTCP(t, addr, 1)[0]
 				transporttest.Closed(t, over, 2*time.Second)
-				log.Want(t, "refusing", c.want)
+				log.Want(t, "refusing", c.Want)
 				conns[0].Close()
 				time.Sleep(100 * time.Millisecond) // the server notices
-				ping(t, dialN(t, addr, 1)[0])
+				ping(t, transporttest.DialTCP(t, addr, 1)[0])
 			})
 		}
 	}
@@ -228,7 +184,7 @@ func TestUnreadRepliesBounded(t *testing.T) {
 	for _, engine := range tcp.Engines {
 		t.Run(engine, func(t *testing.T) {
 			addr := hostileServer(t, tcp.Options{Engine: engine, Limits: admit.Limits{MaxInProgressPerConn: 8 << 20}})
-			nc := dialN(t, addr, 1)[0]
+			nc := transporttest.DialTCP(t, addr, 1)[0]
 			before := transporttest.HeapInUse()
 			payload := make([]byte, 64<<10)
 			sent := 0

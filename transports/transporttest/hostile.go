@@ -1,6 +1,7 @@
 package transporttest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/transports/admit"
 	"rpcbench/wire"
 )
 
@@ -33,6 +35,22 @@ func ServeEcho(tb testing.TB, tr rpcbench.Transport) string {
 	return l.Addr().String()
 }
 
+// DialTCP opens n TCP connections to addr, which the test closes at its
+// end.
+func DialTCP(tb testing.TB, addr string, n int) []net.Conn {
+	tb.Helper()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { nc.Close() })
+		conns[i] = nc
+	}
+	return conns
+}
+
 // HeapInUse returns the bytes of heap spans in use after a full collection
 // returned what is free to the system.
 func HeapInUse() uint64 {
@@ -41,6 +59,62 @@ func HeapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
+}
+
+// WantHeapWithin fails the test if the heap in use has grown by more than
+// bound since before (a HeapInUse); what names the load for the log line.
+func WantHeapWithin(tb testing.TB, before uint64, bound int64, what string) {
+	tb.Helper()
+	grew := int64(HeapInUse()) - int64(before)
+	tb.Logf("%s: heap grew %d KiB (bound %d MiB)", what, grew>>10, bound>>20)
+	if grew > bound {
+		tb.Fatalf("%s: heap grew %d MiB, over %d MiB", what, grew>>20, bound>>20)
+	}
+}
+
+// WantEcho fails the test unless an Echo.Echo call of payload on c returns
+// it within 5 s.
+func WantEcho(tb testing.TB, c *rpcbench.Client, payload []byte) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out []byte
+	if err := c.Call(ctx, "Echo.Echo", payload, &out); err != nil {
+		tb.Fatalf("call of %d bytes: %v", len(payload), err)
+	}
+	if len(out) != len(payload) {
+		tb.Fatalf("call of %d bytes: %d bytes back", len(payload), len(out))
+	}
+}
+
+// DeadlineWriter is a connection or stream a hostile client writes on.
+type DeadlineWriter interface {
+	io.Writer
+	SetWriteDeadline(time.Time) error
+}
+
+// SendPartial writes head and then n zero bytes on each of ws at once, as
+// clients that send most of a large request and stall; each write gives up
+// after a second without progress (the server stopped reading, or dropped
+// the connection). It returns a wait for the writers to be done.
+func SendPartial[W DeadlineWriter](ws []W, head []byte, n int) (wait func()) {
+	chunk := make([]byte, 256<<10)
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Go(func() {
+			w.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := w.Write(head); err != nil {
+				return
+			}
+			for left := n; left > 0; left -= len(chunk) {
+				w.SetWriteDeadline(time.Now().Add(time.Second))
+				if _, err := w.Write(chunk[:min(left, len(chunk))]); err != nil {
+					return
+				}
+			}
+		})
+	}
+	return wg.Wait
 }
 
 // EchoRequest returns a request frame for Echo.Echo whose header announces
@@ -72,6 +146,21 @@ func Closed(tb testing.TB, nc net.Conn, within time.Duration) time.Duration {
 		}
 		return time.Since(start)
 	}
+}
+
+// ConnCap is a connection cap a test sets, and the word the server logs
+// when it refuses a connection over it.
+type ConnCap struct {
+	Name   string
+	Limits admit.Limits
+	Want   string
+}
+
+// ConnCaps cap the connections at 2, in all (MaxConns) and from one
+// address (MaxConnsPerAddr), with the other cap out of the way.
+var ConnCaps = []ConnCap{
+	{"total", admit.Limits{MaxConns: 2, MaxConnsPerAddr: -1}, "(MaxConns)"},
+	{"per-address", admit.Limits{MaxConns: 100, MaxConnsPerAddr: 2}, "(MaxConnsPerAddr)"},
 }
 
 // Log collects a server's log lines for a test to check.
