@@ -40,7 +40,7 @@ var commands = map[string]command{
 const exitCodes = `exit status:
   0  success
   1  failure: a call, a run or a check failed, or the gate found a regression
-  2  usage: an unknown command or flag, a bad argument or a bad spec
+  2  usage: an unknown command or flag, a bad argument or a bad spec, reported before anything runs
 `
 
 // usage prints the command table: to stdout when asked for, to stderr
