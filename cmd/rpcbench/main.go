@@ -174,15 +174,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-
-// plural writes n and the noun, in the plural unless n is 1 ("1 cell",
-// "2 cells", "3 load processes").
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if strings.HasSuffix(noun, "s") {
-		return fmt.Sprintf("%d %ses", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
