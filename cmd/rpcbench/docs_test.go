@@ -16,6 +16,7 @@ import (
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
 	"rpcbench/internal/testenv"
+	"rpcbench/transports/admit"
 )
 
 func readDoc(t *testing.T, path string) string {
@@ -248,5 +249,41 @@ func TestSpecKeysDocumented(t *testing.T) {
 	}
 	if !strings.Contains(doc, "`transport` and `codec` are required") {
 		t.Error("specs/README.md does not say that codec is required")
+	}
+}
+
+// TestLimitsTableDefaults: the defaults the README's limits table quotes
+// are the ones transports/admit applies.
+func TestLimitsTableDefaults(t *testing.T) {
+	_, table, ok := strings.Cut(readDoc(t, "README.md"), "| bound | default | flag | applies to |")
+	table, _, _ = strings.Cut(table, "\n\n")
+	if !ok {
+		t.Fatal("README.md has no limits table")
+	}
+	mib := func(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+	want := map[string]string{ // the row's bound → its default
+		"open connections per listener":                  fmt.Sprint(admit.DefaultMaxConns),
+		"open connections per source IP":                 fmt.Sprint(admit.DefaultMaxConnsPerAddr),
+		"time for a started frame to arrive":             strings.Replace(admit.DefaultFrameTimeout.String(), "s", " s", 1),
+		"memory for frames being received, per listener": mib(admit.DefaultMaxInProgress),
+		"the same per connection":                        mib(admit.DefaultMaxInProgressPerConn),
+	}
+	for _, line := range strings.Split(table, "\n") {
+		cols := strings.Split(line, "|")
+		if len(cols) < 4 {
+			continue
+		}
+		bound, def := strings.TrimSpace(cols[1]), strings.TrimSpace(cols[2])
+		w, ok := want[bound]
+		if !ok {
+			continue
+		}
+		delete(want, bound)
+		if def != w {
+			t.Errorf("README.md: %s defaults to %q, the code to %q", bound, def, w)
+		}
+	}
+	for bound := range want {
+		t.Errorf("README.md's limits table has no row %q", bound)
 	}
 }
