@@ -10,7 +10,16 @@ FUZZTIME=${FUZZTIME:-20s}
 FUZZSHARD=${FUZZSHARD:-0/1}
 shard=${FUZZSHARD%/*} shards=${FUZZSHARD#*/}
 parallel=${FUZZPARALLEL:+-parallel $FUZZPARALLEL}
-targets=$($GO test -list '^Fuzz' ./... | awk '/^Fuzz/ { t = t " " $1; next } /^ok/ { for (i = split(t, a, " "); i > 0; i--) print $2, a[i]; t = "" }')
+# A package whose tests do not build lists no targets: that must fail the
+# run, not shrink it.
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+if ! $GO test -list '^Fuzz' ./... >"$list" 2>&1 || grep -q '^FAIL' "$list"; then
+	grep -v -e '^Fuzz' -e '^ok' "$list" >&2
+	echo "fuzz: listing the targets failed (go test -list above)" >&2
+	exit 1
+fi
+targets=$(awk '/^Fuzz/ { t = t " " $1; next } /^ok/ { for (i = split(t, a, " "); i > 0; i--) print $2, a[i]; t = "" }' "$list")
 [ -n "$targets" ] || { echo "fuzz: no targets found" >&2; exit 1; }
 failed="" i=-1
 while read -r pkg target; do

@@ -22,6 +22,7 @@ import (
 	"rpcbench/harness/runner"
 	"rpcbench/harness/serverproc"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/plural"
 	"rpcbench/peers"
 	"rpcbench/services/admin"
 	"rpcbench/transports/tlsconf"
@@ -219,10 +220,10 @@ func benchCmd(args []string) error {
 			}
 			for _, c := range sc.Combinations() {
 				runs++
-				fmt.Printf("run  scenario %s: %d instances, balancer %s, retries %s, rep %d, %v\n", sc.Name, sc.Instances, c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())
+				fmt.Printf("run  scenario %s: %s, balancer %s, retries %s, rep %d, %v\n", sc.Name, plural.Count(sc.Instances, "instance"), c.Balancer, c.Retries, c.Rep+1, sc.Duration.D())
 			}
 		}
-		fmt.Printf("%s to run × %s and %s: %s (estimated %v, server start-ups included)\n", plural(runnable, "cell"), plural(sp.Repetitions, "repetition"), plural(runs, "scenario run"), roughly(est), est.Round(time.Second))
+		fmt.Printf("%s to run × %s and %s: %s (estimated %v, server start-ups included)\n", plural.Count(runnable, "cell"), plural.Count(sp.Repetitions, "repetition"), plural.Count(runs, "scenario run"), roughly(est), est.Round(time.Second))
 		return nil
 	}
 
@@ -272,7 +273,7 @@ func benchCmd(args []string) error {
 		return err
 	}
 	if dir != "" {
-		fmt.Printf("rpcbench: %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural(countRan(run), "cell"), dir)
+		fmt.Printf("rpcbench: %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural.Count(countRan(run), "cell"), dir)
 		for _, c := range run.Cells {
 			if c.Status == results.StatusErrors || c.Status == results.StatusFailed || c.Status == results.StatusBehind || c.Status == results.StatusDegraded {
 				fmt.Printf("rpcbench: WARNING: cell %s: %s — see the report's Problems section\n", c.Key, strings.ToUpper(c.Status))

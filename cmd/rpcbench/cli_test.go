@@ -1,8 +1,12 @@
 package main_test
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -107,5 +111,46 @@ func TestSpecErrorsBeforeRunning(t *testing.T) {
 				t.Errorf("%s (dry-run %v): exit %d, stdout %q, stderr %q, want %q", c.name, dry, code, out, errOut, c.want)
 			}
 		}
+	}
+}
+
+// TestReadmeExitCodes: the README's list of exit statuses is the one
+// --help prints.
+func TestReadmeExitCodes(t *testing.T) {
+	out, _, _ := runBinary(t, "--help")
+	help := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^  (\d)  (\w+)(?:: (.*))?$`).FindAllStringSubmatch(out, -1) {
+		help[m[1]] = strings.TrimSpace(m[2] + " " + m[3])
+	}
+	_, para, ok := strings.Cut(readDoc(t, "README.md"), "Exit status, for every command:")
+	para, _, _ = strings.Cut(para, "\n\n")
+	if !ok || len(help) < 3 {
+		t.Fatalf("no exit statuses: README %v, --help %q", ok, out)
+	}
+	readme := map[string]string{}
+	para = strings.Join(strings.Fields(para), " ")
+	for _, m := range regexp.MustCompile("`(\\d)` (\\w+)(?: \\(([^)]*)\\))?").FindAllStringSubmatch(para, -1) {
+		readme[m[1]] = strings.TrimSpace(m[2] + " " + m[3])
+	}
+	if !reflect.DeepEqual(help, readme) {
+		t.Errorf("README.md's exit statuses differ from --help's:\nREADME %q\n--help %q", readme, help)
+	}
+}
+
+// TestBadInjectionIsAUsageError: serve refuses a bad RPCBENCH_INJECT in
+// one line that lists the valid keys, with status 2, before listening.
+func TestBadInjectionIsAUsageError(t *testing.T) {
+	cmd := exec.Command(rpcbenchBinary(t), "serve", "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "RPCBENCH_INJECT=panic=1")
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want status 2", err)
+	}
+	line := strings.TrimSuffix(e.String(), "\n")
+	if o.String() != "" || strings.Contains(line, "\n") || !strings.HasPrefix(line, "rpcbench: RPCBENCH_INJECT: ") || !strings.Contains(line, "valid keys: delay, spin, copy") {
+		t.Errorf("stdout %q, stderr %q: want one line naming RPCBENCH_INJECT and its valid keys", o.String(), e.String())
 	}
 }

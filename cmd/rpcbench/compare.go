@@ -16,6 +16,7 @@ import (
 	"rpcbench/harness/report"
 	"rpcbench/harness/results"
 	"rpcbench/harness/runner"
+	"rpcbench/internal/plural"
 )
 
 // compareCmd runs `rpcbench compare OLD NEW`.
@@ -161,7 +162,7 @@ func confirmRun(g *compare.GateResult, newRun *results.Run, newPath string, n in
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "rpcbench gate: timing regressions in %s; re-running them beside their references to confirm (%s × %s)\n",
-		plural(len(keys)/2, "cell"), plural(len(keys), "cell"), plural(sp.Repetitions, "rep"))
+		plural.Count(len(keys)/2, "cell"), plural.Count(len(keys), "cell"), plural.Count(sp.Repetitions, "rep"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	run, _, err := runner.Run(ctx, runner.Options{Spec: sp, NoWrite: true, Log: os.Stderr, Command: os.Args})
@@ -235,7 +236,7 @@ func baselineCmd(args []string) error {
 		return err
 	}
 	st, _ := os.Stat(path)
-	fmt.Printf("rpcbench: baseline of %s from %s written to %s (%d KB)\n", plural(len(pooled.Cells), "cell"), plural(len(runs), "run"), path, st.Size()>>10)
+	fmt.Printf("rpcbench: baseline of %s from %s written to %s (%d KB)\n", plural.Count(len(pooled.Cells), "cell"), plural.Count(len(runs), "run"), path, st.Size()>>10)
 	return nil
 }
 

@@ -40,7 +40,7 @@ var commands = map[string]command{
 const exitCodes = `exit status:
   0  success
   1  failure: a call, a run or a check failed, or the gate found a regression
-  2  usage: an unknown command or flag, a bad argument or a bad spec
+  2  usage: an unknown command or flag, a bad argument or a bad spec, reported before anything runs
 `
 
 // usage prints the command table: to stdout when asked for, to stderr
@@ -173,16 +173,4 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// plural writes n and the noun, in the plural unless n is 1 ("1 cell",
-// "2 cells", "3 load processes").
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if strings.HasSuffix(noun, "s") {
-		return fmt.Sprintf("%d %ses", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

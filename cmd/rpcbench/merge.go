@@ -8,6 +8,7 @@ import (
 	"rpcbench/harness/loadmerge"
 	"rpcbench/harness/report"
 	"rpcbench/harness/results"
+	"rpcbench/internal/plural"
 )
 
 // mergeCmd runs `rpcbench merge --out DIR RUN_DIR...`: one run from the
@@ -42,6 +43,6 @@ func mergeCmd(args []string) error {
 	if err := report.WriteAll(*out, run); err != nil {
 		return err
 	}
-	fmt.Printf("rpcbench: merged %s, %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural(len(runs), "load process"), plural(countRan(run), "cell"), *out)
+	fmt.Printf("rpcbench: merged %s, %s; results in %s (report.md, report.html, bench.txt, hgrm/, results.json)\n", plural.Count(len(runs), "load process"), plural.Count(countRan(run), "cell"), *out)
 	return nil
 }

@@ -51,7 +51,7 @@ func serveCmd(args []string) error {
 	}
 	faulty, err := faults.FromEnv()
 	if err != nil {
-		return err
+		return usageError("%v", err) // a bad setting, refused before anything runs
 	}
 	srv := rpcbench.NewServer(rpcbench.ServerOptions{})
 	faulty.Attach(srv) // RPCBENCH_INJECT: regressions on purpose, for gate tests

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"rpcbench/harness/results"
+	"rpcbench/internal/plural"
 )
 
 // keyNamer shortens cell keys by leaving out the dimensions every key
@@ -359,18 +360,11 @@ func (g *GateResult) Headline() string {
 				n++
 			}
 		}
-		return fmt.Sprintf("PASS: no regression (%d checks over %d cells)", n, len(g.keys()))
+		return fmt.Sprintf("PASS: no regression (%s over %s)", plural.Count(n, "check"), plural.Count(len(g.keys()), "cell"))
 	case len(g.Problems) == 0:
-		return fmt.Sprintf("FAIL: %d regression%s in %d cell%s", len(regs), plural(len(regs)), cells, plural(cells))
+		return fmt.Sprintf("FAIL: %s in %s", plural.Count(len(regs), "regression"), plural.Count(cells, "cell"))
 	}
-	return fmt.Sprintf("FAIL: %d regression%s in %d cell%s, %d problem%s", len(regs), plural(len(regs)), cells, plural(cells), len(g.Problems), plural(len(g.Problems)))
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
+	return fmt.Sprintf("FAIL: %s in %s, %s", plural.Count(len(regs), "regression"), plural.Count(cells, "cell"), plural.Count(len(g.Problems), "problem"))
 }
 
 // WriteText writes the gate's finding for a terminal or CI log: the
@@ -416,7 +410,7 @@ func (g *GateResult) WriteText(w io.Writer, baseName, newName string, all bool) 
 			writeTable(w, "  ", t, 1, 4)
 		}
 	} else {
-		fmt.Fprintf(w, "\n(%d checks; --all lists every one)\n", len(g.Checks))
+		fmt.Fprintf(w, "\n(%s; --all lists every one)\n", plural.Count(len(g.Checks), "check"))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/plural"
 )
 
 // Limit is how far a metric may move the wrong way before the gate fails.
@@ -406,7 +407,7 @@ func errorProblems(bc, nc *results.Cell) []string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, v))
 	}
 	sort.Strings(parts)
-	return []string{fmt.Sprintf("%s: %d calls failed (%s); none did in the baseline", nc.Key, ne, strings.Join(parts, ", "))}
+	return []string{fmt.Sprintf("%s: %s failed (%s); none did in the baseline", nc.Key, plural.Count(int(ne), "call"), strings.Join(parts, ", "))}
 }
 
 func errorCount(c *results.Cell) int64 {

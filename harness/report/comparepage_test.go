@@ -10,6 +10,7 @@ import (
 
 	"rpcbench/harness/compare"
 	"rpcbench/harness/results"
+	"rpcbench/internal/testenv"
 )
 
 // The comparison page marks a significant slowdown, draws old and new
@@ -53,7 +54,7 @@ func TestCompareHTML(t *testing.T) {
 	}
 	expected, rendered, err := RenderCheck(context.Background(), path)
 	if err == ErrNoBrowser {
-		t.Skip(err)
+		testenv.Missing(t, "chromium", err.Error())
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"rpcbench/harness/results"
+	"rpcbench/internal/plural"
 )
 
 // hostRows describe the hosts of a run whose server ran elsewhere: the
@@ -32,7 +33,7 @@ func fleetRows(run *results.Run) [][2]string {
 	if f == nil {
 		return nil
 	}
-	rows := [][2]string{{"fleet", fmt.Sprintf("%d workers expected at %s, leases of %v; %s", f.Expect, f.Coordinator, time.Duration(f.LeaseTTLNs), f.Split)}}
+	rows := [][2]string{{"fleet", fmt.Sprintf("%s expected at %s, leases of %v; %s", plural.Count(f.Expect, "worker"), f.Coordinator, time.Duration(f.LeaseTTLNs), f.Split)}}
 	for _, w := range f.Workers {
 		rows = append(rows, [2]string{"worker " + w.Name, fmt.Sprintf("%s pid %d, joined %s; clock offset %v (round trip %v)",
 			w.Host, w.PID, w.Joined.UTC().Format(time.RFC3339), time.Duration(w.ClockOffsetNs), time.Duration(w.RTTNs))})

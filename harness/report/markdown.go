@@ -11,6 +11,7 @@ import (
 	"rpcbench/harness/report/peerreport"
 	"rpcbench/harness/results"
 	"rpcbench/harness/verdict"
+	"rpcbench/internal/plural"
 )
 
 // Markdown writes report.md: problems first, then one table per group
@@ -30,9 +31,9 @@ func Markdown(w io.Writer, run *results.Run) error {
 	}
 	fmt.Fprintf(bw, "\n\n")
 	fmt.Fprintf(bw, "Latency is per call; closed-loop cells from the send, open-loop cells from the intended send time (coordinated omission corrected). "+
-		"Figures are medians over %d repetitions run interleaved; latency percentiles come from the merged histogram. "+
+		"Figures are medians over %s run interleaved; latency percentiles come from the merged histogram. "+
 		"CPU and allocations are per call, client plus server process; wire bytes are counted at the sockets. **Bold** is the best in its column; "+
-		"×ref is throughput divided by the reference cell's (`%s`).\n\n", m.Spec.Repetitions, m.Reference)
+		"×ref is throughput divided by the reference cell's (`%s`).\n\n", plural.Count(m.Spec.Repetitions, "repetition"), m.Reference)
 	writeVerdictMarkdown(bw, verdict.Of(run))
 
 	if ps := problems(run); len(ps) > 0 {
@@ -207,7 +208,7 @@ func writeSkipped(w io.Writer, run *results.Run) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "<details><summary>%d cells not applicable</summary>\n\n%s\n\n</details>\n\n", len(rows), strings.Join(rows, "\n"))
+	fmt.Fprintf(w, "<details><summary>%s not applicable</summary>\n\n%s\n\n</details>\n\n", plural.Count(len(rows), "cell"), strings.Join(rows, "\n"))
 }
 
 func statusMark(c *results.Cell) string {

@@ -18,6 +18,7 @@ import (
 
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/plural"
 )
 
 // WriteAll writes every report of run into dir.
@@ -254,7 +255,7 @@ func problems(run *results.Run) []problem {
 			for _, k := range sortedKeys(m.ErrorsByCode) {
 				codes = append(codes, fmt.Sprintf("%s: %d", k, m.ErrorsByCode[k]))
 			}
-			msg := fmt.Sprintf("%d calls failed (%s)", m.Errors, strings.Join(codes, ", "))
+			msg := fmt.Sprintf("%s failed (%s)", plural.Count(int(m.Errors), "call"), strings.Join(codes, ", "))
 			if s := firstSample(c); s != "" {
 				msg += ` — first: "` + s + `"`
 			}

@@ -342,3 +342,26 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		t.Errorf("%d small charts of the windows; %d charts expected in all", sparks, expected)
 	}
 }
+
+// TestSingularCounts: a count of one takes the singular noun ("over 1
+// repetition", "1 cell not applicable").
+func TestSingularCounts(t *testing.T) {
+	run := fakeRun(t)
+	run.Manifest.Spec.Repetitions = 1
+	skipped := *run.Cells[0]
+	skipped.Key, skipped.Status, skipped.SkipReason = "skipped-cell", results.StatusSkipped, "not applicable here"
+	run.Cells = append(run.Cells, &skipped)
+	var b bytes.Buffer
+	if err := Markdown(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{"medians over 1 repetition run interleaved", "<summary>1 cell not applicable</summary>"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if strings.Contains(md, " 1 repetitions") || strings.Contains(md, " 1 cells") || strings.Contains(md, " 1 calls") {
+		t.Error("report.md has a count of 1 with a plural noun")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"rpcbench/harness/results"
+	"rpcbench/internal/plural"
 )
 
 // The Resilience section: per scenario, a table of its runs (balancer ×
@@ -60,8 +61,8 @@ func scenarioSettings(sc *results.Scenario) string {
 	for _, f := range s.Faults {
 		faults = append(faults, f.Describe())
 	}
-	return fmt.Sprintf("%d instances of %s (%s, %s) announced in registry %s (lease TTL %v); load %s from %d workers for %v after a %v warm-up, per-call timeout %v; faults: %s. Fault window %v–%v; error-free means %v without a failed call (%v buckets).",
-		s.Instances, s.Transport, s.Codec, s.Payload, s.Registry, s.RegistryTTL.D(), s.Load, s.Concurrency, s.Duration.D(), s.Warmup.D(),
+	return fmt.Sprintf("%s of %s (%s, %s) announced in registry %s (lease TTL %v); load %s from %s for %v after a %v warm-up, per-call timeout %v; faults: %s. Fault window %v–%v; error-free means %v without a failed call (%v buckets).",
+		plural.Count(s.Instances, "instance"), s.Transport, s.Codec, s.Payload, s.Registry, s.RegistryTTL.D(), s.Load, plural.Count(s.Concurrency, "worker"), s.Duration.D(), s.Warmup.D(),
 		s.Timeout.D(), strings.Join(faults, ", "), from, to, s.Settle.D(), s.Bucket.D())
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"rpcbench/harness/results"
+	"rpcbench/internal/plural"
 )
 
 // sparkline draws inside one cell's windows: throughput per bucket above,
@@ -57,8 +58,8 @@ func sparkline(c *results.Cell) template.HTML {
 		return strings.TrimSpace(b.String())
 	}
 	bucket := float64(ss[0].BucketNs) / 1e6
-	tip := fmt.Sprintf("inside the window, per %.0f ms, %d repetitions: throughput %s–%s calls/s; p99 %s–%s",
-		bucket, len(ss), results.FormatRate(minT), results.FormatRate(maxT), results.FormatNs(minP99), results.FormatNs(maxP99))
+	tip := fmt.Sprintf("inside the window, per %.0f ms, %s: throughput %s–%s calls/s; p99 %s–%s",
+		bucket, plural.Count(len(ss), "repetition"), results.FormatRate(minT), results.FormatRate(maxT), results.FormatNs(minP99), results.FormatNs(maxP99))
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart spark" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s"><title>%s</title>`, w, h, w, h, esc(tip), esc(tip))
 	fmt.Fprintf(&b, `<line x1="0" y1="%.0f" x2="%d" y2="%.0f" class="grid"/>`, mid+1, w, mid+1)

@@ -11,6 +11,7 @@ import (
 	"rpcbench/harness/load"
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/plural"
 	"rpcbench/target"
 )
 
@@ -96,7 +97,7 @@ func (r *runner) sweepStep(ctx context.Context, conns []target.Conn, srv server,
 	st := &results.Step{Rate: rate.spec, TargetRate: rate.perSec, Figures: f}
 	switch {
 	case f.Errors > 0:
-		st.Reason = fmt.Sprintf("%d errors", f.Errors)
+		st.Reason = plural.Count(int(f.Errors), "error")
 	case f.Open.Behind:
 		st.Reason = f.Open.Note
 	case f.Latency.P99 > int64(sw.P99Bound.D()):

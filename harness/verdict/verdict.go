@@ -37,6 +37,7 @@ import (
 
 	"rpcbench/harness/results"
 	"rpcbench/harness/spec"
+	"rpcbench/internal/plural"
 )
 
 // Confidence is the level of every interval the verdict gives.
@@ -281,7 +282,7 @@ func (v *Verdict) caveats(run *results.Run) {
 		case c.Status == results.StatusFailed:
 			v.CannotJudge = append(v.CannotJudge, Caveat{"FAILED", c.Key, "did not run; left out"})
 		case c.Status == results.StatusErrors:
-			v.CannotJudge = append(v.CannotJudge, Caveat{"ERRORS", c.Key, fmt.Sprintf("%d calls failed; left out (a fast cell that fails calls is not a choice)", errorsOf(c))})
+			v.CannotJudge = append(v.CannotJudge, Caveat{"ERRORS", c.Key, fmt.Sprintf("%s failed; left out (a fast cell that fails calls is not a choice)", plural.Count(int(errorsOf(c)), "call"))})
 		case c.Status == results.StatusDegraded:
 			v.CannotJudge = append(v.CannotJudge, Caveat{"DEGRADED", c.Key, "a worker of the fleet died or stalled during a window, so the load was not the one asked for; left out"})
 		case c.Status == results.StatusBehind:
