@@ -20,7 +20,8 @@ go build -o bin/rpcbench ./cmd/rpcbench
 tmp=$(mktemp -d /tmp/wrkcheck.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 addr=127.0.0.1:$port
-taskset -c 1 bin/rpcbench serve --transport http1 --addr "$addr" >"$tmp/serve.log" 2>&1 &
+token=wrkcheck-$$
+taskset -c 1 env RPCBENCH_ADMIN_TOKEN="$token" bin/rpcbench serve --admin --transport http1 --addr "$addr" >"$tmp/serve.log" 2>&1 &
 srv=$!
 trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 i=0
@@ -55,7 +56,7 @@ for c in 1 64; do
 		echo "$w" >&2
 		exit 1
 	fi
-	r=$(taskset -c 0 bin/rpcbench bench --server "http1://$addr" --transport http1 --codec raw --payload 'Bytes(64)' \
+	r=$(taskset -c 0 bin/rpcbench bench --admin-token "$token" --server "http1://$addr" --transport http1 --codec raw --payload 'Bytes(64)' \
 		--concurrency "$c" --duration "$dur" --pin off --progress never)
 	echo "$r" >"$tmp/rpcbench-$c.txt"
 	rrate=$(toRate "$(echo "$r" | awk '$1 == "throughput" { print $2 }')")
