@@ -53,7 +53,7 @@ func TestDocumentedTimes(t *testing.T) {
 			t.Errorf("README.md does not say \"`make %s` takes %s\"", target, phrase)
 		}
 	}
-	files := committedFiles(t, "results.json")
+	files := committedResults(t)
 	checked := 0
 	for _, f := range files {
 		run, err := results.Read(f)
@@ -169,12 +169,21 @@ func committedFiles(t *testing.T, name string) []string {
 	return files
 }
 
+// committedResults returns the results file of each committed run
+// directory, plain or gzipped.
+func committedResults(t *testing.T) []string {
+	t.Helper()
+	files := append(committedFiles(t, results.File), committedFiles(t, results.File+".gz")...)
+	slices.Sort(files)
+	return files
+}
+
 // checkHgrms: a committed hgrm/ holds exactly the files 'rpcbench report'
 // writes for the run beside it, one per cell that ran (and one more, the
 // uncorrected one, per open-loop cell).
 func checkHgrms(t *testing.T, dir string, got []string) {
 	t.Helper()
-	run, err := results.Read(filepath.Join(dir, "results.json"))
+	run, err := results.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func mergeCmd(args []string) error {
 	}
 	var runs []*results.Run
 	for _, dir := range fs.Args() {
-		run, err := results.Read(filepath.Join(dir, "results.json"))
+		run, err := results.ReadDir(dir)
 		if err != nil {
 			return err
 		}

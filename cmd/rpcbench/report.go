@@ -27,7 +27,7 @@ func reportCmd(args []string) error {
 	if *check && strings.HasSuffix(dir, ".html") {
 		return checkPage(dir)
 	}
-	run, err := results.Read(filepath.Join(dir, "results.json"))
+	run, err := results.ReadDir(dir)
 	if err != nil {
 		return err
 	}

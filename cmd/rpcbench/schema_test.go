@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // one this test makes with the binary.
 func TestResultsMatchSchema(t *testing.T) {
 	sch := resultsSchema(t)
-	files := committedFiles(t, "results.json")
+	files := committedResults(t)
 	if len(files) < 2 {
 		t.Fatalf("committed runs: %v, want at least 2", files)
 	}
@@ -61,12 +62,11 @@ func resultsSchema(t *testing.T) *jsonschema.Schema {
 // checkSchema validates the results.json at path.
 func checkSchema(t *testing.T, sch *jsonschema.Schema, path string) {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := results.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(f)
-	f.Close()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

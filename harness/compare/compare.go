@@ -32,21 +32,20 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"rpcbench/harness/results"
 )
 
-// Load reads a run from a run directory or a results.json file.
+// Load reads a run from a run directory or a results file.
 func Load(path string) (*results.Run, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if st.IsDir() {
-		path = filepath.Join(path, "results.json")
+		return results.ReadDir(path)
 	}
 	return results.Read(path)
 }

@@ -37,9 +37,14 @@
 package results
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -319,9 +324,53 @@ func (r *Run) Write(path string) error {
 	return os.Rename(tmp, path)
 }
 
-// Read loads a results.json and checks its schema.
-func Read(path string) (*Run, error) {
+// File is the name of a run directory's results. A committed run too
+// large for the repository keeps it gzipped as File+".gz"; Find, ReadFile
+// and Read take either.
+const File = "results.json"
+
+// Find returns the results file of run directory dir: File, else File.gz.
+func Find(dir string) (string, error) {
+	path := filepath.Join(dir, File)
+	for _, p := range []string{path, path + ".gz"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("results: %s holds neither %s nor %s.gz: not a run directory", dir, File, File)
+}
+
+// ReadFile returns the JSON of a results file, gunzipped when its name
+// ends in .gz.
+func ReadFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return b, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	if b, err = io.ReadAll(zr); err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// ReadDir loads the results of run directory dir (see Find).
+func ReadDir(dir string) (*Run, error) {
+	path, err := Find(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Read(path)
+}
+
+// Read loads a results file (see ReadFile) and checks its schema.
+func Read(path string) (*Run, error) {
+	b, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
