@@ -44,6 +44,26 @@ func Serve(tb testing.TB, tr rpcbench.Transport, srv *rpcbench.Server) string {
 	return l.Addr().String()
 }
 
+// ServeOn serves srv on tr at listenAddr until the test ends, then shuts
+// it down gracefully (calls in flight finish, 5 s at most) and waits for
+// Serve to return; it returns the address to dial.
+func ServeOn(tb testing.TB, tr rpcbench.Transport, listenAddr string, srv *rpcbench.Server) string {
+	tb.Helper()
+	l, err := tr.Listen(listenAddr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-served
+	})
+	return l.Addr().String()
+}
+
 // Dial returns a client of addr over tr that the test closes at its end;
 // o's codec defaults to raw.
 func Dial(tb testing.TB, tr rpcbench.Transport, addr string, o rpcbench.ClientOptions) *rpcbench.Client {

@@ -58,19 +58,7 @@ func server(t *testing.T, tr rpcbench.Transport, ex *executions) (addr string) {
 		}
 		return b, nil
 	}))
-	l, err := tr.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-served
-	})
-	return l.Addr().String()
+	return transporttest.ServeOn(t, tr, "127.0.0.1:0", srv)
 }
 
 // leakCheck checks for leaked goroutines after every cleanup of t has run

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rpcbench"
+	"rpcbench/transports/transporttest"
 )
 
 // Broker is a broker a test can stop and start again at the same address.
@@ -102,17 +103,7 @@ func serve(t *testing.T, tr rpcbench.Transport, listenAddr string, more func(*rp
 	if more != nil {
 		more(srv)
 	}
-	l, err := tr.Listen(listenAddr)
-	must(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-served
-	})
-	return l.Addr().String()
+	return transporttest.ServeOn(t, tr, listenAddr, srv)
 }
 
 func must(t *testing.T, err error) {
