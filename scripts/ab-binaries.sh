@@ -9,12 +9,20 @@
 #   go build -o /tmp/rpcbench-new ./cmd/rpcbench
 #   scripts/ab-binaries.sh /tmp/rpcbench-old /tmp/rpcbench-new [PAIRS] [OUT]
 #
+# Each side's runs are then pooled into one run of PAIRS repetitions
+# (OUT/old, OUT/new, by 'rpcbench baseline') and compared with
+# 'rpcbench compare': interleaved, the two sides share the host's drift,
+# which two runs made one after the other do not (scripts/detect-proof.sh
+# -i measures the difference).
+#
+# SPEC=FILE runs that spec's cells instead (one repetition per run).
 # PAIRS defaults to 6; OUT (default a temporary directory) keeps the runs.
 # Run it on a quiet machine. Not part of make test.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,20p' "$0"; exit 2; }
 old=$1 new=$2 pairs=${3:-6} out=${4:-$(mktemp -d /tmp/ab.XXXXXX)}
 mkdir -p "$out"
+spec=${SPEC:-$out/ab.yaml}
 cat >"$out/ab.yaml" <<'YAML'
 name: ab
 description: A/B of two binaries on the default spec's tcp and http1 echo cells.
@@ -40,7 +48,7 @@ for i in $(seq 1 "$pairs"); do
 	order="old new"; [ $((i % 2)) -eq 0 ] && order="new old"
 	for b in $order; do
 		bin=$old; [ "$b" = new ] && bin=$new
-		"$bin" bench --matrix "$out/ab.yaml" --out "$out/$b-$i" --progress never >"$out/$b-$i.log" 2>&1 ||
+		"$bin" bench --matrix "$spec" --reps 1 --out "$out/$b-$i" --results "$out" --progress never >"$out/$b-$i.log" 2>&1 ||
 			{ echo "ab: $b run $i failed, see $out/$b-$i.log" >&2; exit 1; }
 		echo "$(date +%T) $b-$i done" >&2
 	done
@@ -67,4 +75,8 @@ for k in sorted(runs):
     short = re.sub(r'/compression=none|/conns=1|/load=closed', '', k)
     print(f"| {short} | {med('old',0)/1e3:.1f}k | {med('new',0)/1e3:.1f}k | {st.median(r):.2f} ({min(r):.2f}–{max(r):.2f}) n={len(r)} | {med('old',1):.0f} / {med('new',1):.0f} | {med('old',2):.1f} / {med('new',2):.1f} |")
 PY
-echo "(runs in $out)"
+"$new" baseline --out "$out/old" $(seq -f "$out/old-%g" 1 "$pairs") >/dev/null
+"$new" baseline --out "$out/new" $(seq -f "$out/new-%g" 1 "$pairs") >/dev/null
+echo
+"$new" compare "$out/old" "$out/new"
+echo "(runs in $out; pooled in $out/old and $out/new)"

@@ -18,11 +18,19 @@
 # compare flagged its throughput and its p50 (Mann-Whitney U, p < 0.05)
 # and the median change measured, then how often the gate failed.
 #
-# usage: scripts/detect-proof.sh [-n N] [-l LEVELS] [-t TRANSPORT] [-o DIR] [-T]
+# With -i R, each side of a pair is instead R runs of one repetition,
+# alternating with the other side's in ABBA order and pooled by
+# `rpcbench baseline` into one run of R repetitions: the two sides then
+# share the host's slow drift (seconds to minutes on a shared machine),
+# which separate runs do not. This is how to compare two trees on a
+# noisy host (and what `scripts/ab-binaries.sh` does for two binaries).
+#
+# usage: scripts/detect-proof.sh [-n N] [-l LEVELS] [-t TRANSPORT] [-i R] [-o DIR] [-T]
 #   -n N          pairs per level (default 10)
 #   -l LEVELS     the slowdowns to run, of 0, 5 and 15 (default "0 5 15";
 #                 "0" alone measures false alarms only, in a third of the time)
 #   -t TRANSPORT  the transport to slow (default http1)
+#   -i R          interleave: R alternating runs of one repetition per side
 #   -o DIR        where the runs go (default results/detect-proof-<UTC time>)
 #   -T            only print the table again from the runs in DIR
 # About 1 minute per pair, 2 with a gate's confirming re-run, on a 2-core
@@ -30,12 +38,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-n=10 slow=http1 out="" table_only="" levels="0 5 15"
-while getopts "n:l:t:o:T" opt; do
+n=10 slow=http1 out="" table_only="" levels="0 5 15" rounds=""
+while getopts "n:l:t:i:o:T" opt; do
 	case $opt in
 	n) n=$OPTARG ;;
 	l) levels=$OPTARG ;;
 	t) slow=$OPTARG ;;
+	i) rounds=$OPTARG ;;
 	o) out=$OPTARG ;;
 	T) table_only=1 ;;
 	*) sed -n '2,30p' "$0"; exit 2 ;;
@@ -49,12 +58,37 @@ if [ -z "$table_only" ]; then
 bin=$out/rpcbench
 go build -o "$bin" ./cmd/rpcbench
 
-# bench DIR [INJECT]: one run of the spec, INJECT confined to $slow.
+# bench DIR [INJECT [FLAGS...]]: one run of the spec, INJECT confined to
+# $slow.
 bench() {
 	local dir=$1 inject=${2:-}
+	shift; shift || true
 	RPCBENCH_INJECT=$inject RPCBENCH_INJECT_TRANSPORT=$slow \
-		"$bin" bench --matrix "$spec" --out "$dir" --results "$out" --progress never >"$dir.log" 2>&1 ||
+		"$bin" bench --matrix "$spec" --out "$dir" --results "$out" --progress never "$@" >"$dir.log" 2>&1 ||
 		{ echo "bench failed, see $dir.log" >&2; exit 1; }
+}
+
+# pair A B INJECT: the unchanged run A and the run B with INJECT, made
+# one after the other, or with -i interleaved round by round and pooled.
+pair() {
+	local a=$1 b=$2 inject=$3 r
+	if [ -z "$rounds" ]; then
+		bench "$a"
+		bench "$b" "$inject"
+		return
+	fi
+	mkdir -p "$a.rounds" "$b.rounds"
+	for r in $(seq 1 "$rounds"); do
+		if [ $((r % 4)) = 1 ] || [ $((r % 4)) = 0 ]; then
+			bench "$a.rounds/$r" "" --reps 1
+			bench "$b.rounds/$r" "$inject" --reps 1
+		else
+			bench "$b.rounds/$r" "$inject" --reps 1
+			bench "$a.rounds/$r" "" --reps 1
+		fi
+	done
+	"$bin" baseline --out "$a" $(seq -f "$a.rounds/%g" 1 "$rounds") >/dev/null
+	"$bin" baseline --out "$b" $(seq -f "$b.rounds/%g" 1 "$rounds") >/dev/null
 }
 
 # Calibration: the slowed transport's per-call time at one caller.
@@ -63,7 +97,7 @@ p50=$(jq --arg t "$slow" '[.cells[] | select(.params.transport.name == $t and .p
 [ "$p50" != null ] || { echo "no $slow cell at concurrency 1 in $spec" >&2; exit 1; }
 spin5=$((p50 * 5 / 100))ns spin15=$((p50 * 15 / 100))ns
 echo "calibration: $slow c=1 p50 ${p50} ns → spin ${spin5} (5%), ${spin15} (15%)"
-echo "n=$n slow=$slow p50=$p50 spin5=$spin5 spin15=$spin15" >"$out/calibration.env"
+echo "n=$n slow=$slow p50=$p50 spin5=$spin5 spin15=$spin15 rounds=$rounds" >"$out/calibration.env"
 
 # flags FILE: from a compare --format markdown, one line per row of the
 # throughput and p50 tables: metric, cell, flagged (0 no, 1 significantly
@@ -93,8 +127,7 @@ for level in $levels; do
 	[ "$level" = 15 ] && inject=spin=$spin15
 	for i in $(seq 1 "$n"); do
 		a=$out/l$level-$i-a b=$out/l$level-$i-b
-		bench "$a"
-		bench "$b" "$inject"
+		pair "$a" "$b" "$inject"
 		"$bin" compare --metrics throughput,p50 --format markdown "$a" "$b" >"$b.compare.md"
 		flags "$b.compare.md" | while read -r m cell f d; do
 			echo "$level $i compare $m $cell $f $d" >>"$rows"
@@ -115,7 +148,7 @@ fi
 # The table.
 {
 	echo
-	echo "detect-proof: $n pairs per level, spec $spec, slowed transport $slow (spin ${spin5} ≈ 5%, ${spin15} ≈ 15% of its c=1 p50 ${p50} ns)"
+	echo "detect-proof: $n pairs per level${rounds:+, each side $rounds interleaved runs of one repetition}, spec $spec, slowed transport $slow (spin ${spin5} ≈ 5%, ${spin15} ≈ 15% of its c=1 p50 ${p50} ns)"
 	echo
 	echo "compare: pairs in which the cell's throughput or p50 changed significantly (worse / either way); median change over the pairs"
 	printf "%-6s %-30s %-7s %-22s %-22s %-12s %-12s\n" level cell slowed "throughput flagged" "p50 flagged" "median Δthr" "median Δp50"

@@ -10,9 +10,15 @@
 # prints both throughputs and p50s and their ratios; the harness should be
 # within 10% of wrk. Not part of make test; run it on a quiet machine.
 #
-# usage: scripts/wrk-check.sh [DURATION]   (default 5s)
+# The two tools alternate in ROUNDS rounds per connection count (ABBA:
+# wrk first in rounds 1 and 4, rpcbench first in 2 and 3, ...); the last
+# lines give the medians over the rounds and the median (min–max) of the
+# per-round ratios.
+#
+# usage: [ROUNDS=6] scripts/wrk-check.sh [DURATION]   (default 5s)
 set -eu
 dur=${1:-5s}
+rounds=${ROUNDS:-6}
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk-check: wrk is not installed (apt-get install -y wrk)" >&2; exit 2; }
 command -v taskset >/dev/null || { echo "wrk-check: taskset is not installed (util-linux)" >&2; exit 2; }
@@ -45,29 +51,48 @@ toNs() {
 toRate() {
 	echo "$1" | awk '{ v = $1; m = 1; if (v ~ /k$/) m = 1e3; if (v ~ /M$/) m = 1e6; sub(/[kM]$/, "", v); printf "%.0f\n", v * m }'
 }
-printf '%-6s %14s %12s %14s %12s %9s %9s\n' conns "wrk calls/s" "wrk p50" "rpcbench c/s" "rpcbench p50" "tput ×" "p50 ×"
-for c in 1 64; do
-	w=$(taskset -c 0 wrk -t1 -c"$c" -d"$dur" --latency -s "$tmp/echo64.lua" "http://$addr/rpc/Echo.Echo")
-	echo "$w" >"$tmp/wrk-$c.txt"
-	wrate=$(echo "$w" | awk '/^Requests\/sec:/ { print $2 }')
-	wp50=$(toNs "$(echo "$w" | awk '$1 == "50%" { print $2 }')")
+# wrkRun C / rbRun C: one run at C connections; appends "tool C rate p50ns"
+# to $tmp/rows.
+wrkRun() {
+	w=$(taskset -c 0 wrk -t1 -c"$1" -d"$dur" --latency -s "$tmp/echo64.lua" "http://$addr/rpc/Echo.Echo")
 	if echo "$w" | grep -q "Non-2xx"; then
-		echo "wrk-check: wrk got non-2xx replies at $c connections:" >&2
+		echo "wrk-check: wrk got non-2xx replies at $1 connections:" >&2
 		echo "$w" >&2
 		exit 1
 	fi
+	wrate=$(echo "$w" | awk '/^Requests\/sec:/ { print $2 }')
+	[ -n "$wrate" ] || { echo "wrk-check: no figures from wrk at $1 connections:" >&2; echo "$w" >&2; exit 1; }
+	echo "wrk $1 $wrate $(toNs "$(echo "$w" | awk '$1 == "50%" { print $2 }')")" >>"$tmp/rows"
+}
+rbRun() {
 	r=$(taskset -c 0 bin/rpcbench bench --admin-token "$token" --server "http1://$addr" --transport http1 --codec raw --payload 'Bytes(64)' \
-		--concurrency "$c" --duration "$dur" --pin off --progress never)
-	echo "$r" >"$tmp/rpcbench-$c.txt"
+		--concurrency "$1" --duration "$dur" --pin off --progress never)
 	rrate=$(toRate "$(echo "$r" | awk '$1 == "throughput" { print $2 }')")
-	rp50=$(toNs "$(echo "$r" | awk '$1 == "latency" { print $3 }')")
-	if [ "$rrate" -le 0 ] || [ -z "$wrate" ]; then
-		echo "wrk-check: no figures at $c connections:" >&2
-		echo "$w" "$r" >&2
-		exit 1
-	fi
-	printf '%-6s %14.0f %10.1fµs %14.0f %10.1fµs %9.2f %9.2f\n' "$c" "$wrate" "$(echo "$wp50" | awk '{print $1/1e3}')" \
-		"$rrate" "$(echo "$rp50" | awk '{print $1/1e3}')" \
-		"$(echo "$rrate $wrate" | awk '{ print $1 / $2 }')" "$(echo "$rp50 $wp50" | awk '{ print $1 / $2 }')"
+	[ "$rrate" -gt 0 ] || { echo "wrk-check: no figures from rpcbench at $1 connections:" >&2; echo "$r" >&2; exit 1; }
+	echo "rpcbench $1 $rrate $(toNs "$(echo "$r" | awk '$1 == "latency" { print $3 }')")" >>"$tmp/rows"
+}
+: >"$tmp/rows"
+for c in 1 64; do
+	for i in $(seq 1 "$rounds"); do
+		case $((i % 4)) in
+		1 | 0) wrkRun "$c"; rbRun "$c" ;;
+		*) rbRun "$c"; wrkRun "$c" ;;
+		esac
+		tail -2 "$tmp/rows" | sed "s/^/round $i: /" >&2
+	done
 done
-echo "(× is rpcbench over wrk: throughput near 1, p50 near 1 mean the harness agrees with wrk)"
+python3 - "$tmp/rows" <<'PY'
+import sys, statistics as st
+rows = [l.split() for l in open(sys.argv[1])]
+print("%-6s %14s %12s %14s %12s %22s %22s" % ("conns", "wrk calls/s", "wrk p50", "rpcbench c/s", "rpcbench p50", "tput × (min–max)", "p50 × (min–max)"))
+for c in sorted({r[1] for r in rows}, key=int):
+    w = [r for r in rows if r[0] == "wrk" and r[1] == c]
+    b = [r for r in rows if r[0] == "rpcbench" and r[1] == c]
+    tr = sorted(float(y[2]) / float(x[2]) for x, y in zip(w, b))
+    lr = sorted(float(y[3]) / float(x[3]) for x, y in zip(w, b))
+    print("%-6s %14.0f %10.1fµs %14.0f %10.1fµs %8.2f (%.2f–%.2f) %8.2f (%.2f–%.2f)" % (c,
+        st.median(float(x[2]) for x in w), st.median(float(x[3]) for x in w) / 1e3,
+        st.median(float(y[2]) for y in b), st.median(float(y[3]) for y in b) / 1e3,
+        st.median(tr), tr[0], tr[-1], st.median(lr), lr[0], lr[-1]))
+print("(× is rpcbench over wrk, per round: throughput near 1, p50 near 1 mean the harness agrees with wrk)")
+PY

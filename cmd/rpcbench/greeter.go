@@ -14,16 +14,20 @@ import (
 // targets are shown with (README, specs/example-greeter.yaml,
 // scripts/ghz-compare.sh), over gRPC with reflection and over HTTP/JSON.
 func greeterCmd(args []string) error {
-	fs := newFlagSet("greeter-server", "[--grpc ADDR] [--http ADDR]")
+	fs := newFlagSet("greeter-server", "[--grpc ADDR] [--http ADDR] [--work DUR]")
 	grpcAddr := fs.String("grpc", "127.0.0.1:50051", "gRPC address (greet.v1.Greeter with reflection); empty for none")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP/JSON address (POST "+greeter.HTTPPath+"); empty for none")
+	work := fs.Duration("work", 0, "busy-wait this long in every call, as a handler's own work would")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError("greeter-server: unexpected arguments %q", fs.Args())
 	}
-	s := &greeter.Service{}
+	if *work < 0 {
+		return usageError("greeter-server: --work %v is negative", *work)
+	}
+	s := &greeter.Service{Work: *work}
 	if *grpcAddr != "" {
 		ln, err := net.Listen("tcp", *grpcAddr)
 		if err != nil {

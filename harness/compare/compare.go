@@ -201,7 +201,8 @@ type Comparison struct {
 	NotRun           []string
 	// Reference is the reference fragment used for ratios, if any.
 	Reference string
-	// Warnings say when the samples cannot reach significance (power.go).
+	// Warnings say when the samples cannot reach significance (power.go)
+	// and when the runs were not interleaved in time (apart.go).
 	Warnings []string
 	// Scenarios compare the resilience scenarios run in both, for
 	// information (see scenarios.go); ScenarioOnlyOld and ScenarioOnlyNew
@@ -254,6 +255,9 @@ func Compare(old, new *results.Run, opts Options) (*Comparison, error) {
 		}
 	}
 	cmp.Warnings = cmp.powerWarnings()
+	if w := apartWarning(old, new); w != "" && len(cmp.Rows) > 0 {
+		cmp.Warnings = append(cmp.Warnings, w)
+	}
 	return cmp, nil
 }
 

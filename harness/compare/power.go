@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"rpcbench/internal/plural"
 )
 
 // powerWarnings says, once per pair of sample sizes, when the rows'
@@ -26,8 +28,12 @@ func (c *Comparison) powerWarnings() []string {
 					cells++
 				}
 			}
-			out = append(out, fmt.Sprintf("%d cells have %d old and %d new repetitions: the smallest p they allow is %.3f, not below %g, so no change there can be significant (~ everywhere); run at least 6 repetitions on each side",
-				cells, n[0], n[1], mp, c.Alpha))
+			have := "have"
+			if cells == 1 {
+				have = "has"
+			}
+			out = append(out, fmt.Sprintf("%s %s %s and %s: the smallest p they allow is %.3f, not below %g, so no change there can be significant (~ everywhere); run at least 6 repetitions on each side",
+				plural.Count(cells, "cell"), have, plural.Count(n[0], "old repetition"), plural.Count(n[1], "new repetition"), mp, c.Alpha))
 		}
 	}
 	return out

@@ -23,7 +23,7 @@ func TestCompareWarnsWhenSamplesCannotReachSignificance(t *testing.T) {
 		var text, md bytes.Buffer
 		cmp.WriteText(&text, "old", "new")
 		cmp.WriteMarkdown(&md, "old", "new")
-		want := "2 cells have 3 old and 3 new repetitions: the smallest p they allow is 0.100"
+		want := "2 cells have 3 old repetitions and 3 new repetitions: the smallest p they allow is 0.100"
 		for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
 			if got := strings.Contains(out, want); got != tc.warn {
 				t.Errorf("%d reps, %s: warning shown %v, want %v:\n%s", tc.reps, name, got, tc.warn, out)

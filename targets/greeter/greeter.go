@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -34,6 +35,10 @@ type Service struct {
 	// Record keeps every request's name and metadata (tests check what
 	// arrived); off, the service only counts.
 	Record bool
+	// Work is a busy-wait per call, a stand-in for a handler's own work:
+	// with it the server, not the load generator, limits the throughput
+	// (scripts/ghz-compare.sh compares two generators that way too).
+	Work time.Duration
 
 	calls atomic.Int64
 	mu    sync.Mutex
@@ -57,6 +62,8 @@ func (s *Service) SayHello(ctx context.Context, r *greetpb.HelloRequest) (*greet
 	}
 	if r.GetName() == "" {
 		return nil, status.Error(codes.InvalidArgument, "greeter: name is empty")
+	}
+	for start := time.Now(); time.Since(start) < s.Work; {
 	}
 	return &greetpb.HelloReply{
 		Message: strings.Repeat("Hello, "+r.GetName()+"! ", max(int(r.GetTimes()), 1)),
