@@ -26,8 +26,11 @@ done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || { sed -n '2,14p' "$0"; exit 2; }
 command -v perf >/dev/null || { echo "limit-profile: perf not found (apt-get install linux-perf)" >&2; exit 2; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# KEEP=DIR keeps the perf data and the runs there.
+if [ -n "${KEEP:-}" ]; then tmp=$KEEP; mkdir -p "$tmp"; else
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+fi
 go build -o "$tmp/rpcbench" ./cmd/rpcbench
 
 # side NAME PID OUT: perf stat and perf record of PID for $secs seconds.
@@ -65,8 +68,12 @@ for t in "$@"; do
 			$3 == "context-switches" { cs = $1 / calls }
 			END { printf "   %-6s CPU %6.0f ns/call  syscalls %5.2f/call  context switches %5.2f/call\n", s, cpu, sc, cs }' "$out.$s.stat"
 	done
+	# The kernel's share first (by object), then the process's own
+	# hottest functions: the part an RPC layer can change.
 	for s in client server; do
-		echo "   $s: hottest symbols (self)"
-		perf report -q -i "$out.$s.data" --no-children --sort sym --percent-limit 2 2>/dev/null | grep -v '^$' | head -15 | sed 's/^/     /'
+		echo "   $s: share by object"
+		perf report -q -i "$out.$s.data" --no-children -g none --sort dso --percent-limit 1 2>/dev/null | grep -v '^$' | sed 's/^/     /'
+		echo "   $s: hottest functions of rpcbench itself (% of all samples)"
+		perf report -q -i "$out.$s.data" --no-children -g none --dsos rpcbench --sort sym --percent-limit 0.8 2>/dev/null | grep -v '^$' | head -20 | sed 's/^/     /'
 	done
 done

@@ -182,19 +182,17 @@ func Run(ctx context.Context, conns []target.Conn, opts Options) (*Result, error
 
 // runClosed: each worker calls back to back until the end.
 func runClosed(ctx context.Context, callers []target.Caller, o *Options) *Result {
-	recs := make([]*record.Recorder, len(callers))
+	shared := record.NewShared(false)
 	var remaining atomic.Int64
 	remaining.Store(o.Calls)
-	for i := range recs {
-		recs[i] = record.NewRecorder(false)
-	}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	end := o.Duration
 	var base time.Time
 	for i, call := range callers {
-		rec := recs[i]
 		wg.Go(func() {
+			rec := shared.Batch()
+			defer rec.Flush()
 			<-start
 			for {
 				if o.Calls > 0 {
@@ -233,7 +231,7 @@ func runClosed(ctx context.Context, callers []target.Caller, o *Options) *Result
 	if o.Stopped != nil {
 		o.Stopped()
 	}
-	return finish(recs, elapsed, nil)
+	return finish([]*record.Recorder{shared.Recorder()}, elapsed, nil)
 }
 
 // notSent is the error code of scheduled calls never sent.
@@ -245,10 +243,10 @@ type slot struct{ intended, released time.Duration }
 // them as soon as one is free.
 func runOpen(ctx context.Context, callers []target.Caller, o *Options) *Result {
 	or := &OpenResult{TargetRate: o.Rate, PacerLag: record.New(), QueueDelay: record.New()}
-	recs := make([]*record.Recorder, len(callers))
+	shared := record.NewShared(true)
 	queues := make([]*record.Histogram, len(callers))
-	for i := range recs {
-		recs[i], queues[i] = record.NewRecorder(true), record.New()
+	for i := range queues {
+		queues[i] = record.New()
 	}
 	unsent := record.NewRecorder(true)
 	slots := make(chan slot, 4*len(callers))
@@ -256,8 +254,10 @@ func runOpen(ctx context.Context, callers []target.Caller, o *Options) *Result {
 	var base time.Time
 	start := make(chan struct{})
 	for i, call := range callers {
-		rec, queue := recs[i], queues[i]
+		queue := queues[i]
 		wg.Go(func() {
+			rec := shared.Batch()
+			defer rec.Flush()
 			<-start
 			for s := range slots {
 				sent := time.Since(base)
@@ -295,7 +295,7 @@ func runOpen(ctx context.Context, callers []target.Caller, o *Options) *Result {
 	if o.Stopped != nil {
 		o.Stopped()
 	}
-	res := finish(append(recs, unsent), elapsed, or)
+	res := finish([]*record.Recorder{shared.Recorder(), unsent}, elapsed, or)
 	for _, q := range queues {
 		or.QueueDelay.Merge(q)
 	}

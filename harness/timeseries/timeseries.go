@@ -5,14 +5,14 @@
 // It hangs on the load engine's OnCall hook and must not disturb what it
 // watches: every histogram it will use is allocated before the window
 // (none during it, so the client's allocation figures stay the calls'),
-// each worker records into a histogram of its own without a lock, and
-// when a worker's calls move into a new bucket it hands the filled
-// histogram to one collector goroutine, which merges it into the bucket's
-// total and hands it back empty. Memory stays bounded by the workers, not
-// by the window's length.
+// and each worker buffers its calls' latencies and adds them to the
+// buckets' histograms under one lock, a batch at a time. One histogram
+// per bucket rather than per worker keeps the counters being written in
+// cache (see record.Shared).
 package timeseries
 
 import (
+	"sync"
 	"time"
 
 	"rpcbench/harness/record"
@@ -30,33 +30,28 @@ type Recorder struct {
 	bucket  time.Duration
 	n       int
 	workers []*worker
-	total   []*record.Histogram // per bucket; the collector's alone until Finish
-	filled  chan filled
-	spare   chan *record.Histogram
-	done    chan struct{}
+	mu      sync.Mutex
+	total   []*record.Histogram // per bucket, under mu
 }
+
+// batch is how many latencies a worker buffers before it takes the lock.
+const batch = 128
 
 type worker struct {
-	cur        *record.Histogram
-	b          int // bucket of cur's values
+	n          int
+	b          [batch]int32 // bucket of each buffered latency
+	lat        [batch]int64
 	ok, failed []int64
 }
-
-type filled struct {
-	b int
-	h *record.Histogram
-}
-
-// spares is how many empty histograms wait beyond one per worker.
-const spares = 4
 
 // MaxBuckets bounds a series: a longer window gets longer buckets, so the
 // histograms of a series never take more than a few tens of megabytes.
 const MaxBuckets = 600
 
 // New returns a recorder for a window of about window, in buckets of
-// bucket (longer if the window would need more than MaxBuckets), for workers load workers (plus one slot for the open-loop
-// pacer's never-sent calls). It starts the collector goroutine.
+// bucket (longer if the window would need more than MaxBuckets), for
+// workers load workers (plus one slot for the open-loop pacer's never-sent
+// calls).
 func New(window, bucket time.Duration, workers int) *Recorder {
 	if bucket <= 0 {
 		bucket = DefaultBucket
@@ -65,31 +60,24 @@ func New(window, bucket time.Duration, workers int) *Recorder {
 		bucket = (window + MaxBuckets - 1) / MaxBuckets
 	}
 	n := max(int((window+bucket-1)/bucket), 1)
-	r := &Recorder{bucket: bucket, n: n, done: make(chan struct{})}
+	r := &Recorder{bucket: bucket, n: n}
 	for range workers + 1 {
-		r.workers = append(r.workers, &worker{cur: record.NewCoarse(), ok: make([]int64, n), failed: make([]int64, n)})
+		r.workers = append(r.workers, &worker{ok: make([]int64, n), failed: make([]int64, n)})
 	}
 	for range n {
 		r.total = append(r.total, record.NewCoarse())
 	}
-	r.spare = make(chan *record.Histogram, spares+len(r.workers))
-	for range spares {
-		r.spare <- record.NewCoarse()
-	}
-	// Every histogram may be in flight at once: the channel never blocks
-	// a worker.
-	r.filled = make(chan filled, spares+len(r.workers))
-	go r.collect()
 	return r
 }
 
-func (r *Recorder) collect() {
-	defer close(r.done)
-	for f := range r.filled {
-		r.total[f.b].Merge(f.h)
-		f.h.Reset()
-		r.spare <- f.h
+// flush adds wk's buffered latencies to the buckets' histograms.
+func (r *Recorder) flush(wk *worker) {
+	r.mu.Lock()
+	for i := range wk.n {
+		r.total[wk.b[i]].Record(wk.lat[i])
 	}
+	r.mu.Unlock()
+	wk.n = 0
 }
 
 // OnCall records one call completed at done (an offset from the window's
@@ -106,19 +94,16 @@ func (r *Recorder) OnCall(w int, start, done time.Duration, err error) {
 		return
 	}
 	wk.ok[b]++
-	if b != wk.b && wk.cur.Count() > 0 {
-		r.filled <- filled{wk.b, wk.cur}
-		wk.cur = <-r.spare
+	wk.b[wk.n], wk.lat[wk.n] = int32(b), int64(done-start)
+	wk.n++
+	if wk.n == batch {
+		r.flush(wk)
 	}
-	wk.b = b
-	wk.cur.Record(int64(done - start))
 }
 
 // Finish stops the collector and returns the series of a window that
 // lasted elapsed.
 func (r *Recorder) Finish(elapsed time.Duration) *results.Series {
-	close(r.filled)
-	<-r.done
 	s := &results.Series{BucketNs: int64(r.bucket), OK: make([]int64, r.n), P50: make([]int64, r.n), P99: make([]int64, r.n), Max: make([]int64, r.n)}
 	s.LastNs = int64(elapsed - time.Duration(r.n-1)*r.bucket)
 	if s.LastNs <= 0 {
@@ -126,7 +111,7 @@ func (r *Recorder) Finish(elapsed time.Duration) *results.Series {
 	}
 	var failed []int64
 	for _, wk := range r.workers {
-		r.total[wk.b].Merge(wk.cur)
+		r.flush(wk)
 		for i := range r.n {
 			s.OK[i] += wk.ok[i]
 			if wk.failed[i] > 0 {

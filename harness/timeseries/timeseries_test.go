@@ -98,14 +98,15 @@ func TestLongWindow(t *testing.T) {
 // bucket: the window's allocation figures stay the calls'.
 func TestOnCallAllocatesNothing(t *testing.T) {
 	ts := New(100*time.Millisecond, time.Millisecond, 1)
-	defer ts.Finish(100 * time.Millisecond)
 	var done time.Duration
 	allocs := testing.AllocsPerRun(2000, func() {
 		done += 40 * time.Microsecond // a new bucket every 25th call
 		ts.OnCall(0, done-50*time.Microsecond, done, nil)
 	})
-	if s := ts.workers[0].b; s < 50 {
-		t.Fatalf("the calls reached bucket %d only", s)
+	s := ts.Finish(100 * time.Millisecond)
+	// 2001 calls 40 µs apart end in bucket 80.
+	if s.OK[79] != 25 || s.P50[79] == 0 {
+		t.Fatalf("bucket 79: %d calls, p50 %d ns; want 25 calls and their latency", s.OK[79], s.P50[79])
 	}
 	if allocs != 0 {
 		t.Errorf("%.2f allocations per call", allocs)
