@@ -62,14 +62,14 @@ wrkRun() {
 	fi
 	wrate=$(echo "$w" | awk '/^Requests\/sec:/ { print $2 }')
 	[ -n "$wrate" ] || { echo "wrk-check: no figures from wrk at $1 connections:" >&2; echo "$w" >&2; exit 1; }
-	echo "wrk $1 $wrate $(toNs "$(echo "$w" | awk '$1 == "50%" { print $2 }')")" >>"$tmp/rows"
+	echo "wrk $1 $wrate $(toNs "$(echo "$w" | awk '$1 == "50%" { print $2 }')") $(toNs "$(echo "$w" | awk '$1 == "Latency" && $2 != "Distribution" { print $2 }')")" >>"$tmp/rows"
 }
 rbRun() {
 	r=$(taskset -c 0 bin/rpcbench bench --admin-token "$token" --server "http1://$addr" --transport http1 --codec raw --payload 'Bytes(64)' \
 		--concurrency "$1" --duration "$dur" --pin off --progress never)
 	rrate=$(toRate "$(echo "$r" | awk '$1 == "throughput" { print $2 }')")
 	[ "$rrate" -gt 0 ] || { echo "wrk-check: no figures from rpcbench at $1 connections:" >&2; echo "$r" >&2; exit 1; }
-	echo "rpcbench $1 $rrate $(toNs "$(echo "$r" | awk '$1 == "latency" { print $3 }')")" >>"$tmp/rows"
+	echo "rpcbench $1 $rrate $(toNs "$(echo "$r" | awk '$1 == "latency" { print $3 }')") $(toNs "$(echo "$r" | awk '$1 == "latency" { for (i = 1; i < NF; i++) if ($i == "mean") print $(i + 1) }')")" >>"$tmp/rows"
 }
 : >"$tmp/rows"
 for c in 1 64; do
@@ -95,4 +95,16 @@ for c in sorted({r[1] for r in rows}, key=int):
         st.median(float(y[2]) for y in b), st.median(float(y[3]) for y in b) / 1e3,
         st.median(tr), tr[0], tr[-1], st.median(lr), lr[0], lr[-1]))
 print("(× is rpcbench over wrk, per round: throughput near 1, p50 near 1 mean the harness agrees with wrk)")
+# Little's law: with every connection always busy, mean latency × rate /
+# connections is the share of each connection's cycle that a tool's
+# latency covers. 1.0 means it times the whole call as its caller sees it.
+print()
+print("%-6s %28s %28s" % ("conns", "wrk mean latency (cycle %)", "rpcbench mean (cycle %)"))
+for c in sorted({r[1] for r in rows}, key=int):
+    def cov(tool):
+        rs = [r for r in rows if r[0] == tool and r[1] == c]
+        return st.median(float(r[4]) for r in rs) / 1e3, st.median(float(r[4]) * float(r[2]) / 1e9 / int(c) for r in rs) * 100
+    (wm, wc), (bm, bc) = cov("wrk"), cov("rpcbench")
+    print("%-6s %18.1fµs (%3.0f%%) %18.1fµs (%3.0f%%)" % (c, wm, wc, bm, bc))
+print("(cycle % = mean latency × calls/s ÷ connections; under 100% the tool leaves part of each cycle, its own time between a reply and the next request, out of its latency)")
 PY
