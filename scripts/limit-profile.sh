@@ -35,7 +35,7 @@ go build -o "$tmp/rpcbench" ./cmd/rpcbench
 
 # side NAME PID OUT: perf stat and perf record of PID for $secs seconds.
 side() {
-	perf stat -x, -e task-clock,raw_syscalls:sys_enter,context-switches -p "$2" -o "$3.stat" -- sleep "$secs" &
+	perf stat -x, -e task-clock,raw_syscalls:sys_enter,context-switches,syscalls:sys_enter_write,syscalls:sys_enter_read,syscalls:sys_enter_sendmmsg,syscalls:sys_enter_recvmmsg,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_futex -p "$2" -o "$3.stat" -- sleep "$secs" &
 	perf record -q -F 2000 -g -p "$2" -o "$3.data" -- sleep "$secs" >/dev/null 2>&1 &
 	wait
 }
@@ -66,7 +66,8 @@ for t in "$@"; do
 			$3 == "task-clock" { cpu = $1 * 1e6 / calls }       # msec → ns per call
 			$3 == "raw_syscalls:sys_enter" { sc = $1 / calls }
 			$3 == "context-switches" { cs = $1 / calls }
-			END { printf "   %-6s CPU %6.0f ns/call  syscalls %5.2f/call  context switches %5.2f/call\n", s, cpu, sc, cs }' "$out.$s.stat"
+			$3 ~ /^syscalls:sys_enter_/ && $1 + 0 > 0 { n = $3; sub(/^syscalls:sys_enter_/, "", n); by = by sprintf(" %s %.3f", n, $1 / calls) }
+			END { printf "   %-6s CPU %6.0f ns/call  syscalls %5.2f/call  context switches %5.2f/call\n          per call:%s\n", s, cpu, sc, cs, by }' "$out.$s.stat"
 	done
 	# The kernel's share first (by object), then the process's own
 	# hottest functions: the part an RPC layer can change.
