@@ -101,8 +101,8 @@ func (r *Recorder) OnCall(w int, start, done time.Duration, err error) {
 	}
 }
 
-// Finish stops the collector and returns the series of a window that
-// lasted elapsed.
+// Finish adds every worker's buffered latencies and returns the series
+// of a window that lasted elapsed.
 func (r *Recorder) Finish(elapsed time.Duration) *results.Series {
 	s := &results.Series{BucketNs: int64(r.bucket), OK: make([]int64, r.n), P50: make([]int64, r.n), P99: make([]int64, r.n), Max: make([]int64, r.n)}
 	s.LastNs = int64(elapsed - time.Duration(r.n-1)*r.bucket)
