@@ -172,12 +172,37 @@ func Run(ctx context.Context, conns []target.Conn, opts Options) (*Result, error
 		// A call count still needs a hard deadline; it is generous.
 		limit = time.Hour
 	}
-	runCtx, cancel := context.WithTimeout(ctx, limit+opts.Grace)
+	// The hard end cancels the run's context rather than setting its
+	// deadline: a deadline would travel with every call (rpcbench's
+	// budget, gRPC's grpc-timeout) and charge the stacks that propagate
+	// deadlines a clock read per call on each side that the raw limits do
+	// not pay, for a limit no call ever reaches in a healthy run.
+	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	hardEnd := time.AfterFunc(limit+opts.Grace, cancel)
+	defer hardEnd.Stop()
+	runCtx := hardEndCtx{cctx, ctx}
 	if opts.Open {
 		return runOpen(runCtx, callers, &opts), nil
 	}
 	return runClosed(runCtx, callers, &opts), nil
+}
+
+// hardEndCtx is a run's context: cancelled at the hard end, it reports
+// context.DeadlineExceeded, since the calls it cuts ran past the run's
+// time, yet it has no Deadline for calls to carry. The parent's own end
+// (an interrupted run) reports as the parent does.
+type hardEndCtx struct {
+	context.Context
+	parent context.Context
+}
+
+func (c hardEndCtx) Err() error {
+	err := c.Context.Err()
+	if err != nil && c.parent.Err() == nil {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // runClosed: each worker calls back to back until the end.
