@@ -40,7 +40,8 @@ func (c *serverConn) readBody(ctx *fasthttp.RequestCtx, frameEnd time.Time) (bod
 		return nil, 0, true
 	}
 	if !frameEnd.IsZero() {
-		c.sock.Conn.SetReadDeadline(frameEnd)
+		c.sock.holdBody(frameEnd)
+		defer c.sock.endFrame()
 	}
 	buf := c.body[:0]
 	for {

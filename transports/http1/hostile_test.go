@@ -242,3 +242,45 @@ func firstLine(b []byte) string {
 	line, _, _ := bytes.Cut(b, []byte("\r\n"))
 	return string(line)
 }
+
+// A request head trickled a header line at a time, each read well within
+// fasthttp's ReadTimeout, is still cut off at FrameTimeout from its first
+// byte: the frame deadline is armed before the second read of a head.
+func TestSlowHeadTimesOut(t *testing.T) {
+	const frameTimeout = 400 * time.Millisecond
+	tr, err := http1.New(http1.Options{Logf: t.Logf, ReadTimeout: time.Minute, Limits: admit.Limits{FrameTimeout: frameTimeout}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := transporttest.ServeEcho(t, tr)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte("POST /rpc/Echo.Echo HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := fmt.Fprintf(nc, "X-Pad-%d: y\r\n", i); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	nc.SetReadDeadline(start.Add(5 * time.Second))
+	resp, _ := io.ReadAll(nc)
+	took := time.Since(start)
+	t.Logf("trickled head: %q after %v", firstLine(resp), took)
+	if took > 2*frameTimeout {
+		t.Fatalf("connection held for %v by a trickled head, want it cut within %v", took, frameTimeout)
+	}
+}

@@ -544,19 +544,22 @@ type serverSock struct {
 	// (Limits.FrameTimeout), whatever deadline fasthttp sets: its
 	// ReadTimeout restarts at that byte. Used by the connection's
 	// goroutine only.
+	//
+	// The frame deadline is armed lazily, before the first read that
+	// could block inside a frame: a request whose head and body arrive in
+	// the read that starts it (most) then costs no deadline change of its
+	// own, only fasthttp's per-request one.
 	frameTimeout time.Duration
 	inFrame      bool
+	armed        bool // the socket's deadline already honours frameEnd
 	frameEnd     time.Time
 	deadline     time.Time // the last deadline fasthttp asked for
 }
 
-// startFrame arms the frame deadline at a request's first byte.
+// startFrame starts the frame deadline's clock at a request's first byte.
 func (s *serverSock) startFrame() {
-	s.inFrame = true
+	s.inFrame, s.armed = true, false
 	s.frameEnd = time.Now().Add(s.frameTimeout)
-	if s.deadline.IsZero() || s.frameEnd.Before(s.deadline) {
-		s.Conn.SetReadDeadline(s.frameEnd)
-	}
 }
 
 // endFrame ends the frame deadline's hold once a request's head is in; it
@@ -569,6 +572,23 @@ func (s *serverSock) endFrame() time.Time {
 	return s.frameEnd
 }
 
+// holdBody makes reads of a request's body meet end (its head's frame
+// deadline), armed lazily as for the head; endFrame ends the hold.
+func (s *serverSock) holdBody(end time.Time) {
+	s.inFrame, s.armed, s.frameEnd = true, false, end
+}
+
+// arm sets the socket's read deadline to the earlier of the frame's and
+// fasthttp's, before a read inside a frame.
+func (s *serverSock) arm() {
+	s.armed = true
+	d := s.frameEnd
+	if !s.deadline.IsZero() && s.deadline.Before(d) {
+		d = s.deadline
+	}
+	s.Conn.SetReadDeadline(d)
+}
+
 var longAgo = time.Unix(1, 0)
 
 func (s *serverSock) stopReading() {
@@ -579,6 +599,9 @@ func (s *serverSock) stopReading() {
 func (s *serverSock) Read(p []byte) (int, error) {
 	if s.stopped.Load() {
 		return 0, net.ErrClosed
+	}
+	if s.inFrame && !s.armed {
+		s.arm()
 	}
 	n, err := s.Conn.Read(p)
 	wirestats.Server.In.Add(uint64(n))
@@ -621,8 +644,11 @@ func (s *serverSock) SetReadDeadline(t time.Time) error {
 		return nil
 	}
 	s.deadline = t
-	if s.inFrame && (t.IsZero() || s.frameEnd.Before(t)) {
-		t = s.frameEnd
+	if s.inFrame {
+		s.armed = true
+		if t.IsZero() || s.frameEnd.Before(t) {
+			t = s.frameEnd
+		}
 	}
 	return s.Conn.SetReadDeadline(t)
 }
