@@ -44,6 +44,9 @@ type stepRow struct {
 	reason                   string
 	savedFrom                string // why a step held only on its re-run failed first
 	suspect                  bool   // above the pacer's ceiling
+	// The load process's CPU over the step's window (its busy share and
+	// its CPU per call), medians of the repetitions; 0 if not recorded.
+	loadBusy, loadPerCall float64
 }
 
 // sweepSteps lines up a sweep cell's steps across repetitions by the
@@ -53,6 +56,7 @@ func sweepSteps(c *results.Cell, pacer *results.PacerCeiling) []*stepRow {
 	byRate := map[string]*stepRow{}
 	type acc struct {
 		targets, achieved []float64
+		busy, perCall     []float64
 		lat, unc          *record.Histogram
 	}
 	accs := map[*stepRow]*acc{}
@@ -94,6 +98,10 @@ func sweepSteps(c *results.Cell, pacer *results.PacerCeiling) []*stepRow {
 				continue
 			}
 			a.achieved = append(a.achieved, f.Throughput)
+			if w := f.Client.WallNs; w > 0 {
+				a.busy = append(a.busy, float64(f.Client.CPUUserNs+f.Client.CPUSysNs)/float64(w))
+				a.perCall = append(a.perCall, f.PerCall.ClientCPUNs)
+			}
 			if h, err := record.Decode(f.Hist); err == nil {
 				a.lat.Merge(h)
 			}
@@ -106,6 +114,7 @@ func sweepSteps(c *results.Cell, pacer *results.PacerCeiling) []*stepRow {
 	for _, row := range rows {
 		a := accs[row]
 		row.target, row.achieved = median(a.targets), median(a.achieved)
+		row.loadBusy, row.loadPerCall = median(a.busy), median(a.perCall)
 		s := a.lat.Summary()
 		row.p50, row.p99 = s.P50, s.P99
 		row.uncP99 = a.unc.Summary().P99
@@ -113,6 +122,14 @@ func sweepSteps(c *results.Cell, pacer *results.PacerCeiling) []*stepRow {
 	}
 	slices.SortStableFunc(rows, func(a, b *stepRow) int { return cmp.Compare(a.target, b.target) })
 	return rows
+}
+
+// loadText is the load process's CPU: busy share, CPU per call.
+func (r *stepRow) loadText() string {
+	if r.loadBusy <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f%% (%s)", 100*r.loadBusy, results.FormatNs(r.loadPerCall))
 }
 
 func median(v []float64) float64 {
@@ -252,14 +269,14 @@ func sweepSummary(g *group) sweepTable {
 
 // stepsTable is one sweep cell's steps.
 func stepsTable(g *group, c *results.Cell, pacer *results.PacerCeiling) sweepTable {
-	t := sweepTable{Title: g.label(c), Head: []string{"step", "target (median)", "achieved (median)", "corrected p99", "uncorrected p99", "p50", "held"}}
+	t := sweepTable{Title: g.label(c), Head: []string{"step", "target (median)", "achieved (median)", "corrected p99", "uncorrected p99", "p50", "load CPU busy (per call)", "held"}}
 	for _, r := range sweepSteps(c, pacer) {
 		unc := "–"
 		if r.hasUnc {
 			unc = results.FormatNs(float64(r.uncP99))
 		}
 		t.Rows = append(t.Rows, []string{r.rate, results.FormatRate(r.target), results.FormatRate(r.achieved),
-			results.FormatNs(float64(r.p99)), unc, results.FormatNs(float64(r.p50)), r.heldText()})
+			results.FormatNs(float64(r.p99)), unc, results.FormatNs(float64(r.p50)), r.loadText(), r.heldText()})
 		if r.held < r.runs && r.reason != "" {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: %s", r.rate, r.reason))
 		}
@@ -278,8 +295,14 @@ func sweepIntro(run *results.Run) string {
 		"(both attempts are in results.json). The sustained rate is the achieved rate of the highest step that held with every step below it held "+
 		"(median of the repetitions), so one failing step cannot be skipped over. Capacity is the closed-loop probe at the same concurrency. "+
 		"Each rpcbench sweep stands beside the sweeps of its raw limits under the same schedule: where both tails rise at low load, the machine is the cause. "+
-		"Step figures: target and achieved rates are medians of the repetitions; latencies come from their merged histograms.",
+		"Step figures: target and achieved rates are medians of the repetitions; latencies come from their merged histograms. "+
+		"Load CPU busy is the load process's CPU time over the step's window as a share of one CPU (median), with its CPU per call: "+
+		"at a low rate nothing batches, so each call pays its own system calls and wake-ups and costs many times its closed-loop CPU, "+
+		"and a load process near its CPUs' limit at a few percent of capacity queues its own calls; that, not the stack, is then the step's tail.",
 		m.Spec.Sweep.P99Bound.D())
+	if p := m.Pinning; p.Enabled && p.ClientCPUs != "" {
+		s += fmt.Sprintf(" The load process ran on CPU %s (GOMAXPROCS %d).", p.ClientCPUs, p.ClientGOMAXPROCS)
+	}
 	if p := m.PacerCeiling; p != nil {
 		s += " Pacer check: " + p.Explanation + "."
 	}

@@ -38,6 +38,9 @@ func sweepRun(t *testing.T) *results.Run {
 			u.Record(v / 2)
 		}
 		f := &results.Figures{Throughput: rate, Latency: h.Summary(), Open: &results.Open{TargetRate: rate}}
+		// The load process: 0.2 s of CPU per 0.25 s window, 1000 calls.
+		f.Client.CPUUserNs, f.Client.CPUSysNs, f.Client.WallNs = 50e6, 150e6, 250e6
+		f.PerCall.ClientCPUNs = 200e3
 		s := u.Summary()
 		f.Uncorrected = &s
 		f.Hist, _ = h.Encode()
@@ -105,6 +108,7 @@ func TestSweepsShownAlike(t *testing.T) {
 		"5%: held on its re-run; the first try failed: p99 7ms over the bound",
 		"fails only if the re-run fails too",
 		"it kept its schedule only up to 15.0k calls/s",
+		"load CPU busy (per call)", "80% (200.0µs)", "at a low rate nothing batches",
 	}
 	for _, r := range rows {
 		want = append(want, results.FormatNs(float64(r.p99)), results.FormatNs(float64(r.uncP99)), results.FormatRate(r.achieved))
