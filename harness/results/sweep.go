@@ -83,7 +83,12 @@ type PacerCeiling struct {
 	LimitNs  int64 `json:"limit_ns"`
 	// HeldRate is the highest rate at which the no-op cell's pacer lag
 	// p99 stayed under the limit (median of repetitions; 0: none).
-	HeldRate    float64 `json:"held_rate"`
+	HeldRate float64 `json:"held_rate"`
+	// LowestRate is the lowest rate tried and LowLagP99Ns the pacer lag
+	// p99 there (medians of repetitions): with HeldRate 0, how late the
+	// pacer still was when it had the least to do.
+	LowestRate  float64 `json:"lowest_rate,omitempty"`
+	LowLagP99Ns int64   `json:"low_lag_p99_ns,omitempty"`
 	OK          bool    `json:"ok"`
 	Explanation string  `json:"explanation"`
 }
@@ -100,6 +105,12 @@ func (p *PacerCeiling) Explain() {
 	if p.OK {
 		p.Explanation = fmt.Sprintf("the pacer alone, driving a no-op target at %s calls/s (the highest open-loop rate of the run), is late by %v at p99 (limit %v): open-loop latency is the system's",
 			FormatRate(p.TopRate), time.Duration(p.LagP99Ns), time.Duration(p.LimitNs))
+		return
+	}
+	if p.HeldRate <= 0 && p.LowestRate > 0 {
+		p.Explanation = fmt.Sprintf("the pacer alone, driving a no-op target at %s calls/s, is late by %v at p99 (limit %v), and in most repetitions no lower rate tried held either: "+
+			"down to %s calls/s it was still late by %v at p99, the time this machine takes to wake a sleeping thread, so every open-loop latency may carry that much of the generator's lateness",
+			FormatRate(p.TopRate), time.Duration(p.LagP99Ns), time.Duration(p.LimitNs), FormatRate(p.LowestRate), time.Duration(p.LowLagP99Ns))
 		return
 	}
 	p.Explanation = fmt.Sprintf("the pacer alone, driving a no-op target at %s calls/s, is late by %v at p99 (limit %v); it kept its schedule only up to %s calls/s, so every open-loop figure above that rate may measure the generator",

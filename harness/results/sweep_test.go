@@ -2,6 +2,7 @@ package results
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +30,25 @@ func TestSustained(t *testing.T) {
 				t.Errorf("got %v %v, want %v %v", rate, nm, tc.rate, tc.nonMono)
 			}
 		})
+	}
+}
+
+// A pacer check in which no rate held says how late the pacer still was at
+// the lowest rate tried, not that it kept its schedule up to 0 calls/s.
+func TestPacerCeilingExplain(t *testing.T) {
+	held := &PacerCeiling{TopRate: 400e3, LagP99Ns: 200e3, LimitNs: 50e3, HeldRate: 100e3, LowestRate: 100e3, LowLagP99Ns: 40e3}
+	held.Explain()
+	if held.OK || !strings.Contains(held.Explanation, "kept its schedule only up to 100.0k calls/s") {
+		t.Errorf("held at a lower rate: %+v", held)
+	}
+	none := &PacerCeiling{TopRate: 400e3, LagP99Ns: 200e3, LimitNs: 50e3, LowestRate: 50e3, LowLagP99Ns: 66e3}
+	none.Explain()
+	if none.OK || strings.Contains(none.Explanation, "up to 0") || !strings.Contains(none.Explanation, "down to 50.0k calls/s it was still late by 66µs") {
+		t.Errorf("held nowhere: %q", none.Explanation)
+	}
+	ok := &PacerCeiling{TopRate: 400e3, LagP99Ns: 20e3, LimitNs: 50e3}
+	ok.Explain()
+	if !ok.OK {
+		t.Errorf("on schedule: %+v", ok)
 	}
 }

@@ -176,19 +176,26 @@ func pacerCeiling(run *results.Run) *results.PacerCeiling {
 	if pacer == nil {
 		return nil
 	}
-	var lags, held []float64
+	var lags, held, lowest, lowLags []float64
 	for _, rr := range pacer.Reps {
 		if rr.Sweep == nil || rr.Figures == nil || rr.Figures.Open == nil {
 			continue
 		}
 		lags = append(lags, float64(rr.Figures.Open.PacerLagP99Ns))
 		held = append(held, rr.Sweep.SustainedRate)
+		if st := rr.Sweep.Steps; len(st) > 0 && st[0].Figures != nil && st[0].Figures.Open != nil {
+			lowest = append(lowest, st[0].TargetRate) // steps rise
+			lowLags = append(lowLags, float64(st[0].Figures.Open.PacerLagP99Ns))
+		}
 	}
 	if len(lags) == 0 {
 		return nil
 	}
 	p := &results.PacerCeiling{Key: pacer.Key, TopRate: top, LagP99Ns: int64(stat(lags).Median),
 		LimitNs: int64(results.PacerLimit), HeldRate: stat(held).Median}
+	if len(lowest) > 0 {
+		p.LowestRate, p.LowLagP99Ns = stat(lowest).Median, int64(stat(lowLags).Median)
+	}
 	p.Explain()
 	return p
 }
