@@ -60,9 +60,10 @@ func Sustained(steps []*Step) (rate float64, nonMonotonic []float64) {
 
 // NonMonotonicMeaning is what a failed step below a held one says, for the
 // reports.
-const NonMonotonicMeaning = "a step failed (on its re-run too) while a higher rate held: saturation cannot explain it, " +
-	"so the failure is either the machine (a neighbour's burst, idle CPUs waking slowly) or a low-load effect of the stack " +
-	"(a parked reader or writer that must be woken for every call); the sustained rate counts only the steps below the first failure"
+const NonMonotonicMeaning = "a step failed (on its re-run too) while a higher rate held: the stack's saturation cannot explain it. " +
+	"Either the machine stalled (a neighbour's burst, idle CPUs waking slowly), or the load process was near its CPU's limit: " +
+	"at a low rate calls do not batch, so each pays its own system calls and wake-ups (the step's load CPU busy and CPU per call), " +
+	"while at a higher rate they batch again and cost less; the sustained rate counts only the steps below the first failure"
 
 // PacerLimit is the pacer lag p99 under which the open-loop generator is
 // taken to keep its schedule.
