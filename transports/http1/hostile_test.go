@@ -193,35 +193,9 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	const frameTimeout = 400 * time.Millisecond
 	for _, prefix := range []int{100, 20 << 10} {
 		t.Run(fmt.Sprint(prefix), func(t *testing.T) {
-			tr, err := http1.New(http1.Options{Logf: t.Logf, Limits: admit.Limits{FrameTimeout: frameTimeout}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := transporttest.ServeEcho(t, tr)
-			nc, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
+			nc := dialFrameTimeout(t, http1.Options{Logf: t.Logf, Limits: admit.Limits{FrameTimeout: frameTimeout}})
 			announceBody(t, nc, 1<<20, strings.Repeat("x", prefix))
-			stop := make(chan struct{})
-			defer close(stop)
-			go func() {
-				for {
-					select {
-					case <-stop:
-						return
-					case <-time.After(50 * time.Millisecond):
-					}
-					if _, err := nc.Write([]byte("y")); err != nil {
-						return
-					}
-				}
-			}()
-			start := time.Now()
-			nc.SetReadDeadline(start.Add(5 * time.Second))
-			resp, _ := io.ReadAll(nc)
-			took := time.Since(start)
+			resp, took := trickle(nc, func(int) []byte { return []byte("y") })
 			t.Logf("trickled body: %q after %v", firstLine(resp), took)
 			if !bytes.HasPrefix(resp, []byte("HTTP/1.1 408")) {
 				t.Fatalf("got %q, want 408", resp)
@@ -231,6 +205,44 @@ func TestSlowBodyTimesOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dialFrameTimeout serves echo with opts and returns a raw connection to it.
+func dialFrameTimeout(t *testing.T, opts http1.Options) net.Conn {
+	t.Helper()
+	tr, err := http1.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", transporttest.ServeEcho(t, tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return nc
+}
+
+// trickle writes next(i) on nc every 50 ms until the server answers and
+// closes (or 5 s pass), and returns what it answered and when.
+func trickle(nc net.Conn, next func(i int) []byte) (resp []byte, took time.Duration) {
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := nc.Write(next(i)); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	nc.SetReadDeadline(start.Add(5 * time.Second))
+	resp, _ = io.ReadAll(nc)
+	return resp, time.Since(start)
 }
 
 // bodyHead is the head of an Echo.Echo request whose body is n bytes.
@@ -248,37 +260,11 @@ func firstLine(b []byte) string {
 // byte: the frame deadline is armed before the second read of a head.
 func TestSlowHeadTimesOut(t *testing.T) {
 	const frameTimeout = 400 * time.Millisecond
-	tr, err := http1.New(http1.Options{Logf: t.Logf, ReadTimeout: time.Minute, Limits: admit.Limits{FrameTimeout: frameTimeout}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := transporttest.ServeEcho(t, tr)
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := dialFrameTimeout(t, http1.Options{Logf: t.Logf, ReadTimeout: time.Minute, Limits: admit.Limits{FrameTimeout: frameTimeout}})
 	if _, err := nc.Write([]byte("POST /rpc/Echo.Echo HTTP/1.1\r\nHost: x\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			if _, err := fmt.Fprintf(nc, "X-Pad-%d: y\r\n", i); err != nil {
-				return
-			}
-		}
-	}()
-	start := time.Now()
-	nc.SetReadDeadline(start.Add(5 * time.Second))
-	resp, _ := io.ReadAll(nc)
-	took := time.Since(start)
+	resp, took := trickle(nc, func(i int) []byte { return fmt.Appendf(nil, "X-Pad-%d: y\r\n", i) })
 	t.Logf("trickled head: %q after %v", firstLine(resp), took)
 	if took > 2*frameTimeout {
 		t.Fatalf("connection held for %v by a trickled head, want it cut within %v", took, frameTimeout)
