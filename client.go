@@ -223,10 +223,7 @@ func (c *Client) prepare(ctx context.Context, call *pendingCall, method string, 
 
 // exchange runs the call through the connection's Exchanger.
 func (c *Client) exchange(ctx context.Context, ex Exchanger, call *pendingCall, method string, resp any) error {
-	err := ex.Exchange(ctx, method, &call.req, func(f *wire.Frame) {
-		call.kind, call.compression = f.Kind, f.Compression
-		call.in = append(call.in[:0], f.Payload...)
-	})
+	err := ex.Exchange(ctx, method, &call.req, call)
 	switch {
 	case err == nil:
 		return c.finish(call, method, resp)
@@ -286,6 +283,13 @@ type pendingCall struct {
 	compression uint8
 	in          []byte // reply payload, copied out of the transport's buffer
 	err         error
+}
+
+// Reply implements Replier: it copies the reply out of the transport's
+// buffer, which is valid only during the call.
+func (call *pendingCall) Reply(f *wire.Frame) {
+	call.kind, call.compression = f.Kind, f.Compression
+	call.in = append(call.in[:0], f.Payload...)
 }
 
 // deliver hands the reply (or call.err) to whoever waits: the call's
@@ -414,8 +418,7 @@ func (cc *clientConn) readLoop() {
 			if call == nil {
 				continue // late reply to a call that gave up
 			}
-			call.kind, call.compression = f.Kind, f.Compression
-			call.in = append(call.in[:0], f.Payload...)
+			call.Reply(&f)
 			call.deliver()
 		case wire.KindPing:
 			pong := wire.Frame{Kind: wire.KindPong, RequestID: f.RequestID}

@@ -77,17 +77,30 @@ type Session interface {
 
 // Exchanger is an optional capability of a ClientConn: a call that runs on
 // the caller's goroutine instead of through Send and the shared Recv loop.
-// Exchange sends request f for method ("Service.Method") and hands reply
-// the reply frame, or an error frame for a failure of the exchange; the
-// reply's payload is valid only during that call. It returns an error only
-// when ctx ends first or the connection is closed. f.RequestID names the
-// call for cancels; 0 lets the transport pick a name. Exchange is safe for
-// concurrent use, with Send and Close too. A ClientConn that implements
-// Exchanger receives request frames only through Exchange; Send carries
-// the other kinds (pings, cancels).
+// Exchange sends request f for method ("Service.Method") and hands
+// reply.Reply the reply frame, or an error frame for a failure of the
+// exchange; the reply's payload is valid only during that call. It
+// returns an error only when ctx ends first or the connection is closed.
+// f.RequestID names the call for cancels; 0 lets the transport pick a
+// name. Exchange is safe for concurrent use, with Send and Close too. A
+// ClientConn that implements Exchanger receives request frames only
+// through Exchange; Send carries the other kinds (pings, cancels).
 type Exchanger interface {
-	Exchange(ctx context.Context, method string, f *wire.Frame, reply func(*wire.Frame)) error
+	Exchange(ctx context.Context, method string, f *wire.Frame, reply Replier) error
 }
+
+// Replier receives the reply of an Exchange, on the goroutine that called
+// it. An interface rather than a func so that the core's pooled call can
+// take its reply without a closure allocated per call.
+type Replier interface {
+	Reply(f *wire.Frame)
+}
+
+// ReplyFunc adapts a function to Replier.
+type ReplyFunc func(f *wire.Frame)
+
+// Reply calls r(f).
+func (r ReplyFunc) Reply(f *wire.Frame) { r(f) }
 
 // InlineSession is an optional capability of a Session: Begin accepts a
 // request as Frame would, but returns the call for the transport to run on

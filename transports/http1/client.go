@@ -288,7 +288,7 @@ func (cc *clientConn) Close() error {
 //
 // When ctx ends first, the call's connection is closed and the server is
 // sent a cancel.
-func (cc *clientConn) Exchange(ctx context.Context, method string, f *wire.Frame, reply func(*wire.Frame)) error {
+func (cc *clientConn) Exchange(ctx context.Context, method string, f *wire.Frame, reply rpcbench.Replier) error {
 	if f.Kind != wire.KindRequest {
 		return fmt.Errorf("http1: Exchange takes request frames, not %v", f.Kind)
 	}
@@ -308,7 +308,7 @@ func (cc *clientConn) Exchange(ctx context.Context, method string, f *wire.Frame
 		}
 		code, msg := cc.failure(x, err)
 		x.fail(code, msg)
-		reply(&x.frame)
+		reply.Reply(&x.frame)
 		return nil
 	}
 	if !pc.begin(ctx, id, cc.abandon) {
@@ -327,6 +327,6 @@ func (cc *clientConn) Exchange(ctx context.Context, method string, f *wire.Frame
 	} else {
 		x.reply()
 	}
-	reply(&x.frame)
+	reply.Reply(&x.frame)
 	return nil
 }

@@ -46,7 +46,7 @@ func TestExchange(t *testing.T) {
 
 	var got wire.Frame
 	var body string
-	keep := func(f *wire.Frame) { got, body = *f, string(f.Payload) }
+	keep := rpcbench.ReplyFunc(func(f *wire.Frame) { got, body = *f, string(f.Payload) })
 	echo := func(ctx context.Context, what string) {
 		t.Helper()
 		must(t, ex.Exchange(ctx, "Echo.Echo", request("Echo.Echo", []byte(what)), keep))
@@ -116,7 +116,7 @@ func TestSendRefusesRequests(t *testing.T) {
 		t.Fatalf("Send of a request returned %v, want a pointer to Exchange", err)
 	}
 	var body string
-	must(t, ex.Exchange(context.Background(), "Echo.Echo", request("Echo.Echo", []byte("y")), func(f *wire.Frame) { body = string(f.Payload) }))
+	must(t, ex.Exchange(context.Background(), "Echo.Echo", request("Echo.Echo", []byte("y")), rpcbench.ReplyFunc(func(f *wire.Frame) { body = string(f.Payload) })))
 	if body != "y" {
 		t.Fatalf("echo after a refused Send: %q", body)
 	}
@@ -128,7 +128,9 @@ func TestSendRefusesRequests(t *testing.T) {
 func cancelBlocked(t *testing.T, ts *testServer, ex rpcbench.Exchanger, ctx context.Context, cancel context.CancelFunc) {
 	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- ex.Exchange(ctx, "Block.Wait", request("Block.Wait", nil), func(*wire.Frame) {}) }()
+	go func() {
+		done <- ex.Exchange(ctx, "Block.Wait", request("Block.Wait", nil), rpcbench.ReplyFunc(func(*wire.Frame) {}))
+	}()
 	<-ts.entered
 	cancel()
 	select {
