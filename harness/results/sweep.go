@@ -110,7 +110,7 @@ func (p *PacerCeiling) Explain() {
 	}
 	if p.HeldRate <= 0 && p.LowestRate > 0 {
 		p.Explanation = fmt.Sprintf("the pacer alone, driving a no-op target at %s calls/s, is late by %v at p99 (limit %v), and in most repetitions no lower rate tried held either: "+
-			"down to %s calls/s it was still late by %v at p99, the time this machine takes to wake a sleeping thread, so every open-loop latency may carry that much of the generator's lateness",
+			"down to %s calls/s it was still late by %v at p99, with no network and no server: its own wake-ups from sleep between releases, which every open-loop latency here may carry",
 			FormatRate(p.TopRate), time.Duration(p.LagP99Ns), time.Duration(p.LimitNs), FormatRate(p.LowestRate), time.Duration(p.LowLagP99Ns))
 		return
 	}
