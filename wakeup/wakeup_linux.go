@@ -52,13 +52,21 @@ func New() *Timer {
 		// report without reading the expiry count, which would cost two
 		// system calls per wake-up (the read and the read that finds
 		// nothing more). The count only accumulates; nothing reads it.
+		// The first call comes before any wait, and the poller forgets an
+		// edge that came before it: an expiry that did is found by reading
+		// the count, once.
 		first := true
-		rc.Read(func(uintptr) bool {
+		rc.Read(func(fd uintptr) bool {
 			if !first {
 				t.signal()
+				return false // wait for the next expiry
 			}
 			first = false
-			return false // wait for the next expiry
+			var buf [8]byte
+			if n, _ := unix.Read(int(fd), buf[:]); n == len(buf) {
+				t.signal()
+			}
+			return false
 		})
 	}()
 	return t
