@@ -24,7 +24,11 @@ func (t *Timer) Wait(ctx context.Context, d time.Duration) error {
 		t.Reset(d)
 		select {
 		case <-t.C:
-			t.disarmLate()
+			// Only the Go timer is stopped: the timerfd has fired if it
+			// woke us, and if the Go timer did, it fires within moments at
+			// the same deadline. Sparing a system call per wait matters
+			// more than that rare stale signal, drained above.
+			t.timer.Stop()
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()

@@ -96,12 +96,6 @@ func (t *Timer) Stop() {
 	t.timer.Stop()
 }
 
-// disarmLate stops the Go timer after a wake-up but leaves the timerfd:
-// it has fired if it woke us, and if the Go timer did, it fires within
-// moments at the same deadline. Sparing a system call per wait matters
-// more than the rare stale signal, which Wait drains.
-func (t *Timer) disarmLate() { t.timer.Stop() }
-
 // Close stops the timer and its goroutine.
 func (t *Timer) Close() {
 	t.timer.Stop()

@@ -34,5 +34,3 @@ func (t *Timer) Stop() { t.timer.Stop() }
 
 // Close stops the timer.
 func (t *Timer) Close() { t.timer.Stop() }
-
-func (t *Timer) disarmLate() { t.timer.Stop() }
