@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"rpcbench/internal/sysmon"
 )
 
 // command is one subcommand: a one-line summary and its entry point.
@@ -74,6 +76,11 @@ func main() {
 	if !ok {
 		fmt.Fprintf(os.Stderr, "rpcbench: unknown command %q (valid: %s)\n", os.Args[1], strings.Join(slices.Sorted(maps.Keys(commands)), ", "))
 		os.Exit(2)
+	}
+	if os.Args[1] == "bench" || os.Args[1] == "worker" {
+		// A load process; without the setting it still runs, and its
+		// manifest says so.
+		sysmon.Keep()
 	}
 	if err := cmd.run(os.Args[2:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

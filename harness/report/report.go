@@ -381,6 +381,10 @@ func manifestRows(run *results.Run) [][2]string {
 	if p.Note != "" {
 		pin += " — " + p.Note
 	}
+	sysmon := "runtime default (sysmon sleeps deeply when the load process idles; a system call then wakes it)"
+	if p.ClientGODEBUG != "" {
+		sysmon = "GODEBUG " + p.ClientGODEBUG + ": keeps the runtime's sysmon out of deep sleep, which would cost a wake-up on the load process's CPU after every idle moment; the servers run with the runtime's defaults"
+	}
 	commit := m.Commit
 	if m.Dirty {
 		commit += " (with local changes)"
@@ -405,6 +409,7 @@ func manifestRows(run *results.Run) [][2]string {
 		{"kernel", m.Kernel},
 		{"server", m.ServerMode},
 		{"pinning", pin},
+		{"load process", sysmon},
 		{"repetitions", fmt.Sprint(sp.Repetitions)},
 		{"warm-up / window", warm + " / " + window},
 		{"client", m.ClientConfig},

@@ -25,6 +25,7 @@ import (
 	"rpcbench/harness/rpctarget"
 	"rpcbench/harness/spec"
 	"rpcbench/internal/rabbitmq"
+	"rpcbench/internal/sysmon"
 	"rpcbench/netem"
 	"rpcbench/peers"
 	"rpcbench/target"
@@ -418,6 +419,11 @@ func (r *runner) resolveReference() error {
 // pin splits the CPUs between client and server and pins this process.
 func (r *runner) pin() (restore func()) {
 	p := &r.run.Manifest.Pinning
+	defer func() {
+		if sysmon.Active() {
+			p.ClientGODEBUG = sysmon.Setting
+		}
+	}()
 	p.ClientGOMAXPROCS = runtime.GOMAXPROCS(0)
 	if r.sp.Pin == "off" {
 		p.Note = "pinning off in the spec"

@@ -43,6 +43,7 @@ import (
 	"rpcbench"
 	"rpcbench/cost"
 	"rpcbench/faults"
+	"rpcbench/internal/sysmon"
 	"rpcbench/services"
 	"rpcbench/services/admin"
 	"rpcbench/target"
@@ -262,7 +263,7 @@ func Start(opts Options) (*Proc, error) {
 		opts.ReadyTimeout = 10 * time.Second
 	}
 	cmd := exec.Command(opts.Binary, opts.Args...)
-	cmd.Env = os.Environ()
+	cmd.Env = sysmon.ServerEnv(os.Environ())
 	if len(opts.CPUs) > 0 {
 		cmd.Env = append(cmd.Env, PinEnv+"="+cost.FormatCPUs(opts.CPUs), fmt.Sprintf("GOMAXPROCS=%d", len(opts.CPUs)))
 	}

@@ -1,0 +1,14 @@
+//go:build !unix
+
+package sysmon
+
+import "errors"
+
+var (
+	errSet    = errors.New("GODEBUG sets schedtrace already")
+	errUptime = errors.New("no monotonic clock reading")
+)
+
+func uptime() (int64, bool) { return 0, false }
+
+func reexec(env []string) error { return errors.New("cannot re-execute on this platform") }
