@@ -381,9 +381,9 @@ func manifestRows(run *results.Run) [][2]string {
 	if p.Note != "" {
 		pin += " — " + p.Note
 	}
-	sysmon := "runtime default (sysmon sleeps deeply when the load process idles; a system call then wakes it)"
-	if p.ClientGODEBUG != "" {
-		sysmon = "GODEBUG " + p.ClientGODEBUG + ": keeps the runtime's sysmon out of deep sleep, which would cost a wake-up on the load process's CPU after every idle moment; the servers run with the runtime's defaults"
+	sysmon := "defaults (sysmon sleeps deeply whenever a process idles, and its next system call wakes it)"
+	if p.GODEBUG != "" {
+		sysmon = "GODEBUG " + p.GODEBUG + " for the load process and the servers it started: keeps the runtime's sysmon out of deep sleep, which costs a wake-up on a pinned process's CPU after every idle moment"
 	}
 	commit := m.Commit
 	if m.Dirty {
@@ -409,7 +409,7 @@ func manifestRows(run *results.Run) [][2]string {
 		{"kernel", m.Kernel},
 		{"server", m.ServerMode},
 		{"pinning", pin},
-		{"load process", sysmon},
+		{"Go runtime", sysmon},
 		{"repetitions", fmt.Sprint(sp.Repetitions)},
 		{"warm-up / window", warm + " / " + window},
 		{"client", m.ClientConfig},

@@ -136,11 +136,11 @@ type Pinning struct {
 	ServerGOMAXPROCS int    `json:"server_gomaxprocs,omitempty"`
 	// ServerCPUsSeen is the affinity the server process reported.
 	ServerCPUsSeen string `json:"server_cpus_seen,omitempty"`
-	// ClientGODEBUG is what the load process added to GODEBUG to keep
-	// the runtime's sysmon out of deep sleep (internal/sysmon); the
-	// servers it starts run without it.
-	ClientGODEBUG string `json:"client_godebug,omitempty"`
-	Note          string `json:"note,omitempty"`
+	// GODEBUG is what the load process added to GODEBUG, and the servers
+	// it started inherited, to keep the runtime's sysmon out of deep
+	// sleep on their single CPUs (internal/sysmon).
+	GODEBUG string `json:"godebug,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // GeneratorCeiling compares the no-op cell with the fastest real cell.

@@ -421,7 +421,7 @@ func (r *runner) pin() (restore func()) {
 	p := &r.run.Manifest.Pinning
 	defer func() {
 		if sysmon.Active() {
-			p.ClientGODEBUG = sysmon.Setting
+			p.GODEBUG = sysmon.Setting
 		}
 	}()
 	p.ClientGOMAXPROCS = runtime.GOMAXPROCS(0)

@@ -43,7 +43,6 @@ import (
 	"rpcbench"
 	"rpcbench/cost"
 	"rpcbench/faults"
-	"rpcbench/internal/sysmon"
 	"rpcbench/services"
 	"rpcbench/services/admin"
 	"rpcbench/target"
@@ -263,7 +262,7 @@ func Start(opts Options) (*Proc, error) {
 		opts.ReadyTimeout = 10 * time.Second
 	}
 	cmd := exec.Command(opts.Binary, opts.Args...)
-	cmd.Env = sysmon.ServerEnv(os.Environ())
+	cmd.Env = os.Environ() // with internal/sysmon's GODEBUG, if the load process has it
 	if len(opts.CPUs) > 0 {
 		cmd.Env = append(cmd.Env, PinEnv+"="+cost.FormatCPUs(opts.CPUs), fmt.Sprintf("GOMAXPROCS=%d", len(opts.CPUs)))
 	}

@@ -1,17 +1,20 @@
 // Package sysmon keeps the Go runtime's system monitor out of deep sleep
-// in the harness's load processes.
+// in the processes the harness runs.
 //
-// When a process's only P goes idle (one call in flight, or a low
-// open-loop rate, on the single CPU a load process is pinned to), the
-// runtime's sysmon thread sleeps until the next system call wakes it: a
-// futex wake and a context switch on that same CPU for every call that
-// follows an idle moment (golang/go#18236). At one connection that cost
-// the harness's client nearly two context switches per call more than
-// wrk's one, and a p50 a fifth higher. The runtime keeps sysmon out of
-// deep sleep while GODEBUG schedtrace is set, and reads it only at
-// start: Keep re-executes the load process with schedtrace set to its
-// longest period. The servers under test keep the runtime's defaults
-// (ServerEnv).
+// The harness pins the load process and each server to CPUs of their
+// own, one each on a small machine, with GOMAXPROCS to match. Whenever a
+// process's only P goes idle, the runtime's sysmon thread sleeps until the
+// next system call wakes it (golang/go#18236): a futex wake and context
+// switches on that same CPU after every idle moment, which a process with
+// many Ps meets far less often. At one connection that cost the
+// harness's client nearly two context switches per call more than wrk's
+// one; under load, a quarter of a pinned echo server's CPU went to
+// sysmon. The runtime keeps sysmon out of deep sleep while GODEBUG
+// schedtrace is set, and reads it only at start: Keep re-executes the
+// load process with schedtrace set to its longest period, and the
+// servers it starts inherit it. A server the harness did not start (an
+// external target, a server on another host) runs as its owner started
+// it.
 package sysmon
 
 import (
@@ -27,8 +30,8 @@ const Setting = "schedtrace=2147483647"
 // monotonic clock (time since boot) passes it.
 const period = 2147483647 * 1e6
 
-// origEnv holds the GODEBUG the process was started with, so servers get
-// it back; its presence marks a process Keep re-executed.
+// origEnv holds the GODEBUG the process was started with; its presence
+// marks a process Keep re-executed, or one such a process started.
 const origEnv = "RPCBENCH_SYSMON_GODEBUG"
 
 // Active reports whether this process runs with Setting added by Keep.
@@ -62,29 +65,4 @@ func withSetting(godebug string) string {
 		return Setting
 	}
 	return godebug + "," + Setting
-}
-
-// ServerEnv returns env with what Keep added taken out: a server the
-// load process starts runs as it would anywhere else.
-func ServerEnv(env []string) []string {
-	orig, marked := "", false
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, origEnv+"="); ok {
-			orig, marked = v, true
-		}
-	}
-	if !marked {
-		return env
-	}
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if strings.HasPrefix(kv, origEnv+"=") || strings.HasPrefix(kv, "GODEBUG=") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	if orig != "" {
-		out = append(out, "GODEBUG="+orig)
-	}
-	return out
 }
