@@ -340,7 +340,7 @@ func pace(ctx context.Context, base time.Time, slots chan<- slot, o *Options, or
 			return
 		}
 		now := time.Since(base)
-		for t > now {
+		if t > now { // Wait returns only once t-now has passed
 			if err := w.Wait(ctx, t-now); err != nil {
 				dropRest(base, next, i, t, o, unsent) // the deadline passed
 				return

@@ -18,6 +18,7 @@
 package sysmon
 
 import (
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -33,6 +34,8 @@ const period = 2147483647 * 1e6
 // origEnv holds the GODEBUG the process was started with; its presence
 // marks a process Keep re-executed, or one such a process started.
 const origEnv = "RPCBENCH_SYSMON_GODEBUG"
+
+var errSet = errors.New("GODEBUG sets schedtrace already")
 
 // Active reports whether this process runs with Setting added by Keep.
 func Active() bool {

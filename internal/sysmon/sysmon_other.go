@@ -4,10 +4,7 @@ package sysmon
 
 import "errors"
 
-var (
-	errSet    = errors.New("GODEBUG sets schedtrace already")
-	errUptime = errors.New("no monotonic clock reading")
-)
+var errUptime = errors.New("no monotonic clock reading")
 
 func uptime() (int64, bool) { return 0, false }
 

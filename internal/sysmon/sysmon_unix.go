@@ -11,10 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var (
-	errSet    = errors.New("GODEBUG sets schedtrace already")
-	errUptime = errors.New("host up too long: the runtime would print a schedtrace line")
-)
+var errUptime = errors.New("host up too long: the runtime would print a schedtrace line")
 
 func uptime() (int64, bool) {
 	var ts unix.Timespec
